@@ -1,0 +1,1 @@
+"""subnetlab: find the sub-networks and mechanisms inside neural networks."""
