@@ -1,0 +1,63 @@
+"""The contract every method obeys; the runner knows nothing else about methods."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from matplotlib.figure import Figure
+
+
+@dataclass
+class RunContext:
+    """What the runner hands to a method besides the method's own config."""
+
+    seed: int
+    run_dir: Path
+    model_cfg: Any  # validated model schema instance
+    dataset_cfg: Any  # validated dataset schema instance
+    target: torch.nn.Module | None = None  # trained target for analysis methods
+    datamodule: L.LightningDataModule | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class MethodModule(L.LightningModule, abc.ABC):
+    """Base of every method. Subclasses take ``(cfg, ctx)``.
+
+    Lifecycle driven by the runner:
+    1. ``trainer.fit`` when ``max_steps > 0`` (``training_step``/``configure_optimizers`` needed then);
+    2. ``run_analysis()`` once (post-training evaluation, or the whole work of a no-fit method);
+    3. ``final_metrics()``, ``figures()``, ``save_artifacts(run_dir)``.
+    """
+
+    #: metric returned to sweepers when the config does not name one
+    default_optimized_metric: str = "loss"
+    #: whether a larger value of the optimized metric is better
+    higher_is_better: bool = False
+
+    @property
+    def max_steps(self) -> int:
+        """Optimiser steps to fit; 0 means there is nothing to fit."""
+        return 0
+
+    def run_analysis(self) -> None:  # noqa: B027 - optional hook
+        """Work done once after fitting (or instead of it)."""
+
+    @abc.abstractmethod
+    def final_metrics(self) -> dict[str, float]:
+        """Flat ``name: number`` final results (go to metrics.json and TensorBoard ``hp/``)."""
+
+    def figures(self) -> dict[str, Figure]:
+        """Named matplotlib figures of the final state (saved as PNG and to TensorBoard)."""
+        return {}
+
+    def save_artifacts(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
+        """Write method-specific files (masks, matrices, ...) into the run folder."""
+
+    def hparams_for_logging(self) -> dict[str, Any]:
+        """Curated hyperparameters for the TensorBoard HPARAMS entry."""
+        return {}
