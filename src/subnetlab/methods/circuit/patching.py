@@ -1,9 +1,9 @@
 """Forward passes of a layered net with edges patched, batched over many candidate circuits.
 
 Removing edge ``u -> v`` replaces, in the pre-activation of ``v``, the term ``W[v, u] * a_u``
-(``a_u`` the source's activation in the circuit) by ``W[v, u] * a'_u``, where ``a'_u`` is the ablation
-value of the source: its activation on the corrupted inputs in the full model, zero, or its mean
-over the clean inputs in the full model. Only that one edge sees the ablated value.
+(``a_u`` the source's activation in the circuit) by ``W[v, u] * a'_u``, where ``a'_u`` is the
+ablation value of the source: its activation on the corrupted inputs in the full model, zero, or
+its mean over the clean inputs in the full model. Only that one edge sees the ablated value.
 
 The full model's activations on clean and corrupted inputs are computed once
 (:class:`PatchingCache`) and reused by every candidate circuit.
