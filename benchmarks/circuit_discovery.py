@@ -22,10 +22,11 @@ import torch
 
 from subnetlab.methods.circuit.acdc import acdc
 from subnetlab.methods.circuit.eap import circuit_from_scores, eap_scores
-from subnetlab.methods.circuit.ground_truth import GroundTruth, recovery
+from subnetlab.methods.circuit.ground_truth import GroundTruth, recovery, sweep_auc
 from subnetlab.methods.circuit.magnitude import magnitude
 from subnetlab.methods.circuit.metrics import CircuitMetric, make_metric
 from subnetlab.methods.circuit.patching import PatchingCache, build_cache, shuffled_pairs
+from subnetlab.methods.circuit.planted import planted_circuit
 from subnetlab.methods.circuit.result import DiscoveryResult
 from subnetlab.models.layered import LayeredNet
 
@@ -159,58 +160,83 @@ def cache_outputs(cache: PatchingCache, result: DiscoveryResult) -> torch.Tensor
     return patched_forward(cache, result.mask)
 
 
+def agreement(cache: PatchingCache, result: DiscoveryResult) -> float:
+    """Fraction of examples where the circuit predicts the full model's class."""
+    out = cache_outputs(cache, result)
+    return float((out.argmax(-1) == cache.full_outputs.argmax(-1)).float().mean())
+
+
 def mnist_size(tau: float, generator: torch.Generator) -> None:
     widths = [784, 100, 100, 10]
     x, labels = blob_data(2000, generator)
-    start = time.perf_counter()
-    trained = train(
-        random_net(widths, "silu", generator), x, labels, "ce", 500, 0.0, 100, 1e-3, generator
-    )
-    train_s = time.perf_counter() - start
-    accuracy = float((trained.forward(x).argmax(1) == labels).float().mean())
-    nets = {"random": random_net(widths, "silu", generator), "trained": trained}
     n_edges = sum(o * i for i, o in zip(widths, widths[1:], strict=False))
     print(f"MNIST size {widths} ({n_edges} edges), metric kl, 100 examples, corrupted ablation")
-    print(f" trained net: 500 Adam steps in {train_s:.1f} s, accuracy {accuracy:.3f}")
+    nets = {"random": random_net(widths, "silu", generator)}
+    for name, l1 in (("trained vanilla", 0.0), ("trained l1", 1e-4)):
+        start = time.perf_counter()
+        init = random_net(widths, "silu", generator)
+        nets[name] = train(init, x, labels, "ce", 500, l1, 100, 1e-3, generator)
+        accuracy = float((nets[name].forward(x).argmax(1) == labels).float().mean())
+        print(f" {name}: 500 Adam steps in {time.perf_counter() - start:.1f} s, acc {accuracy:.3f}")
     x_eval = x[:100]
     for name, net in nets.items():
         cache = build_cache(net, x_eval, "corrupted", shuffled_pairs(x_eval, generator))
         metric = make_metric("kl", cache.full_outputs)
         # a random net's outputs barely depend on its inputs, so its KL effects are far smaller
-        net_tau = tau if name == "trained" else tau * 1e-3
+        net_tau = tau * 1e-2 if name == "random" else tau
         print(f" {name} net, tau {net_tau:g}")
-        result = acdc(cache, metric, net_tau)
-        report("acdc", cache, result, f"  kl {float(metric(cache_outputs(cache, result))):.2e}")
-        result = acdc_with_prefilter(cache, metric, net_tau, 0.1, ig_steps=5)
-        report(
-            "acdc, eap pre-filter 0.1 tau",
-            cache,
-            result,
-            f"  kl {float(metric(cache_outputs(cache, result))):.2e}",
-        )
+        for label, result in (
+            ("acdc", acdc(cache, metric, net_tau)),
+            ("acdc, eap pre-filter 0.1 tau", acdc_with_prefilter(cache, metric, net_tau, 0.1, 5)),
+        ):
+            kl = float(metric(cache_outputs(cache, result)))
+            report(label, cache, result, f"  kl {kl:.3g}  agree {agreement(cache, result):.2f}")
         start = time.perf_counter()
         scores, passes = eap_scores(cache, metric, ig_steps=5)
         eap_s = time.perf_counter() - start
-        mask = circuit_from_scores(scores, net_tau)
-        kept = cache.graph.count_edges(mask)
+        kept = cache.graph.count_edges(circuit_from_scores(scores, net_tau))
         print(
             f"  {'eap (ig_steps 5)':<28} {eap_s:8.2f} s  passes {passes:6d} (+{passes} backward)"
             f"  edges kept {kept}"
         )
-        result = magnitude(net, 0.1)
-        report("magnitude 0.1", cache, result)
+        report("magnitude 0.1", cache, magnitude(net, 0.1))
+
+
+def planted(generator: torch.Generator) -> None:
+    circuit = planted_circuit(seed=0)
+    x = circuit.inputs
+    cache = build_cache(circuit.net, x, "corrupted", shuffled_pairs(x, generator))
+    metric = make_metric("mse", cache.full_outputs)
+    graph = cache.graph
+    taus = [float(t) for t in 10 ** torch.linspace(-5, 0, 11)]
+    start = time.perf_counter()
+    by_acdc = sweep_auc(circuit.truth, graph, [acdc(cache, metric, t).mask for t in taus])
+    acdc_s = time.perf_counter() - start
+    scores, _ = eap_scores(cache, metric, ig_steps=5)
+    by_eap = sweep_auc(circuit.truth, graph, [circuit_from_scores(scores, t) for t in taus])
+    fractions = torch.linspace(0, 1, 21).tolist()
+    by_magnitude = sweep_auc(
+        circuit.truth, graph, [magnitude(circuit.net, t).mask for t in fractions]
+    )
+    print(
+        f"planted circuit {list(graph.widths)}, metric mse, 11 taus 1e-5..1 "
+        f"(ACDC sweep {acdc_s:.1f} s)"
+    )
+    for name, auc in (("acdc", by_acdc), ("eap ig_steps 5", by_eap), ("magnitude", by_magnitude)):
+        print(f"  {name:<16} node AUC {auc['node_auc']:.3f}  edge AUC {auc['edge_auc']:.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--tau-independence", type=float, default=0.01)
-    parser.add_argument("--tau-mnist", type=float, default=1e-3)
+    parser.add_argument("--tau-mnist", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s), seed {args.seed}")
     generator = torch.Generator().manual_seed(args.seed)
+    planted(generator)
     independence(args.tau_independence, generator)
     mnist_size(args.tau_mnist, generator)
 
