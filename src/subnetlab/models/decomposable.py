@@ -35,15 +35,18 @@ def plain_apply(weights: dict[str, torch.Tensor]) -> LinearApply:
     return lambda name, a: a @ weights[name].T
 
 
-def forward_recording_inputs(
+def forward_recording(
     model: DecomposableModel, x: torch.Tensor
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Run the target and return its output and the input of every decomposable matrix."""
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Run the target; return its output and the input and (pre-bias) output of every
+    decomposable matrix."""
     weights = model.weights()
     inputs: dict[str, torch.Tensor] = {}
+    outputs: dict[str, torch.Tensor] = {}
 
     def apply(name: str, a: torch.Tensor) -> torch.Tensor:
         inputs[name] = a
-        return a @ weights[name].T
+        outputs[name] = a @ weights[name].T
+        return outputs[name]
 
-    return model.forward_with(x, apply), inputs
+    return model.forward_with(x, apply), inputs, outputs

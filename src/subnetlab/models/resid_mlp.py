@@ -34,6 +34,8 @@ class ResidMLP(nn.Module):
         self.register_buffer("W_E", w_e / w_e.norm(dim=1, keepdim=True))
         self.layers = nn.ModuleList(ResidMLPBlock(d_embed, d_mlp) for _ in range(n_layers))
         self.tied: dict[str, str] = {}
+        # an all-zero input reaches every decomposable matrix as zeros (SPD skips such rows' work)
+        self.zero_input_fixed_point = True
 
     def weights(self) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}

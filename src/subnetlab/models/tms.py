@@ -25,6 +25,8 @@ class TMS(nn.Module):
             layer.weight.requires_grad_(False)
         self.linear2_bias = nn.Parameter(torch.zeros(n_features))
         self.tied = {"linear2": "linear1"}
+        # an all-zero input reaches every decomposable matrix as zeros (SPD skips such rows' work)
+        self.zero_input_fixed_point = True
 
     def weights(self) -> dict[str, torch.Tensor]:
         out = {"linear1": self.linear1.weight}

@@ -59,6 +59,12 @@ class GateMLPs(nn.Module):
         self.b2 = nn.Parameter(torch.zeros(C))
 
     def forward(self, inner: torch.Tensor) -> torch.Tensor:
-        """inner (..., C) → pre-activation (..., C)."""
-        hidden = nn.functional.gelu(inner.unsqueeze(-1) * self.w1 + self.b1)
+        """inner (batch, C) → pre-activation (batch, C)."""
+        hidden = nn.functional.gelu(torch.addcmul(self.b1, inner.unsqueeze(-1), self.w1))
         return (hidden * self.w2).sum(-1) + self.b2
+
+
+def gate_mlps_reference(inner: torch.Tensor, gates: GateMLPs) -> torch.Tensor:
+    """The same function written plainly (broadcast multiply and sum); for tests and benchmarks."""
+    hidden = nn.functional.gelu(inner.unsqueeze(-1) * gates.w1 + gates.b1)
+    return (hidden * gates.w2).sum(-1) + gates.b2

@@ -14,23 +14,43 @@ def faithfulness_loss(
     return total / n_entries
 
 
-def reconstruction_mse(output: torch.Tensor, target_output: torch.Tensor) -> torch.Tensor:
-    """MSE averaged over batch and output dimensions (over every leading dim too)."""
-    return (output - target_output).pow(2).mean()
+def reconstruction_mse(
+    output: torch.Tensor, target_output: torch.Tensor, row_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """MSE averaged over batch and output dimensions (and over any leading copy dimension).
+
+    ``row_weights`` (batch,) summing to 1 replaces the plain mean over the batch.
+    """
+    per_row = (output - target_output).pow(2).mean(-1)
+    if row_weights is None:
+        return per_row.mean()
+    return (per_row * row_weights).sum(-1).mean()
 
 
-def importance_minimality_loss(ci_upper: dict[str, torch.Tensor], pnorm: float) -> torch.Tensor:
+def importance_minimality_loss(
+    ci_upper: dict[str, torch.Tensor], pnorm: float, row_weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Σ_l Σ_c (upper-leaky CI)^p, summed over layers and subcomponents, mean over the batch."""
     per_sample = sum(ci.pow(pnorm).sum(-1) for ci in ci_upper.values())
-    return per_sample.mean()
+    assert isinstance(per_sample, torch.Tensor)
+    if row_weights is None:
+        return per_sample.mean()
+    return (per_sample * row_weights).sum()
+
+
+def draw_uniform(
+    shapes: dict[str, tuple[int, ...]], generator: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """r ~ U(0, 1) per datapoint, layer and subcomponent (CPU generator, so runs are
+    reproducible on any device)."""
+    return {name: torch.rand(shape, generator=generator) for name, shape in shapes.items()}
 
 
 def stochastic_masks(
-    ci_lower: dict[str, torch.Tensor], generator: torch.Generator
+    ci_lower: dict[str, torch.Tensor], uniform: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """m = g + (1 − g)·r with r ~ U(0, 1) per datapoint, layer and subcomponent."""
-    masks = {}
-    for name, g in ci_lower.items():
-        r = torch.rand(g.shape, generator=generator, dtype=g.dtype, device="cpu").to(g.device)
-        masks[name] = g + (1.0 - g) * r
-    return masks
+    """m = g + (1 − g)·r (reparametrised, so gradients reach the CI function)."""
+    return {
+        name: g + (1.0 - g) * uniform[name].to(device=g.device, dtype=g.dtype)
+        for name, g in ci_lower.items()
+    }

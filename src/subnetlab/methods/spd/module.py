@@ -96,10 +96,8 @@ class SPDModule(MethodModule):
         self.log("train/loss/total", total, prog_bar=True)
         self.log("train/lr", self._lr(self.global_step))
         if self.global_step % self.trainer.log_every_n_steps == 0:
-            with torch.no_grad():
-                for name, value in ci.value.items():
-                    l0 = (value > self.cfg.ci_threshold).float().sum(-1).mean()
-                    self.log(f"train/ci_l0/{name}", l0)
+            for name, l0 in ci.l0(self.cfg.ci_threshold).items():
+                self.log(f"train/ci_l0/{name}", l0)
         return total
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
