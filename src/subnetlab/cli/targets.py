@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -58,7 +56,7 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
         )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as err:
+    except Exception as err:  # any unreadable file (garbage, truncated, foreign pickle) is one case
         raise TargetError(
             f"target.ckpt={path_str}: {path} is not a readable subnetlab target ({err.__class__.__name__}: "
             f"{str(err).splitlines()[0] if str(err) else 'corrupt file'})"
