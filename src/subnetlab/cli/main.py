@@ -13,11 +13,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from subnetlab.cli.console import console, print_config_tree, print_summary
 from subnetlab.cli.outputs import write_json_atomic
-from subnetlab.cli.runner import ResumeError, run
-from subnetlab.cli.targets import TargetError
+from subnetlab.cli.runner import USER_ERRORS, run
 from subnetlab.schemas.base import ConfigError
-
-USER_ERRORS = (ConfigError, TargetError, ResumeError)
 
 
 def entry(cfg: DictConfig) -> float:

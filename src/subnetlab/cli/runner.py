@@ -22,9 +22,9 @@ from torch.utils.tensorboard import SummaryWriter
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
 from subnetlab.cli.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
-from subnetlab.cli.targets import TARGET_FILE, obtain_target, save_target
+from subnetlab.cli.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.schemas.base import asdict_flat
+from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.run import RunConfig, validate_run_config
 
 log = logging.getLogger("subnetlab")
@@ -32,6 +32,9 @@ log = logging.getLogger("subnetlab")
 
 class ResumeError(ValueError):
     """``resume=true`` cannot continue this run folder."""
+
+
+USER_ERRORS = (ConfigError, TargetError, ResumeError)
 
 
 @dataclass
@@ -187,11 +190,26 @@ def run(
             params = {**asdict_flat(cfg), **module.hparams_for_logging()}
             write_hparams(writer, params, metrics, step)
             writer.close()
+    except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
+        _write_record(run_dir, cfg, {}, "failed", str(err), start)
+        raise
     except Exception as err:  # the run contract: record the failure, keep what was written
         status, error = "failed", f"{err.__class__.__name__}: {err}"
         log.error("run failed: %s\n%s", error, traceback.format_exc())
     finally:
         torch.set_num_threads(torch_threads_before)
+    record = _write_record(run_dir, cfg, metrics, status, error, start)
+    metric = cfg.optimized_metric or method_cls.default_optimized_metric
+    worst = worst_value(method_cls.higher_is_better)
+    objective = float(metrics.get(metric, worst)) if status == "ok" else worst
+    if status == "ok" and metric not in metrics:
+        notes.append(f"optimized_metric={metric} is not among the final metrics {sorted(metrics)}")
+    return RunResult(status, record, objective, run_dir, error, notes)
+
+
+def _write_record(
+    run_dir: Path, cfg: RunConfig, metrics: dict[str, float], status: str, error: str | None, start: float
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         **metrics,
         "status": status,
@@ -203,9 +221,4 @@ def run(
     if error is not None:
         record["error"] = error
     write_json_atomic(run_dir / "metrics.json", record)
-    metric = cfg.optimized_metric or method_cls.default_optimized_metric
-    worst = worst_value(method_cls.higher_is_better)
-    objective = float(metrics.get(metric, worst)) if status == "ok" else worst
-    if status == "ok" and metric not in metrics:
-        notes.append(f"optimized_metric={metric} is not among the final metrics {sorted(metrics)}")
-    return RunResult(status, record, objective, run_dir, error, notes)
+    return record

@@ -20,14 +20,14 @@ class TMSRecipe:
     probe_tolerance: float = 0.3
 
     def __post_init__(self) -> None:
-        require(self.steps >= 1, "recipe.steps", self.steps, "an integer ≥ 1")
-        require(self.batch_size >= 1, "recipe.batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.lr > 0, "recipe.lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "recipe.weight_decay", self.weight_decay, "a number ≥ 0")
-        require(self.n_candidates >= 1, "recipe.n_candidates", self.n_candidates, "an integer ≥ 1")
+        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
+        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
+        require(self.lr > 0, "lr", self.lr, "a number > 0")
+        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
+        require(self.n_candidates >= 1, "n_candidates", self.n_candidates, "an integer ≥ 1")
         require(
             0 < self.probe_tolerance < 0.75,
-            "recipe.probe_tolerance",
+            "probe_tolerance",
             self.probe_tolerance,
             "a number in (0, 0.75)",
         )
@@ -56,10 +56,10 @@ class ResidMLPRecipe:
     weight_decay: float = 0.01
 
     def __post_init__(self) -> None:
-        require(self.steps >= 1, "recipe.steps", self.steps, "an integer ≥ 1")
-        require(self.batch_size >= 1, "recipe.batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.lr > 0, "recipe.lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "recipe.weight_decay", self.weight_decay, "a number ≥ 0")
+        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
+        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
+        require(self.lr > 0, "lr", self.lr, "a number > 0")
+        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
 
 
 @register("model", "resid_mlp")

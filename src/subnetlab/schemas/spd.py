@@ -29,7 +29,7 @@ class SPDCoefficients:
 
     def __post_init__(self) -> None:
         for key, value in vars(self).items():
-            require(value >= 0, f"coeffs.{key}", value, "a number ≥ 0")
+            require(value >= 0, key, value, "a number ≥ 0")
 
 
 @register("method", "spd")

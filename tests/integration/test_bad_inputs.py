@@ -1,0 +1,78 @@
+"""Bad input fails before any work with a message naming the key, the value and what is allowed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from subnetlab.cli.runner import run
+from subnetlab.cli.targets import TargetError, save_target
+from subnetlab.models.tms import TMS
+from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.models import TMSSchema
+
+from ..conftest import REPO, compose_raw
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "allowed"),
+    [
+        ("+method.lrr=0.1", "method.lrr", "only the keys"),
+        ("+bogus=1", "bogus", "only the keys"),
+        ("method.lr=abc", "method.lr", "a number"),
+        ("method.lr=-1", "method.lr", "a number > 0"),
+        ("method.modules=[{pattern:'*',C:0}]", "method.modules[0].C", "an integer ≥ 1"),
+        ("method.coeffs.importance_minimality=-0.1", "method.coeffs.importance_minimality", "≥ 0"),
+        ("dataset.feature_probability=1.5", "dataset.feature_probability", "a probability in [0, 1]"),
+        ("method.lr_schedule=cosinus", "method.lr_schedule", "one of 'constant'"),
+        ("seed=-3", "seed", "≥ 0"),
+        ("model.n_features=1", "model.n_features", "≥ 2"),
+        ("method.modules=[{pattern:'nothing*',C:4}]", "method.modules", "patterns matching"),
+    ],
+)
+def test_config_errors_name_key_value_and_allowed(override: str, key: str, allowed: str, tmp_path: Path) -> None:
+    raw = compose_raw([override, "model.recipe.steps=400", "model.recipe.n_candidates=4"], tmp_path)
+    with pytest.raises(ConfigError) as info:
+        run(raw, tmp_path / "run")
+    assert info.value.key == key
+    assert allowed in str(info.value)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "run.py"), *args, f"paths.output_dir={cwd}"],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+    )
+
+
+def test_cli_config_error_exits_nonzero_without_traceback(tmp_path: Path) -> None:
+    proc = _cli("method.lr=abc", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "method.lr='abc'" in proc.stdout and "allowed a number" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "targets").exists()  # nothing was trained
+
+
+def test_cli_unknown_option_lists_the_available_ones(tmp_path: Path) -> None:
+    proc = _cli("method=spx", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "Could not find 'method/spx'" in proc.stderr and "spd" in proc.stderr
+
+
+def test_cli_missing_checkpoint(tmp_path: Path) -> None:
+    proc = _cli(f"target.ckpt={tmp_path}/missing", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no such file" in proc.stdout
+
+
+def test_corrupt_and_mismatched_checkpoints_fail_the_run_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00garbage")
+    raw = compose_raw([f"target.ckpt={bad}"], tmp_path)
+    with pytest.raises(TargetError, match="not a readable subnetlab target"):
+        run(raw, tmp_path / "run1")
+    save_target(tmp_path / "t40.pt", TMS(40, 10), TMSSchema(n_features=40, n_hidden=10), {})
+    raw = compose_raw([f"target.ckpt={tmp_path / 't40.pt'}"], tmp_path)
+    with pytest.raises(TargetError, match="n_features: checkpoint 40 vs config 5"):
+        run(raw, tmp_path / "run2")

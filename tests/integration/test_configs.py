@@ -1,0 +1,55 @@
+"""Every option of every config group composes and validates; methods instantiate."""
+
+from pathlib import Path
+
+import pytest
+
+from subnetlab.cli.runner import _build_datamodule, _method_class
+from subnetlab.methods.base import RunContext
+from subnetlab.methods.train.recipes import build_model
+from subnetlab.schemas.run import validate_run_config
+
+from ..conftest import CONF, compose_raw
+
+
+def _options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("group", ["model", "trainer", "logger", "callbacks", "debug"])
+def test_every_option_composes_and_validates(group: str, tmp_path: Path) -> None:
+    for option in _options(group):
+        cfg = validate_run_config(compose_raw([f"{group}={option}"], tmp_path))
+        if group == "model":
+            model = build_model(cfg.model)
+            assert model.n_features == cfg.model.n_features
+
+
+@pytest.mark.parametrize("experiment", _options("experiment"))
+def test_every_experiment_composes_and_validates(experiment: str, tmp_path: Path) -> None:
+    cfg = validate_run_config(compose_raw([f"experiment={experiment}"], tmp_path))
+    assert cfg.method.name in experiment.split("_")[0] or cfg.method.name in experiment
+
+
+def test_models_bring_their_dataset_and_command_line_wins(tmp_path: Path) -> None:
+    assert compose_raw(["model=tms"], tmp_path)["dataset"]["name"] == "sparse_features"
+    assert compose_raw(["model=resid_mlp2"], tmp_path)["dataset"]["name"] == "resid_features"
+    raw = compose_raw(["model=tms", "dataset=resid_features"], tmp_path)
+    assert raw["dataset"]["name"] == "resid_features"
+
+
+@pytest.mark.parametrize("method", ["spd", "train"])
+def test_methods_instantiate_on_a_small_target(method: str, tmp_path: Path) -> None:
+    raw = compose_raw([f"method={method}", "model=tms_5_2_id"], tmp_path)
+    cfg = validate_run_config(raw)
+    cls = _method_class(raw)
+    ctx = RunContext(
+        seed=0,
+        run_dir=tmp_path,
+        model_cfg=cfg.model,
+        dataset_cfg=cfg.dataset,
+        target=build_model(cfg.model) if cls.needs_target else None,
+        datamodule=_build_datamodule(raw, cfg),
+    )
+    module = cls(cfg.method, ctx)
+    assert module.max_steps >= 0
