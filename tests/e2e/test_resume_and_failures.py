@@ -1,0 +1,72 @@
+"""Resume equals an uninterrupted run; a NaN loss fails the run and keeps the earlier checkpoint."""
+
+import json
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from subnetlab.cli.runner import ResumeError, run
+
+from ..conftest import QUICK_TMS, compose_raw
+
+
+class CrashAtStep(L.Callback):
+    """Simulates a killed process: raises once ``global_step`` reaches ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx) -> None:
+        if trainer.global_step >= self.step:
+            raise RuntimeError("simulated kill")
+
+
+class PoisonAtStep(L.Callback):
+    """Puts a NaN into a trainable parameter at ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            with torch.no_grad():
+                next(p for p in pl_module.parameters() if p.requires_grad).fill_(float("nan"))
+
+
+def _final(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in ("wall_time_s",)}
+
+
+def test_resume_ends_with_the_same_metrics_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    raw = compose_raw(QUICK_TMS, tmp_path)
+    uninterrupted = run(raw, tmp_path / "a")
+    assert uninterrupted.status == "ok"
+
+    killed = run(raw, tmp_path / "b", extra_callbacks=[CrashAtStep(25)])
+    assert killed.status == "failed"
+    assert torch.load(tmp_path / "b/checkpoints/last.ckpt", weights_only=False)["global_step"] == 20
+
+    resumed = run({**raw, "resume": True}, tmp_path / "b")
+    assert resumed.status == "ok"
+    assert _final(resumed.metrics) == _final(uninterrupted.metrics)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    raw = compose_raw(QUICK_TMS, tmp_path)
+    with pytest.raises(ResumeError, match="does not exist"):
+        run({**raw, "resume": True}, tmp_path / "fresh")
+
+
+def test_nan_loss_fails_the_run_and_keeps_the_earlier_checkpoint(tmp_path: Path) -> None:
+    raw = compose_raw(QUICK_TMS, tmp_path)
+    result = run(raw, tmp_path / "nan", extra_callbacks=[PoisonAtStep(15)])
+    assert result.status == "failed"
+    assert "NonFiniteLossError" in (result.error or "") and "step 15" in (result.error or "")
+    recorded = json.loads((tmp_path / "nan/metrics.json").read_text())
+    assert recorded["status"] == "failed" and "loss became nan" in recorded["error"]
+    ckpt = torch.load(tmp_path / "nan/checkpoints/last.ckpt", weights_only=False)
+    assert ckpt["global_step"] == 10
+    assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values())
+    assert result.objective == float("inf")

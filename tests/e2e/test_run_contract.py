@@ -1,0 +1,52 @@
+"""A short run through the real CLI writes the whole run contract."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from ..conftest import QUICK_TMS, REPO
+
+
+def _tb_tags(tb_dir: Path) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {"scalars": [], "images": [], "tensors": [], "plugins": []}
+    for event_file in tb_dir.glob("events.out.tfevents.*"):
+        acc = EventAccumulator(str(event_file), size_guidance={"images": 0, "scalars": 0})
+        acc.Reload()
+        found = acc.Tags()
+        tags["scalars"] += found["scalars"]
+        tags["images"] += found["images"]
+        try:
+            tags["plugins"] += list(acc.PluginTagToContent("hparams"))
+        except KeyError:  # this event file holds no HPARAMS entry
+            pass
+    return tags
+
+
+def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), *QUICK_TMS, f"paths.output_dir={tmp_path}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert "run folder:" in proc.stdout and "final metrics (ok)" in proc.stdout
+    for name in ("config.yaml", "overrides.yaml", "hydra.yaml"):
+        assert (run_dir / ".hydra" / name).is_file()
+    assert (run_dir / "run.log").is_file()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "ok" and metrics["wall_time_s"] > 0
+    for key in ("mmcs", "ml2r", "target_solution_error", "ci_l0/linear1", "ci_l0/linear2"):
+        assert isinstance(metrics[key], float), key
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    figures = {p.stem for p in (run_dir / "figures").glob("*.png")}
+    assert figures == {"ci_permuted_one_hot", "subcomponent_norms", "ci_histograms"}
+    tags = _tb_tags(run_dir / "tb")
+    assert "train/loss/total" in tags["scalars"]
+    assert "hp/mmcs" in tags["scalars"] and "hp/ci_l0/linear1" in tags["scalars"]
+    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(tags["plugins"])
+    assert "figures/ci_permuted_one_hot" in tags["images"]
+    # the target was trained once and cached for the next run
+    assert len(list((tmp_path / "targets").glob("*/target.pt"))) == 1
