@@ -102,9 +102,10 @@ class SPDModule(MethodModule):
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = self.global_step
-        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps:
-            for key, value in self.evaluate().items():
-                self.log(f"eval/{key}", value)
+        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps and self.logger:
+            # straight to the logger: self.log would repeat the value at every logging step
+            metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
+            self.logger.log_metrics(metrics, step=step)
 
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()

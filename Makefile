@@ -1,0 +1,37 @@
+# Two commands do the whole set-up: `make run` and `make test` (each creates .venv when missing).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast lint install clean-outputs
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	# torch pinned first: the CPU wheel where one is provided locally, the platform's build elsewhere
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run the main job (SPD on TMS 5-2); extra arguments: make run ARGS="experiment=spd_tms_40_10"
+run: $(STAMP)
+	$(PY) run.py $(ARGS)
+
+## the whole test suite, slow acceptance runs included
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## everything but the slow acceptance runs
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests scripts benchmarks run.py
+
+clean-outputs:
+	rm -rf outputs
