@@ -147,3 +147,13 @@ def embedding_dimensions(
         axes.tick_params(labelsize=6)
     figure.tight_layout()
     return figure
+
+
+def figure_to_rgb(figure: Figure, dpi: int = 80) -> np.ndarray:
+    """Render a figure to an RGB image (height, width, 3) uint8, e.g. for TensorBoard."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    figure.set_dpi(dpi)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -81,7 +81,7 @@ def test_precomputed_cost_and_its_gradient_match_autograd(reduction, include_bia
 def test_without_locality_is_plain_l1():
     model = _tiny_net()
     settings = CostSettings(layer_gap=1.0, distance_weight=3.0).without_locality()
-    l1 = sum(float(p.abs().sum()) for p in model.parameters())
+    l1 = sum(p.detach().abs().sum().item() for p in model.parameters())
     assert connection_cost(model, settings).item() == pytest.approx(l1)
 
 

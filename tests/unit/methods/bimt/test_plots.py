@@ -7,6 +7,7 @@ from subnetlab.methods.bimt.plots import (
     NEGATIVE_COLOUR,
     draw_network,
     embedding_dimensions,
+    figure_to_rgb,
     receptive_fields,
 )
 from subnetlab.models.mlp import MLP
@@ -57,3 +58,11 @@ def test_embedding_plot_picks_largest_dimensions():
     assert titles[0].startswith("dim 1") and titles[1].startswith("dim 2")
     with pytest.raises(ValueError, match="embedding"):
         embedding_dimensions(MLP([3, 2]))
+
+
+def test_figure_renders_to_an_rgb_array_of_the_expected_size():
+    figure = draw_network(MLP([2, 3, 1]))
+    image = figure_to_rgb(figure, dpi=50)
+    width, height = figure.get_size_inches()
+    assert image.shape == (round(height * 50), round(width * 50), 3)
+    assert image.dtype.name == "uint8" and image.min() < 255  # something was drawn
