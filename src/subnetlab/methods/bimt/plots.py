@@ -40,23 +40,23 @@ def draw_network(
     axes = figure.add_subplot()
     weights = [lin.weight.detach().cpu().double() for lin in model.linears]
     largest = max(float(w.abs().max()) for w in weights) or 1.0
-    segments, widths, colours = [], [], []
+    starts, ends, strengths, signs = [], [], [], []
     for i, weight in enumerate(weights):
         start = _drawn_positions(model, i)
         start = np.tile(start, (model.input_fold, 1)) if i == 0 else start
         end = _drawn_positions(model, i + 1)
-        strength = weight.abs().numpy() / largest
-        out_idx, in_idx = np.nonzero(strength > 1e-3)
-        for o, j in zip(out_idx, in_idx, strict=True):
-            segments.append((start[j], end[o]))
-            widths.append(2.5 * strength[o, j])
-            colours.append(POSITIVE_COLOUR if weight[o, j] > 0 else NEGATIVE_COLOUR)
-    if len(segments) > max_edges:
-        keep = np.argsort(widths)[-max_edges:]
-        segments = [segments[k] for k in keep]
-        widths = [widths[k] for k in keep]
-        colours = [colours[k] for k in keep]
-    axes.add_collection(LineCollection(segments, linewidths=widths, colors=colours))
+        values = weight.numpy()
+        out_idx, in_idx = np.nonzero(np.abs(values) > 1e-3 * largest)
+        starts.append(start[in_idx])
+        ends.append(end[out_idx])
+        strengths.append(np.abs(values[out_idx, in_idx]) / largest)
+        signs.append(values[out_idx, in_idx] > 0)
+    strength = np.concatenate(strengths)
+    keep = np.argsort(strength)[-max_edges:]
+    segments = np.stack([np.concatenate(starts)[keep], np.concatenate(ends)[keep]], axis=1)
+    widths = 2.5 * strength[keep]
+    colours = np.where(np.concatenate(signs)[keep], POSITIVE_COLOUR, NEGATIVE_COLOUR)
+    axes.add_collection(LineCollection(segments, linewidths=widths, colors=list(colours)))
     for layer in range(model.n_layers + 1):
         points = _drawn_positions(model, layer)
         axes.scatter(points[:, 0], points[:, 1], s=8, c="black", zorder=3)
@@ -96,10 +96,13 @@ def receptive_fields(
     """First-layer weights of the most important hidden neurons as images in pixel order.
 
     Importance of a first-hidden-layer neuron = sum of its |incoming| and |outgoing| weights.
+    The fields are tiled into one mosaic (one image is far cheaper to draw than many axes),
+    each tile labelled with its hidden neuron's index.
     """
-    if model.embedding is not None or model.widths[0] != image_shape[0] * image_shape[1]:
+    rows_px, cols_px = image_shape
+    if model.embedding is not None or model.widths[0] != rows_px * cols_px:
         raise ValueError(
-            f"receptive fields need image inputs of {image_shape[0]}x{image_shape[1]} pixels; "
+            f"receptive fields need image inputs of {rows_px}x{cols_px} pixels; "
             f"this model has widths[0]={model.widths[0]}"
         )
     net = model.to_layered_net(task_order=True)
@@ -110,42 +113,55 @@ def receptive_fields(
     top = torch.argsort(importance, descending=True)[: min(n_neurons, first.shape[0])]
     cols = int(np.ceil(np.sqrt(len(top))))
     rows = int(np.ceil(len(top) / cols))
-    figure = Figure(figsize=(1.4 * cols, 1.4 * rows))
+    mosaic = np.full((rows * (rows_px + 1) - 1, cols * (cols_px + 1) - 1), np.nan)
     limit = float(first[top].abs().max()) or 1.0
+    figure = Figure(figsize=(1.2 * cols, 1.2 * rows))
+    axes = figure.add_subplot()
     for k, neuron in enumerate(top.tolist()):
-        axes = figure.add_subplot(rows, cols, k + 1)
-        axes.imshow(first[neuron].reshape(image_shape).numpy(), cmap="bwr", vmin=-limit, vmax=limit)
-        axes.set_title(f"h{neuron}", fontsize=7)
-        axes.set_axis_off()
+        r, c = divmod(k, cols)
+        top_px, left_px = r * (rows_px + 1), c * (cols_px + 1)
+        mosaic[top_px : top_px + rows_px, left_px : left_px + cols_px] = (
+            first[neuron].reshape(image_shape).numpy()
+        )
+        axes.text(left_px, top_px, f"h{neuron}", fontsize=6, va="top")
+    axes.imshow(mosaic, cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
+    axes.set_axis_off()
     return figure
 
 
 def embedding_dimensions(
     model: MLP, n_dims: int = 9, token_labels: list[str] | None = None
 ) -> Figure:
-    """The largest-norm embedding dimensions plotted against the token id.
+    """The largest-norm embedding dimensions plotted against the token id, stacked in one axes.
 
-    Each panel shows one dimension (its slot index in the title); ``token_labels`` (e.g. parities
-    of S4 elements) annotate the points.
+    Each curve is one dimension (labelled with its slot index and norm), offset vertically;
+    ``token_labels`` (e.g. parities of S4 elements) annotate the points of the top curve.
     """
     if model.embedding is None:
         raise ValueError("embedding plots need a model with a token embedding (vocab_size set)")
     table = model.embedding.weight.detach().cpu().double()
     norms = table.norm(dim=0)
     top = torch.argsort(norms, descending=True)[: min(n_dims, table.shape[1])]
-    cols = int(np.ceil(np.sqrt(len(top))))
-    rows = int(np.ceil(len(top) / cols))
-    figure = Figure(figsize=(2.6 * cols, 2.0 * rows))
+    spacing = 2.5 * float(table[:, top].abs().max()) or 1.0
     tokens = np.arange(table.shape[0])
+    figure = Figure(figsize=(7, 0.8 * len(top) + 1))
+    axes = figure.add_subplot()
     for k, dim in enumerate(top.tolist()):
-        axes = figure.add_subplot(rows, cols, k + 1)
-        axes.plot(tokens, table[:, dim].numpy(), marker="o", markersize=2, linewidth=0.8)
-        if token_labels is not None:
-            for token, label in zip(tokens, token_labels, strict=True):
-                axes.annotate(label, (token, float(table[token, dim])), fontsize=5)
-        axes.set_title(f"dim {dim} (|e|={float(norms[dim]):.2f})", fontsize=8)
-        axes.tick_params(labelsize=6)
-    figure.tight_layout()
+        offset = -k * spacing
+        axes.plot(tokens, table[:, dim].numpy() + offset, marker="o", markersize=2, linewidth=0.8)
+        axes.text(
+            tokens[-1] + 0.5,
+            offset,
+            f"dim {dim} (|e|={float(norms[dim]):.2f})",
+            fontsize=7,
+            va="center",
+        )
+    if token_labels is not None:
+        first = top[0].item()
+        for token, label in zip(tokens, token_labels, strict=True):
+            axes.annotate(label, (token, float(table[token, first])), fontsize=5)
+    axes.set_xlabel("token")
+    axes.set_yticks([])
     return figure
 
 

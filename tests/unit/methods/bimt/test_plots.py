@@ -42,9 +42,10 @@ def test_receptive_fields_show_top_neurons_in_pixel_order():
         model.linears[0].weight.zero_()
         model.linears[0].weight[2, 5] = 1.0
     figure = receptive_fields(model, image_shape=(4, 4), n_neurons=2)
-    assert len(figure.axes) == 2
-    image = figure.axes[0].images[0].get_array()
-    assert image.shape == (4, 4) and image[1, 1] == 1.0
+    mosaic = figure.axes[0].images[0].get_array()
+    assert mosaic.shape == (4, 9)  # two 4x4 tiles and a one-pixel gap
+    assert mosaic[1, 1] == 1.0  # neuron 2 (pixel (1, 1)) is the most important
+    assert [t.get_text() for t in figure.axes[0].texts][0] == "h2"
     with pytest.raises(ValueError, match="image inputs"):
         receptive_fields(MLP([5, 2]))
 
@@ -54,8 +55,9 @@ def test_embedding_plot_picks_largest_dimensions():
     with torch.no_grad():
         model.embedding.weight.copy_(torch.tensor([[0.0, 3.0, 1.0]] * 5))
     figure = embedding_dimensions(model, n_dims=2, token_labels=list("abcde"))
-    titles = [axes.get_title() for axes in figure.axes]
-    assert titles[0].startswith("dim 1") and titles[1].startswith("dim 2")
+    labels = [t.get_text() for t in figure.axes[0].texts]
+    assert labels[0].startswith("dim 1") and labels[1].startswith("dim 2")
+    assert len(figure.axes[0].lines) == 2
     with pytest.raises(ValueError, match="embedding"):
         embedding_dimensions(MLP([3, 2]))
 
