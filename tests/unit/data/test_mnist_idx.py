@@ -26,8 +26,9 @@ def test_idx_header_layout_by_hand(tmp_path):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_loader_reads_generated_files(tmp_path, gz):
-    images, labels = _write_split(tmp_path, ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-                                  gz=gz)
+    images, labels = _write_split(
+        tmp_path, ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"), gz=gz
+    )
     x, y = load_mnist(tmp_path, "test", download=False)
     assert x.shape == (6, 28, 28) and x.dtype == torch.float32
     assert torch.allclose(x, torch.from_numpy(images).float() / 255)
@@ -38,8 +39,11 @@ def test_truncated_file_is_rejected_with_sizes(tmp_path):
     _write_split(tmp_path, ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"))
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(IdxFormatError, match=r"truncated: shape \(6, 28, 28\) needs 4704 data "
-                       r"bytes, found 4604"):
+    with pytest.raises(
+        IdxFormatError,
+        match=r"truncated: shape \(6, 28, 28\) needs 4704 data "
+        r"bytes, found 4604",
+    ):
         load_mnist(tmp_path, "train", download=False)
 
 
@@ -69,8 +73,9 @@ def test_unknown_split_raises(tmp_path):
 def test_download_fetches_gzipped_files_from_a_mirror(tmp_path, monkeypatch):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    images, labels = _write_split(mirror, ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-                                  n=3, gz=True)
+    images, labels = _write_split(
+        mirror, ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"), n=3, gz=True
+    )
     monkeypatch.setattr(
         "subnetlab.data.mnist_idx.MIRRORS",
         ((tmp_path / "nowhere").as_uri() + "/", mirror.as_uri() + "/"),
