@@ -115,6 +115,8 @@ class BimtModule(MethodModule):
                 writer.add_image("network", figure_to_rgb(figure), step, dataformats="HWC")
                 plt.close(figure)
 
+        if self.cfg.torch_threads > 0:  # the runner restores the thread count after the run
+            torch.set_num_threads(self.cfg.torch_threads)
         result = train_bimt(self.network, self.spec.data, self.settings, self.ctx.seed, on_log)
         self._metrics = result.metrics
         self._history = result.history

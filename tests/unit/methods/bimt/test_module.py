@@ -59,6 +59,7 @@ def test_all_seven_experiments_exist_and_validate():
         "model.activation=tanh",
         "model.geometry=grid",
         "dataset.n_train=30",
+        "method.torch_threads=0",
     ],
 )
 def test_each_option_composes_into_a_short_run(override, tmp_path):

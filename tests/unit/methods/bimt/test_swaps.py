@@ -140,3 +140,24 @@ def test_top_k_bounds_the_moves_per_layer_and_is_validated():
     assert relocate_layer(model, 1, settings, top_k=1) <= 1
     with pytest.raises(ValueError, match="top_k"):
         relocate(model, settings, top_k=0)
+
+
+def test_relocation_runs_single_threaded_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    seen = []
+    model = MLP([3, 4, 2])
+    original = model.unit_tensors
+
+    def spy(layer):
+        seen.append(torch.get_num_threads())
+        return original(layer)
+
+    model.unit_tensors = spy
+    # a large distance weight on crossed wiring forces at least one swap (which reads the tensors)
+    with torch.no_grad():
+        model.linears[0].weight.copy_(
+            torch.tensor([[0, 0, 5.0], [0, 0, 0], [0, 0, 0], [5.0, 0, 0]])
+        )
+    relocate(model, CostSettings(0.0, 1.0), top_k=4)
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
