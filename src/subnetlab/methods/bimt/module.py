@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab.data.permutation_s4 import parity, s4_elements
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.plots import (
@@ -130,7 +131,10 @@ class BimtModule(MethodModule):
         if self.network.geometry == "grid" and image_shape is not None:
             figures["receptive_fields"] = receptive_fields(self.network, tuple(image_shape))
         if self.network.embedding is not None:
-            figures["embedding"] = embedding_dimensions(self.network)
+            labels = None
+            if self.ctx.dataset_cfg.name == "permutation_s4":  # the paper colours by parity
+                labels = ["+" if sign > 0 else "-" for sign in parity(s4_elements()).tolist()]
+            figures["embedding"] = embedding_dimensions(self.network, token_labels=labels)
         return figures
 
     def save_artifacts(self, run_dir: Path) -> None:

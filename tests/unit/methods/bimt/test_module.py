@@ -151,6 +151,20 @@ def test_token_and_mnist_experiments_run_briefly(tmp_path):
     assert result.status == "ok", result.error
     assert 0 <= result.metrics["test_accuracy"] <= 1
     assert (tmp_path / "modadd" / "figures" / "embedding.png").is_file()
+    result = run(
+        _raw(
+            [
+                "experiment=bimt_permutation_s4",
+                "model.widths=[64,10,24]",
+                "method.steps=4",
+                "method.log_every=2",
+                *QUICK,
+            ]
+        ),
+        tmp_path / "s4",
+    )
+    assert result.status == "ok", result.error
+    assert (tmp_path / "s4" / "figures" / "embedding.png").is_file()
     data = tmp_path / "data" / "mnist"
     data.mkdir(parents=True)
     rng = np.random.default_rng(0)
