@@ -1,0 +1,129 @@
+"""MNIST from IDX files: a reader/writer for the IDX format and a loader with optional download.
+
+IDX layout: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions, one
+big-endian uint32 per dimension, then the values in row-major order. Files may be gzipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+
+MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+FILES: dict[str, tuple[str, str]] = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_UNSIGNED_BYTE = 0x08
+
+
+class IdxFormatError(ValueError):
+    """An IDX file is malformed or truncated."""
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (gzipped when ``path`` ends in .gz)."""
+    data = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, _UNSIGNED_BYTE, data.ndim]) + struct.pack(f">{data.ndim}I", *data.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as handle:
+        handle.write(header + data.tobytes())
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array of its stored shape."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        raw = handle.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise IdxFormatError(f"{path} is not an IDX file (bad magic number)")
+    if raw[2] != _UNSIGNED_BYTE:
+        raise IdxFormatError(f"{path} has type code {raw[2]:#04x}; only unsigned byte (0x08)")
+    ndim = raw[3]
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise IdxFormatError(f"{path} is truncated inside its header")
+    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    expected = int(np.prod(shape, dtype=np.int64))
+    found = len(raw) - header_size
+    if found != expected:
+        kind = "truncated" if found < expected else "longer than its header says"
+        raise IdxFormatError(
+            f"{path} is {kind}: shape {shape} needs {expected} data bytes, found {found}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _find(root: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (root / name).exists():
+            return root / name
+    return None
+
+
+def download_mnist(root: Path, split: str, timeout_s: float = 30.0) -> None:
+    """Fetch the two gzipped IDX files of ``split`` into ``root``, trying each mirror in turn."""
+    root.mkdir(parents=True, exist_ok=True)
+    for stem in FILES[split]:
+        if _find(root, stem) is not None:
+            continue
+        errors = []
+        for mirror in MIRRORS:
+            url = f"{mirror}{stem}.gz"
+            try:
+                with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                    payload = response.read()
+            except (urllib.error.URLError, TimeoutError, OSError) as err:
+                errors.append(f"{url}: {err}")
+                continue
+            partial = root / f"{stem}.gz.part"
+            partial.write_bytes(payload)
+            partial.replace(root / f"{stem}.gz")
+            break
+        else:
+            raise FileNotFoundError(
+                f"could not download MNIST file {stem}.gz ({'; '.join(errors)}). Put "
+                f"{stem} or {stem}.gz into {root} by hand."
+            )
+
+
+def load_mnist(
+    root: str | Path, split: str = "train", download: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images scaled to [0, 1] (n, 28, 28) float and labels (n,) long of ``split``.
+
+    Local files in ``root`` (plain or .gz) are used when present; otherwise they are downloaded
+    if ``download``, else a FileNotFoundError says which files to put where.
+    """
+    if split not in FILES:
+        raise ValueError(f"split={split!r} is not supported; allowed: {sorted(FILES)}")
+    root = Path(root)
+    image_stem, label_stem = FILES[split]
+    missing = [stem for stem in FILES[split] if _find(root, stem) is None]
+    if missing and download:
+        download_mnist(root, split)
+    elif missing:
+        raise FileNotFoundError(
+            f"MNIST {split} files missing: {', '.join(missing)} (or .gz) not found in "
+            f"{root.resolve()}. Download them from {MIRRORS[0]} and put them there, or "
+            "enable download."
+        )
+    images = read_idx(_find(root, image_stem))  # type: ignore[arg-type]
+    labels = read_idx(_find(root, label_stem))  # type: ignore[arg-type]
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise IdxFormatError(
+            f"MNIST {split}: images of shape {images.shape} do not match labels of shape "
+            f"{labels.shape} (expected (n, rows, cols) and (n,))"
+        )
+    return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(
+        labels.astype(np.int64)
+    )

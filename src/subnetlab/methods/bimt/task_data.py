@@ -1,0 +1,59 @@
+"""The BIMT task datasets as train/test tensors, built from a dataset config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from subnetlab.data.mnist_idx import load_mnist
+from subnetlab.data.modular_addition import modular_addition
+from subnetlab.data.permutation_s4 import permutation_s4
+from subnetlab.data.symbolic import SYMBOLIC_TASKS, symbolic_dataset
+from subnetlab.data.two_moons import two_moons
+from subnetlab.methods.bimt.train_loop import TaskData, TaskLoss
+
+
+@dataclass
+class TaskSpec:
+    """What the network must look like for a task and which loss BIMT uses on it."""
+
+    data: TaskData
+    loss: TaskLoss
+    n_inputs: int  # features, or tokens per example for token tasks
+    n_outputs: int
+    vocab_size: int | None = None  # set for token tasks
+
+
+def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
+    """Tensors of the configured dataset (``dataset_cfg.name`` picks the task); ``seed`` sets
+    the sampling and the train/test split."""
+    name = dataset_cfg.name
+    if name.startswith("symbolic_"):
+        task = name.removeprefix("symbolic_")
+        x_tr, y_tr, x_te, y_te = symbolic_dataset(
+            task, dataset_cfg.n_train, dataset_cfg.n_test, seed
+        )
+        spec = SYMBOLIC_TASKS[task]
+        data = TaskData(x_tr, y_tr, x_te, y_te, report_shared=spec.n_outputs > 1)
+        return TaskSpec(data, "mse", spec.n_inputs, spec.n_outputs)
+    if name == "two_moons":
+        x_tr, y_tr = two_moons(dataset_cfg.n_train, dataset_cfg.noise, seed)
+        x_te, y_te = two_moons(dataset_cfg.n_test, dataset_cfg.noise, seed + 1_000_003)
+        return TaskSpec(TaskData(x_tr, y_tr, x_te, y_te), "cross_entropy", 2, 2)
+    if name == "modular_addition":
+        p = dataset_cfg.p
+        tensors = modular_addition(p, dataset_cfg.train_fraction, seed)
+        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, p, vocab_size=p)
+    if name == "permutation_s4":
+        tensors = permutation_s4(dataset_cfg.train_fraction, seed)
+        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, 24, vocab_size=24)
+    if name == "mnist":
+        x_tr, y_tr = load_mnist(dataset_cfg.data_dir, "train", dataset_cfg.download)
+        x_te, y_te = load_mnist(dataset_cfg.data_dir, "test", dataset_cfg.download)
+        data = TaskData(x_tr.flatten(1), y_tr, x_te.flatten(1), y_te)
+        return TaskSpec(data, "mse_onehot", x_tr.shape[1] * x_tr.shape[2], 10)
+    raise ValueError(
+        f"dataset={name!r} is not a BIMT task; allowed: symbolic_independence, "
+        "symbolic_feature_sharing, symbolic_compositionality, two_moons, modular_addition, "
+        "permutation_s4, mnist"
+    )
