@@ -91,6 +91,11 @@ def obtain_target(
     """The target and a line saying where it came from."""
     if ckpt is not None:
         return load_target(ckpt, model_cfg), f"target loaded from {ckpt}"
+    if getattr(model_cfg, "recipe", None) is None:
+        raise TargetError(
+            f"model={model_cfg.name} has no training recipe to train a target on the fly: train it "
+            f"first (e.g. method=bimt or method=train) and pass target.ckpt=<that run folder>"
+        )
     folder = cache_dir / target_hash(model_cfg, dataset_cfg, seed)
     path = folder / TARGET_FILE
     if use_cache and path.is_file():

@@ -11,6 +11,7 @@ from torch import nn
 
 from subnetlab.methods.train.resid_mlp_training import train_resid_mlp
 from subnetlab.methods.train.tms_training import train_tms
+from subnetlab.models.mlp import MLP
 from subnetlab.models.resid_mlp import ResidMLP
 from subnetlab.models.tms import TMS
 
@@ -24,7 +25,9 @@ def build_model(model_cfg: Any) -> nn.Module:
             return TMS(model_cfg.n_features, model_cfg.n_hidden, model_cfg.n_hidden_layers)
         case "resid_mlp":
             return ResidMLP(model_cfg.n_features, model_cfg.d_embed, model_cfg.d_mlp, model_cfg.n_layers)
-    raise ValueError(f"model {model_cfg.name!r} has no builder; known: tms, resid_mlp")
+        case "mlp":
+            return MLP(**model_cfg.model_kwargs())
+    raise ValueError(f"model {model_cfg.name!r} has no builder; known: tms, resid_mlp, mlp")
 
 
 def recipe_with_overrides(model_cfg: Any, overrides: dict[str, Any]) -> Any:
