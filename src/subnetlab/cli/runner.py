@@ -145,6 +145,8 @@ def run(
             return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
     start = time.time()
     torch_threads_before = torch.get_num_threads()
+    if cfg.trainer.threads is not None:
+        torch.set_num_threads(cfg.trainer.threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     notes: list[str] = []
     metrics: dict[str, Any] = {}

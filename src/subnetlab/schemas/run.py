@@ -20,6 +20,8 @@ class TrainerSchema:
     max_steps: int | None = None  # caps the method's own step count (debug runs)
     log_every_n_steps: int = 50
     progress_bar: bool = True
+    threads: int | None = None  # torch intra-op threads; null = torch's default
+
 
     def __post_init__(self) -> None:
         require(self.devices >= 1, "devices", self.devices, "an integer ≥ 1")
@@ -30,6 +32,7 @@ class TrainerSchema:
             "null or an integer ≥ 1",
         )
         require(self.log_every_n_steps >= 1, "log_every_n_steps", self.log_every_n_steps, "≥ 1")
+        require(self.threads is None or self.threads >= 1, "threads", self.threads, "null or ≥ 1")
 
 
 @dataclass
