@@ -17,7 +17,9 @@ import resource
 import time
 
 
-def measure(case: str, implementation: str, steps: int, threads: int | None, queue: mp.Queue) -> None:
+def measure(
+    case: str, implementation: str, steps: int, threads: int | None, queue: mp.Queue
+) -> None:
     import torch
 
     from subnetlab.data.sparse_features import sample_sparse_features
@@ -33,7 +35,9 @@ def measure(case: str, implementation: str, steps: int, threads: int | None, que
         model, C, batch, p, low, pnorm = ResidMLP(100, 1000, 50, 1), 100, 2048, 0.01, -1.0, 2.0
     names = list(model.weights())
     dec = SPDDecomposition(model, names, {n: C for n in names}, d_gate=16, seed=0)
-    opt = torch.optim.AdamW([q for q in dec.parameters() if q.requires_grad], lr=1e-3, weight_decay=0)
+    opt = torch.optim.AdamW(
+        [q for q in dec.parameters() if q.requires_grad], lr=1e-3, weight_decay=0
+    )
     gen = torch.Generator().manual_seed(0)
     batched = implementation == "fast"
 
@@ -55,9 +59,15 @@ def measure(case: str, implementation: str, steps: int, threads: int | None, que
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per case (after 3 warm-up)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--steps", type=int, default=30, help="timed steps per case (after 3 warm-up)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     print(f"{'case':<22}{'implementation':<16}{'steps/s':>10}{'peak RSS MB':>14}{'threads':>9}")
@@ -65,12 +75,16 @@ def main() -> None:
         rates = {}
         for implementation in ("plain", "fast"):
             queue: mp.Queue = ctx.Queue()
-            proc = ctx.Process(target=measure, args=(case, implementation, args.steps, args.threads, queue))
+            proc = ctx.Process(
+                target=measure, args=(case, implementation, args.steps, args.threads, queue)
+            )
             proc.start()
             rate, peak, threads = queue.get()
             proc.join()
             rates[implementation] = rate
-            print(f"{label:<22}{implementation:<16}{rate:>10.1f}{peak:>14.0f}{threads:>9}", flush=True)
+            print(
+                f"{label:<22}{implementation:<16}{rate:>10.1f}{peak:>14.0f}{threads:>9}", flush=True
+            )
         print(f"{label:<22}{'speed-up':<16}{rates['fast'] / rates['plain']:>10.2f}x")
 
 

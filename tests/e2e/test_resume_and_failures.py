@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from subnetlab.cli.runner import ResumeError, run
-
-from ..conftest import QUICK_TMS, compose_raw
+from tests.conftest import QUICK_TMS, compose_raw
 
 
 class CrashAtStep(L.Callback):
@@ -18,7 +17,9 @@ class CrashAtStep(L.Callback):
     def __init__(self, step: int) -> None:
         self.step = step
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx
+    ) -> None:
         if trainer.global_step >= self.step:
             raise RuntimeError("simulated kill")
 
@@ -29,7 +30,9 @@ class PoisonAtStep(L.Callback):
     def __init__(self, step: int) -> None:
         self.step = step
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx
+    ) -> None:
         if trainer.global_step == self.step:
             with torch.no_grad():
                 next(p for p in pl_module.parameters() if p.requires_grad).fill_(float("nan"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ..conftest import QUICK_TMS, REPO
+from tests.conftest import QUICK_TMS, REPO
 
 
 def _tb_tags(tb_dir: Path) -> dict[str, list[str]]:
@@ -28,7 +28,10 @@ def _tb_tags(tb_dir: Path) -> dict[str, list[str]]:
 def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(REPO / "run.py"), *QUICK_TMS, f"paths.output_dir={tmp_path}"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
 from subnetlab.cli.outputs import read_metrics
+from tests.conftest import REPO
 
 
 @pytest.mark.slow
 def test_default_run_recovers_the_tms_5_2_mechanisms(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(REPO / "run.py"), f"paths.output_dir={tmp_path}"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=1200,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()

@@ -11,8 +11,7 @@ from subnetlab.cli.targets import TargetError, save_target
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
-
-from ..conftest import REPO, compose_raw
+from tests.conftest import REPO, compose_raw
 
 
 @pytest.mark.parametrize(
@@ -24,14 +23,20 @@ from ..conftest import REPO, compose_raw
         ("method.lr=-1", "method.lr", "a number > 0"),
         ("method.modules=[{pattern:'*',C:0}]", "method.modules[0].C", "an integer ≥ 1"),
         ("method.coeffs.importance_minimality=-0.1", "method.coeffs.importance_minimality", "≥ 0"),
-        ("dataset.feature_probability=1.5", "dataset.feature_probability", "a probability in [0, 1]"),
+        (
+            "dataset.feature_probability=1.5",
+            "dataset.feature_probability",
+            "a probability in [0, 1]",
+        ),
         ("method.lr_schedule=cosinus", "method.lr_schedule", "one of 'constant'"),
         ("seed=-3", "seed", "≥ 0"),
         ("model.n_features=1", "model.n_features", "≥ 2"),
         ("method.modules=[{pattern:'nothing*',C:4}]", "method.modules", "patterns matching"),
     ],
 )
-def test_config_errors_name_key_value_and_allowed(override: str, key: str, allowed: str, tmp_path: Path) -> None:
+def test_config_errors_name_key_value_and_allowed(
+    override: str, key: str, allowed: str, tmp_path: Path
+) -> None:
     raw = compose_raw([override, "model.recipe.steps=400", "model.recipe.n_candidates=4"], tmp_path)
     with pytest.raises(ConfigError) as info:
         run(raw, tmp_path / "run")
@@ -42,7 +47,10 @@ def test_config_errors_name_key_value_and_allowed(override: str, key: str, allow
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(REPO / "run.py"), *args, f"paths.output_dir={cwd}"],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
     )
 
 

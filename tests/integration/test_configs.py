@@ -8,8 +8,7 @@ from subnetlab.cli.runner import _build_datamodule, _method_class
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.train.recipes import build_model
 from subnetlab.schemas.run import validate_run_config
-
-from ..conftest import CONF, compose_raw
+from tests.conftest import CONF, compose_raw
 
 
 def _options(group: str) -> list[str]:

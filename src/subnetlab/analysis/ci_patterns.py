@@ -32,7 +32,8 @@ def identity_pattern_error(ci: torch.Tensor, tolerance: float = 0.1) -> int:
 
 def dense_pattern_error(ci: torch.Tensor, k: int, tolerance: float = 0.1) -> int:
     """Exactly ``k`` subcomponents should be used: after sorting columns by total mass, each of the
-    first k needs a strong entry (≥ 1 − tolerance), and every entry of the rest must be ≤ tolerance."""
+    first k needs a strong entry (≥ 1 − tolerance), and every entry of the rest must be
+    ≤ tolerance."""
     if ci.shape[1] < k:
         raise ValueError(f"dense pattern needs at least {k} subcomponents, got {ci.shape[1]}")
     ordered = ci[:, torch.argsort(ci.sum(0), descending=True)]

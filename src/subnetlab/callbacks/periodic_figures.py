@@ -1,4 +1,5 @@
-"""Log the method's figures to TensorBoard every N steps (watch a decomposition or a network form)."""
+"""Log the method's figures to TensorBoard every N steps (watch a decomposition or a network
+form)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,19 @@ class PeriodicFigures(L.Callback):
         self.every_n_steps = every_n_steps
 
     def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
     ) -> None:
         step = trainer.global_step
         if step % self.every_n_steps != 0 or not trainer.is_global_zero:
             return
-        if not isinstance(trainer.logger, TensorBoardLogger) or not isinstance(pl_module, MethodModule):
+        if not isinstance(trainer.logger, TensorBoardLogger) or not isinstance(
+            pl_module, MethodModule
+        ):
             return
         pl_module.run_analysis()
         for name, fig in pl_module.figures().items():

@@ -20,12 +20,16 @@ def print_config_tree(cfg: DictConfig) -> None:
     keys = [k for k in FIRST if k in cfg] + [k for k in cfg if k not in FIRST and k != "hydra"]
     for key in keys:
         node = cfg[key]
-        text = OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else f"{node}\n"
+        text = (
+            OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else f"{node}\n"
+        )
         tree.add(f"[cyan]{key}[/cyan]").add(Syntax(text.rstrip(), "yaml", theme="ansi_dark"))
     console.print(tree)
 
 
-def print_summary(status: str, metrics: dict[str, Any], run_dir: str, error: str | None, notes: list[str]) -> None:
+def print_summary(
+    status: str, metrics: dict[str, Any], run_dir: str, error: str | None, notes: list[str]
+) -> None:
     table = Table(title=f"final metrics ({status})", show_lines=False)
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -25,7 +25,9 @@ def entry(cfg: DictConfig) -> float:
     try:
         raw = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:
-        return _user_error(ConfigError("config", str(err).splitlines()[0], "resolvable values"), run_dir, multirun)
+        return _user_error(
+            ConfigError("config", str(err).splitlines()[0], "resolvable values"), run_dir, multirun
+        )
     assert isinstance(raw, dict)
     raw.pop("hydra", None)
     print_config_tree(cfg)

@@ -27,7 +27,9 @@ def read_metrics(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
-def save_figures(figures: dict[str, Figure], run_dir: Path, writer: SummaryWriter | None, step: int) -> list[str]:
+def save_figures(
+    figures: dict[str, Figure], run_dir: Path, writer: SummaryWriter | None, step: int
+) -> list[str]:
     """PNG files under figures/ and images in TensorBoard; closes each figure."""
     folder = run_dir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,9 +50,15 @@ def _scalar_hparams(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_hparams(writer: SummaryWriter, params: dict[str, Any], metrics: dict[str, float], step: int) -> None:
+def write_hparams(
+    writer: SummaryWriter, params: dict[str, Any], metrics: dict[str, float], step: int
+) -> None:
     """One HPARAMS entry whose metrics are the ``hp/*`` finals, plus those scalars."""
-    finite = {f"hp/{k}": float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+    finite = {
+        f"hp/{k}": float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and math.isfinite(v)
+    }
     exp, ssi, sei = hparams(_scalar_hparams(params), finite)
     file_writer = writer._get_file_writer()
     file_writer.add_summary(exp)

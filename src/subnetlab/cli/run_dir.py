@@ -22,7 +22,11 @@ def command_overrides(argv: list[str]) -> list[str]:
 
 
 def wants_resume(argv: list[str]) -> bool:
-    return any(_is_resume(a) and a.split("=", 1)[1].lower() in ("true", "1", "yes") for a in argv if "=" in a)
+    return any(
+        _is_resume(a) and a.split("=", 1)[1].lower() in ("true", "1", "yes")
+        for a in argv
+        if "=" in a
+    )
 
 
 def find_resumable(runs_dir: Path, overrides: list[str]) -> Path | None:

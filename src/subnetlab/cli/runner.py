@@ -68,16 +68,28 @@ def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataMod
 def _loggers(cfg: RunConfig, run_dir: Path) -> Any:
     match cfg.logger.name:
         case "tensorboard":
-            return TensorBoardLogger(save_dir=str(run_dir), name="", version="tb", default_hp_metric=False)
+            return TensorBoardLogger(
+                save_dir=str(run_dir), name="", version="tb", default_hp_metric=False
+            )
         case "csv":
             return CSVLogger(save_dir=str(run_dir), name="", version="csv")
     return False
 
 
-def _fit(module: MethodModule, cfg: RunConfig, ctx: RunContext, run_dir: Path, extra: Sequence[L.Callback]) -> None:
+def _fit(
+    module: MethodModule,
+    cfg: RunConfig,
+    ctx: RunContext,
+    run_dir: Path,
+    extra: Sequence[L.Callback],
+) -> None:
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
-    steps = module.max_steps if cfg.trainer.max_steps is None else min(module.max_steps, cfg.trainer.max_steps)
+    steps = (
+        module.max_steps
+        if cfg.trainer.max_steps is None
+        else min(module.max_steps, cfg.trainer.max_steps)
+    )
     callbacks: list[L.Callback] = []
     if cfg.callbacks.checkpoint:
         callbacks.append(
@@ -167,7 +179,9 @@ def run(
             log.info(how)
             L.seed_everything(cfg.seed, workers=True, verbose=False)
         datamodule = _build_datamodule(raw, cfg)
-        writer = SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
+        writer = (
+            SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
+        )
         ctx = RunContext(
             seed=cfg.seed,
             run_dir=run_dir,
@@ -210,7 +224,12 @@ def run(
 
 
 def _write_record(
-    run_dir: Path, cfg: RunConfig, metrics: dict[str, float], status: str, error: str | None, start: float
+    run_dir: Path,
+    cfg: RunConfig,
+    metrics: dict[str, float],
+    status: str,
+    error: str | None,
+    start: float,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         **metrics,

@@ -58,7 +58,8 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any unreadable file (garbage, truncated, foreign pickle) is one case
         raise TargetError(
-            f"target.ckpt={path_str}: {path} is not a readable subnetlab target ({err.__class__.__name__}: "
+            f"target.ckpt={path_str}: {path} is not a readable subnetlab target "
+            f"({err.__class__.__name__}: "
             f"{str(err).splitlines()[0] if str(err) else 'corrupt file'})"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -66,8 +67,11 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
     saved = _architecture(payload["model_cfg"])
     wanted = _architecture(asdict(model_cfg))
     if saved != wanted:
-        diffs = [f"{k}: checkpoint {saved.get(k)!r} vs config {wanted.get(k)!r}"
-                 for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)]
+        diffs = [
+            f"{k}: checkpoint {saved.get(k)!r} vs config {wanted.get(k)!r}"
+            for k in sorted(set(saved) | set(wanted))
+            if saved.get(k) != wanted.get(k)
+        ]
         raise TargetError(
             f"target.ckpt={path_str} holds a different model than model={model_cfg.name} asks for: "
             + "; ".join(diffs)

@@ -24,7 +24,12 @@ class SparseFeatureDataModule(L.LightningDataModule):
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         cfg = self.cfg
         return sample_sparse_features(
-            batch_size, self.n_features, cfg.feature_probability, cfg.value_low, cfg.value_high, generator
+            batch_size,
+            self.n_features,
+            cfg.feature_probability,
+            cfg.value_low,
+            cfg.value_high,
+            generator,
         )
 
     def train_dataloader(self) -> StepBatches:

@@ -29,7 +29,8 @@ class MethodModule(L.LightningModule, abc.ABC):
     """Base of every method. Subclasses take ``(cfg, ctx)``.
 
     Lifecycle driven by the runner:
-    1. ``trainer.fit`` when ``max_steps > 0`` (``training_step``/``configure_optimizers`` needed then);
+    1. ``trainer.fit`` when ``max_steps > 0`` (then ``training_step`` and
+       ``configure_optimizers`` are needed);
     2. ``run_analysis()`` once (post-training evaluation, or the whole work of a no-fit method);
     3. ``final_metrics()``, ``figures()``, ``save_artifacts(run_dir)``.
     """

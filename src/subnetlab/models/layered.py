@@ -20,7 +20,8 @@ ACTIVATIONS = {
 class LayeredNet:
     """Weights of a feed-forward net in the order the data sees them.
 
-    ``weights[i]`` has shape (d_out, d_in) like ``nn.Linear.weight``; ``biases[i]`` has shape (d_out,).
+    ``weights[i]`` has shape (d_out, d_in) like ``nn.Linear.weight``; ``biases[i]`` has shape
+    (d_out,).
     The activation is applied after every layer except the last. Inputs and outputs are in their
     original (task) order, so node ``j`` of layer 0 is input feature ``j``.
     """

@@ -46,7 +46,10 @@ class TMS(nn.Module):
 
     def expected_ci_patterns(self) -> dict[str, tuple[str, int]]:
         """Module → (pattern, size) of a perfect decomposition (reference §3.1)."""
-        patterns = {"linear1": ("identity", self.n_features), "linear2": ("identity", self.n_features)}
+        patterns = {
+            "linear1": ("identity", self.n_features),
+            "linear2": ("identity", self.n_features),
+        }
         for i in range(self.n_hidden_layers):
             patterns[f"hidden_layers.{i}"] = ("dense", self.n_hidden)
         return patterns

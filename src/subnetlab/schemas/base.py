@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import types
-
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -114,7 +113,10 @@ def from_dict(cls: type[T], data: dict[str, Any], path: str = "") -> T:
     for name, field in fields.items():
         key = f"{path}.{name}" if path else name
         if name not in data:
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
                 raise ConfigError(key, "<missing>", f"a value of type {_type_name(hints[name])}")
             continue
         kwargs[name] = _convert(hints[name], data[name], key)

@@ -14,13 +14,11 @@ def _check_sparse(p: float, low: float, high: float, batch_size: int) -> None:
     require(batch_size >= 1, "batch_size", batch_size, "an integer ≥ 1")
 
 
-
-
-
 @register("dataset", "sparse_features")
 @dataclass
 class SparseFeaturesSchema:
-    """TMS data: each feature on with probability p, value U[value_low, value_high]; label = input."""
+    """TMS data: each feature on with probability p, value U[value_low, value_high];
+    label = input."""
 
     name: str = "sparse_features"
     feature_probability: float = 0.05

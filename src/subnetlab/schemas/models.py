@@ -45,7 +45,9 @@ class TMSSchema:
     def __post_init__(self) -> None:
         require(self.n_features >= 2, "n_features", self.n_features, "an integer ≥ 2")
         require(self.n_hidden >= 1, "n_hidden", self.n_hidden, "an integer ≥ 1")
-        require(self.n_hidden_layers >= 0, "n_hidden_layers", self.n_hidden_layers, "an integer ≥ 0")
+        require(
+            self.n_hidden_layers >= 0, "n_hidden_layers", self.n_hidden_layers, "an integer ≥ 0"
+        )
 
 
 @dataclass

@@ -22,7 +22,6 @@ class TrainerSchema:
     progress_bar: bool = True
     threads: int | None = None  # torch intra-op threads; null = torch's default
 
-
     def __post_init__(self) -> None:
         require(self.devices >= 1, "devices", self.devices, "an integer ≥ 1")
         require(

@@ -55,7 +55,11 @@ class SPDSchema:
         require(self.pnorm > 0, "pnorm", self.pnorm, "a number > 0")
         require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
         require(self.lr > 0, "lr", self.lr, "a number > 0")
-        require(self.lr_warmup_steps >= 0, "lr_warmup_steps", self.lr_warmup_steps, "an integer ≥ 0")
-        require(0 <= self.ci_threshold <= 1, "ci_threshold", self.ci_threshold, "a number in [0, 1]")
+        require(
+            self.lr_warmup_steps >= 0, "lr_warmup_steps", self.lr_warmup_steps, "an integer ≥ 0"
+        )
+        require(
+            0 <= self.ci_threshold <= 1, "ci_threshold", self.ci_threshold, "a number in [0, 1]"
+        )
         require(self.eval_every >= 1, "eval_every", self.eval_every, "an integer ≥ 1")
         require(0 < self.tolerance < 0.5, "tolerance", self.tolerance, "a number in (0, 0.5)")

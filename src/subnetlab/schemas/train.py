@@ -17,7 +17,9 @@ class TrainSchema:
     batch_size: int | None = None
 
     def __post_init__(self) -> None:
-        require(self.steps is None or self.steps >= 1, "steps", self.steps, "null or an integer ≥ 1")
+        require(
+            self.steps is None or self.steps >= 1, "steps", self.steps, "null or an integer ≥ 1"
+        )
         require(self.lr is None or self.lr > 0, "lr", self.lr, "null or a number > 0")
         require(
             self.batch_size is None or self.batch_size >= 1,

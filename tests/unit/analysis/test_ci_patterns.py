@@ -1,7 +1,11 @@
 import pytest
 import torch
 
-from subnetlab.analysis.ci_patterns import dense_pattern_error, identity_pattern_error, pattern_error
+from subnetlab.analysis.ci_patterns import (
+    dense_pattern_error,
+    identity_pattern_error,
+    pattern_error,
+)
 
 
 def test_identity_pattern_is_permutation_invariant() -> None:

@@ -23,7 +23,9 @@ def test_shrinkage_shows_in_ml2r_not_mmcs() -> None:
 def test_rotated_columns_lower_mmcs_by_the_cosine() -> None:
     W = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     angle = torch.tensor(0.3)
-    rot = torch.tensor([[torch.cos(angle), -torch.sin(angle)], [torch.sin(angle), torch.cos(angle)]])
+    rot = torch.tensor(
+        [[torch.cos(angle), -torch.sin(angle)], [torch.sin(angle), torch.cos(angle)]]
+    )
     V, U = torch.eye(2), (rot @ W).T
     mmcs, ml2r = mmcs_ml2r(W, V, U)
     assert abs(mmcs - float(torch.cos(angle))) < 1e-6 and abs(ml2r - 1) < 1e-6

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from subnetlab.cli.targets import TargetError, load_target, save_target, target_hash
+from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema
-from subnetlab.models.tms import TMS
 
 
 def test_round_trip_and_weights_only(tmp_path: Path) -> None:

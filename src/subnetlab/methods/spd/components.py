@@ -55,7 +55,9 @@ class GateMLPs(nn.Module):
         gain = math.sqrt(2.0)
         self.w1 = nn.Parameter(torch.randn(C, d_gate, generator=generator) * gain)
         self.b1 = nn.Parameter(torch.zeros(C, d_gate))
-        self.w2 = nn.Parameter(torch.randn(C, d_gate, generator=generator) * gain / math.sqrt(d_gate))
+        self.w2 = nn.Parameter(
+            torch.randn(C, d_gate, generator=generator) * gain / math.sqrt(d_gate)
+        )
         self.b2 = nn.Parameter(torch.zeros(C))
 
     def forward(self, inner: torch.Tensor) -> torch.Tensor:

@@ -14,10 +14,10 @@ from subnetlab.methods.spd.components import (
     gate_mlps_reference,
 )
 from subnetlab.methods.spd.losses import (
+    draw_uniform,
     faithfulness_loss,
     importance_minimality_loss,
     reconstruction_mse,
-    draw_uniform,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (
@@ -113,7 +113,9 @@ class SPDDecomposition(nn.Module):
         return out
 
     # --- causal importance ------------------------------------------------------------------------
-    def causal_importance(self, inputs: dict[str, torch.Tensor], plain: bool = False) -> CausalImportance:
+    def causal_importance(
+        self, inputs: dict[str, torch.Tensor], plain: bool = False
+    ) -> CausalImportance:
         """CI of every subcomponent from the target's layer inputs; ``plain`` uses the
         straightforward gate implementation (same values, slower)."""
         lower, upper, value = {}, {}, {}

@@ -8,7 +8,8 @@ import torch
 def faithfulness_loss(
     target_weights: dict[str, torch.Tensor], component_weights: dict[str, torch.Tensor]
 ) -> torch.Tensor:
-    """Σ_l ‖W^l − Σ_c U^l_c V^l_c‖_F² divided by the number of entries of all decomposed matrices."""
+    """Σ_l ‖W^l − Σ_c U^l_c V^l_c‖_F² divided by the number of entries of all decomposed
+    matrices."""
     total = sum((target_weights[n] - component_weights[n]).pow(2).sum() for n in target_weights)
     n_entries = sum(w.numel() for w in target_weights.values())
     return total / n_entries

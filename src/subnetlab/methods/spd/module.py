@@ -124,7 +124,9 @@ class SPDModule(MethodModule):
             alive = (ci_data[name] > self.cfg.ci_threshold).any(0) | (
                 ci_probe[name] > self.cfg.ci_threshold
             ).any(0)
-            metrics[f"ci_l0/{name}"] = float((ci_data[name] > self.cfg.ci_threshold).float().sum(-1).mean())
+            metrics[f"ci_l0/{name}"] = float(
+                (ci_data[name] > self.cfg.ci_threshold).float().sum(-1).mean()
+            )
             metrics[f"alive/{name}"] = float(alive.sum())
             if name in patterns:
                 error = pattern_error(ci_probe[name], patterns[name], self.cfg.tolerance)
@@ -137,7 +139,11 @@ class SPDModule(MethodModule):
         terms, _ = dec.losses(eval_x, self.cfg.pnorm, step_generator(self.seed, 0, MASK_STREAM))
         for name, value in terms.items():
             metrics[f"loss/{name}"] = float(value)
-        self._figure_data = {"ci_probe": ci_probe, "ci_data": ci_data, "norms": dec.subcomponent_norms()}
+        self._figure_data = {
+            "ci_probe": ci_probe,
+            "ci_data": ci_data,
+            "norms": dec.subcomponent_norms(),
+        }
         return metrics
 
     def run_analysis(self) -> None:

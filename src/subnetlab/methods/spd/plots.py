@@ -45,7 +45,9 @@ def ci_histograms(ci_per_module: dict[str, torch.Tensor]) -> Figure:
     n = len(ci_per_module)
     fig, axes = plt.subplots(1, n, figsize=(4.0 * n, 3.0), squeeze=False)
     for ax, (name, ci) in zip(axes[0], ci_per_module.items(), strict=True):
-        ax.hist(ci.detach().cpu().flatten().numpy(), bins=50, range=(0, 1), log=True, color="tab:blue")
+        ax.hist(
+            ci.detach().cpu().flatten().numpy(), bins=50, range=(0, 1), log=True, color="tab:blue"
+        )
         ax.set_title(name)
         ax.set_xlabel("causal importance")
         ax.set_ylabel("count (log)")

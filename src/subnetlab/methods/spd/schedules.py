@@ -8,7 +8,9 @@ from typing import Literal
 Schedule = Literal["constant", "linear", "cosine", "half_cosine"]
 
 
-def lr_at(step: int, total_steps: int, base_lr: float, schedule: Schedule, warmup_steps: int = 0) -> float:
+def lr_at(
+    step: int, total_steps: int, base_lr: float, schedule: Schedule, warmup_steps: int = 0
+) -> float:
     """Learning rate of ``step`` in [0, total_steps).
 
     ``cosine`` is the paper branch's quarter period lr·cos(½π·t/(T−1)) (lr → 0 at the last step);
@@ -27,4 +29,6 @@ def lr_at(step: int, total_steps: int, base_lr: float, schedule: Schedule, warmu
             return base_lr * math.cos(0.5 * math.pi * t)
         case "half_cosine":
             return base_lr * 0.5 * (1.0 + math.cos(math.pi * t))
-    raise ValueError(f"unknown schedule {schedule!r}; allowed: constant, linear, cosine, half_cosine")
+    raise ValueError(
+        f"unknown schedule {schedule!r}; allowed: constant, linear, cosine, half_cosine"
+    )

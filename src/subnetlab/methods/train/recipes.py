@@ -24,7 +24,9 @@ def build_model(model_cfg: Any) -> nn.Module:
         case "tms":
             return TMS(model_cfg.n_features, model_cfg.n_hidden, model_cfg.n_hidden_layers)
         case "resid_mlp":
-            return ResidMLP(model_cfg.n_features, model_cfg.d_embed, model_cfg.d_mlp, model_cfg.n_layers)
+            return ResidMLP(
+                model_cfg.n_features, model_cfg.d_embed, model_cfg.d_mlp, model_cfg.n_layers
+            )
         case "mlp":
             return MLP(**model_cfg.model_kwargs())
     raise ValueError(f"model {model_cfg.name!r} has no builder; known: tms, resid_mlp, mlp")
@@ -63,7 +65,8 @@ def train_with_recipe(
             if report.features_learned < report.n_features:
                 raise RuntimeError(
                     f"TMS target training left {report.n_features - report.features_learned} of "
-                    f"{report.n_features} features unlearned in all {recipe.n_candidates} candidates; "
+                    f"{report.n_features} features unlearned in all {recipe.n_candidates} "
+                    "candidates; "
                     "raise model.recipe.n_candidates or model.recipe.steps, or change target.seed"
                 )
         case "resid_mlp":
@@ -81,5 +84,7 @@ def train_with_recipe(
                 on_step=on_step,
             )
         case _:
-            raise ValueError(f"model {model_cfg.name!r} has no training recipe; known: tms, resid_mlp")
+            raise ValueError(
+                f"model {model_cfg.name!r} has no training recipe; known: tms, resid_mlp"
+            )
     return model, {k: float(v) for k, v in asdict(report).items()}

@@ -18,7 +18,9 @@ def _decomposition(model: torch.nn.Module, C: int = 6) -> SPDDecomposition:
 )
 def test_fast_path_equals_plain_path_values_and_gradients(model: torch.nn.Module) -> None:
     dec = _decomposition(model)
-    x = sample_sparse_features(64, model.n_features, 0.15, 0.0, 1.0, torch.Generator().manual_seed(1))
+    x = sample_sparse_features(
+        64, model.n_features, 0.15, 0.0, 1.0, torch.Generator().manual_seed(1)
+    )
     assert (x.abs().sum(-1) == 0).any() and (x.abs().sum(-1) > 0).any()
     params = [p for p in dec.parameters() if p.requires_grad]
     results = []

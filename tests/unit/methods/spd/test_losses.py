@@ -33,7 +33,9 @@ def test_importance_minimality_sums_layers_and_components_means_batch() -> None:
     assert torch.isclose(importance_minimality_loss(ci, 1.0), torch.tensor(2.25))
     assert torch.isclose(importance_minimality_loss(ci, 2.0), torch.tensor(3.125))
     weights = torch.tensor([0.9, 0.1])
-    assert torch.isclose(importance_minimality_loss(ci, 1.0, weights), torch.tensor(0.9 * 2.5 + 0.2))
+    assert torch.isclose(
+        importance_minimality_loss(ci, 1.0, weights), torch.tensor(0.9 * 2.5 + 0.2)
+    )
 
 
 def test_stochastic_masks_interpolate_between_ci_and_one() -> None:

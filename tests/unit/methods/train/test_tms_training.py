@@ -11,8 +11,17 @@ def test_features_reconstructed_counts_probe_diagonals_within_tolerance() -> Non
 
 def test_short_training_learns_every_tms_feature() -> None:
     model, report = train_tms(
-        5, 2, 0, steps=600, batch_size=512, lr=5e-3, weight_decay=0.01,
-        feature_probability=0.05, n_candidates=4, probe_tolerance=0.3, seed=0,
+        5,
+        2,
+        0,
+        steps=600,
+        batch_size=512,
+        lr=5e-3,
+        weight_decay=0.01,
+        feature_probability=0.05,
+        n_candidates=4,
+        probe_tolerance=0.3,
+        seed=0,
     )
     assert report.features_learned == 5
     out = model(torch.eye(5) * 0.75)
