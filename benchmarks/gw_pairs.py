@@ -44,8 +44,9 @@ def pot_loop(distances: torch.Tensor, n_pairs: int) -> tuple[float, np.ndarray, 
     return time.perf_counter() - started, values, product_wins
 
 
-def report(label: str, seconds: float, values: np.ndarray, reference: np.ndarray,
-           pot_seconds: float) -> None:
+def report(
+    label: str, seconds: float, values: np.ndarray, reference: np.ndarray, pot_seconds: float
+) -> None:
     gap = (values[: reference.size] - reference) / np.maximum(reference, 1e-300)
     print(
         f"  {label:<26} {seconds:8.2f} s   speedup {pot_seconds / seconds:6.1f}x   "
@@ -58,8 +59,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000])
     parser.add_argument("--pot-pairs", type=int, default=None)
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads (default), "
-          f"cuda available: {torch.cuda.is_available()}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads (default), "
+        f"cuda available: {torch.cuda.is_available()}"
+    )
     for n in args.n:
         distances = planted_distances(n)
         n_all = distances.shape[0] * (distances.shape[0] - 1) // 2
@@ -68,7 +71,9 @@ def main() -> None:
         pot_total = pot_seconds * n_all / k
         note = "" if k == n_all else f" (measured on {k} pairs: {pot_seconds:.1f} s, extrapolated)"
         print(f"N = {n}, L = {distances.shape[0]}, {n_all} pairs")
-        print(f"  POT exact loop, 2 starts   {pot_total:8.2f} s{note}; product start won {wins}/{k}")
+        print(
+            f"  POT exact loop, 2 starts   {pot_total:8.2f} s{note}; product start won {wins}/{k}"
+        )
         runs = [("cpu", torch.float64), ("cpu", torch.float32)]
         if torch.cuda.is_available():
             runs += [("cuda", torch.float32), ("cuda", torch.float64)]
@@ -81,8 +86,10 @@ def main() -> None:
             ii, jj = layer_pairs(distances.shape[0]).T.numpy()
             label = f"batched {device} {str(dtype).removeprefix('torch.')}"
             report(label, result.time_s, result.gw[ii, jj], pot_values, pot_total)
-            print(f"  {'':<26} product start abandoned {int(result.product_abandoned[ii, jj].sum())}"
-                  f"/{n_all}, won {int(result.from_product[ii, jj].sum())}/{n_all}")
+            print(
+                f"  {'':<26} product start abandoned {int(result.product_abandoned[ii, jj].sum())}"
+                f"/{n_all}, won {int(result.from_product[ii, jj].sum())}/{n_all}"
+            )
 
 
 if __name__ == "__main__":

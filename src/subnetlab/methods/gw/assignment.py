@@ -47,8 +47,9 @@ def certify_optimal(cost: torch.Tensor, perm: torch.Tensor, max_sweeps: int = 30
 
     ``perm`` is optimal iff prices v on the columns exist with
     ``cost[i, perm[i]] − v[perm[i]] <= cost[i, j] − v[j]`` for all i, j, i.e. iff the graph with
-    edges perm[i] -> j of weight ``cost[i, j] − cost[i, perm[i]]`` has no negative cycle. Bellman-Ford
-    from zero prices settles in as many sweeps as the longest shortest path has edges; a pair not
+    edges perm[i] -> j of weight ``cost[i, j] − cost[i, perm[i]]`` has no negative cycle.
+    Bellman-Ford from zero prices settles in as many sweeps as the longest shortest path has
+    edges; a pair not
     settled within ``max_sweeps`` is reported uncertified (it may still be optimal). After the
     first sweep only rows whose owned column got cheaper are relaxed again.
 
@@ -108,7 +109,9 @@ def rank_one_max_assignment(row: torch.Tensor, col: torch.Tensor) -> torch.Tenso
         perm: (B, N) long; the k-th smallest ``row`` entry gets the k-th smallest ``col`` entry.
     """
     if row.shape != col.shape or row.dim() != 2:
-        raise ValueError(f"row and col must both be (B, N); got {tuple(row.shape)}, {tuple(col.shape)}")
+        raise ValueError(
+            f"row and col must both be (B, N); got {tuple(row.shape)}, {tuple(col.shape)}"
+        )
     row_order = row.argsort(dim=1, stable=True)
     col_order = col.argsort(dim=1, stable=True)
     perm = torch.empty_like(row_order)

@@ -95,7 +95,9 @@ def layer_distances(
         stored = torch.load(cache_path, weights_only=True)
         if stored["key"] == key:
             return stored["distances"]
-    stacked = torch.stack([normalize_distances(pairwise_distances(m, metric), normalize) for m in mats])
+    stacked = torch.stack(
+        [normalize_distances(pairwise_distances(m, metric), normalize) for m in mats]
+    )
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
         torch.save({"key": key, "distances": stacked}, cache_path)

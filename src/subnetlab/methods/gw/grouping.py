@@ -9,7 +9,9 @@ from scipy.spatial.distance import squareform
 
 
 def _as_square(dist: torch.Tensor | np.ndarray) -> np.ndarray:
-    d = np.asarray(dist.detach().cpu() if isinstance(dist, torch.Tensor) else dist, dtype=np.float64)
+    d = np.asarray(
+        dist.detach().cpu() if isinstance(dist, torch.Tensor) else dist, dtype=np.float64
+    )
     if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape[0] < 1:
         raise ValueError(f"need a square (L, L) dissimilarity matrix; got shape {d.shape}")
     if not np.isfinite(d).all():
@@ -105,7 +107,9 @@ def contiguous_segments(dist: torch.Tensor | np.ndarray, k: int) -> np.ndarray:
     return labels
 
 
-def adjusted_rand_index(labels_a: np.ndarray | list[int], labels_b: np.ndarray | list[int]) -> float:
+def adjusted_rand_index(
+    labels_a: np.ndarray | list[int], labels_b: np.ndarray | list[int]
+) -> float:
     """Hubert-Arabie adjusted Rand index of two labelings of the same items (1 = identical
     partitions, about 0 = chance). Two single-cluster labelings count as identical (1.0)."""
     a, b = np.asarray(labels_a), np.asarray(labels_b)
@@ -120,7 +124,11 @@ def adjusted_rand_index(labels_a: np.ndarray | list[int], labels_b: np.ndarray |
         return float((counts * (counts - 1) / 2).sum())
 
     index = pairs(table)
-    rows, cols, total = pairs(table.sum(axis=1)), pairs(table.sum(axis=0)), pairs(np.array([a.size]))
+    rows, cols, total = (
+        pairs(table.sum(axis=1)),
+        pairs(table.sum(axis=0)),
+        pairs(np.array([a.size])),
+    )
     expected = rows * cols / total if total > 0 else 0.0
     maximum = 0.5 * (rows + cols)
     if maximum == expected:

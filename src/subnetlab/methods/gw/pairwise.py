@@ -79,7 +79,12 @@ def gw_layer_matrix(
         )
         stop_above = None if prune_ratio is None else prune_ratio * from_identity.value
         from_product = batched_gromov_wasserstein(
-            distances, pairs, "product", max_iter=max_iter, tol_rel=tol_rel, dtype=dtype,
+            distances,
+            pairs,
+            "product",
+            max_iter=max_iter,
+            tol_rel=tol_rel,
+            dtype=dtype,
             stop_above=stop_above,
         )
         identity_run = from_identity.value.numpy()
@@ -103,7 +108,9 @@ def gw_layer_matrix(
     return LayerGW(
         gw=_symmetric(n_layers, ii, jj, kept),
         identity_loss=identity,
-        from_product=_symmetric(n_layers, ii, jj, product_run < np.minimum(identity_run, identity[ii, jj])),
+        from_product=_symmetric(
+            n_layers, ii, jj, product_run < np.minimum(identity_run, identity[ii, jj])
+        ),
         product_value=_symmetric(n_layers, ii, jj, product_run),
         product_abandoned=_symmetric(n_layers, ii, jj, abandoned),
         solver=solver,

@@ -73,9 +73,11 @@ def collect_representations(
     collected: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
     handles = []
     for name in modules:
+
         def hook(_module: nn.Module, _inputs: object, output: object, name: str = name) -> None:
             pooled = pool_output(_first_tensor(output, name), pooling)
             collected[name].append(pooled.detach().to("cpu", torch.float64))
+
         handles.append(available[name].register_forward_hook(hook))
     was_training = model.training
     model.eval()

@@ -35,15 +35,14 @@ def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
     return float(cross / norm)
 
 
-def _unbiased_hsic(k: torch.Tensor, l: torch.Tensor) -> torch.Tensor:
-    """Song et al. (2012) unbiased HSIC estimator of Gram matrices (N, N), N >= 4."""
+def _unbiased_hsic(k: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Song et al. (2012) unbiased HSIC estimator of two Gram matrices (N, N), N >= 4."""
     n = k.shape[0]
     k = k.clone().fill_diagonal_(0.0)
-    l = l.clone().fill_diagonal_(0.0)
-    k_sum, l_sum = k.sum(), l.sum()
-    trace_term = (k * l).sum()
-    sum_term = k_sum * l_sum / ((n - 1) * (n - 2))
-    cross_term = 2.0 * (k.sum(dim=0) @ l.sum(dim=1)) / (n - 2)
+    g = g.clone().fill_diagonal_(0.0)
+    trace_term = (k * g).sum()
+    sum_term = k.sum() * g.sum() / ((n - 1) * (n - 2))
+    cross_term = 2.0 * (k.sum(dim=0) @ g.sum(dim=1)) / (n - 2)
     return (trace_term + sum_term - cross_term) / (n * (n - 3))
 
 
@@ -51,11 +50,11 @@ def debiased_cka(x: torch.Tensor, y: torch.Tensor) -> float:
     """Linear CKA from unbiased HSIC estimates; near 0 for independent random features even
     when the width is large compared with N (where the biased estimate is inflated)."""
     x, y = _check_pair(x, y, 4)
-    k, l = x @ x.T, y @ y.T
-    denom = _unbiased_hsic(k, k) * _unbiased_hsic(l, l)
+    gram_x, gram_y = x @ x.T, y @ y.T
+    denom = _unbiased_hsic(gram_x, gram_x) * _unbiased_hsic(gram_y, gram_y)
     if float(denom) <= 0.0:
         raise ValueError("debiased CKA is undefined: a self-HSIC estimate is not positive")
-    return float(_unbiased_hsic(k, l) / denom.sqrt())
+    return float(_unbiased_hsic(gram_x, gram_y) / denom.sqrt())
 
 
 def procrustes_distance(x: torch.Tensor, y: torch.Tensor) -> float:

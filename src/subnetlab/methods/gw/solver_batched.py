@@ -82,7 +82,9 @@ def batched_gromov_wasserstein(
     _check_inputs(distances, pairs, init, max_iter, tol_rel, tol_abs, max_batch)
     pairs = pairs.to(torch.long)
     if stop_above is not None and stop_above.shape != (pairs.shape[0],):
-        raise ValueError(f"stop_above must have shape ({pairs.shape[0]},); got {tuple(stop_above.shape)}")
+        raise ValueError(
+            f"stop_above must have shape ({pairs.shape[0]},); got {tuple(stop_above.shape)}"
+        )
     parts = []
     for start in range(0, pairs.shape[0], max_batch):
         chunk = slice(start, start + max_batch)
@@ -100,8 +102,12 @@ def batched_gromov_wasserstein(
         product_weight=torch.cat([part.product_weight for part in parts]),
         vertices=torch.cat([_pad_vertices(part.vertices, width) for part in parts]),
         vertex_weights=torch.cat(
-            [torch.nn.functional.pad(part.vertex_weights, (0, width - part.vertex_weights.shape[1]))
-             for part in parts]
+            [
+                torch.nn.functional.pad(
+                    part.vertex_weights, (0, width - part.vertex_weights.shape[1])
+                )
+                for part in parts
+            ]
         ),
     )
 
@@ -210,7 +216,9 @@ def _solve_chunk(
         perm = identity.clone()
         perm[act] = new_perm
         lin = _diag_mean(grad_part[act], new_perm)  # ⟨P/N, M(T)⟩
-        vertex_part = torch.bmm(layers[left_idx[act]], _gather_rows(layers, right_idx[act], new_perm)) / n
+        vertex_part = (
+            torch.bmm(layers[left_idx[act]], _gather_rows(layers, right_idx[act], new_perm)) / n
+        )
         vertex_quad = _diag_mean(vertex_part, new_perm)  # ⟨P/N, M(P/N)⟩
         cross = _coupling_dot(
             vertex_part, product_weight[act], [v[act] for v in vertices], [w[act] for w in weights]
@@ -264,6 +272,8 @@ def _gather_rows(layers: torch.Tensor, layer_idx: torch.Tensor, perm: torch.Tens
 def _line_search(curvature: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
     """argmin over α in [0, 1] of curvature·α² + slope·α (POT's closed-form rule)."""
     convex = curvature > 0
-    interior = (-slope / (2.0 * curvature.where(convex, torch.ones_like(curvature)))).clamp(0.0, 1.0)
+    interior = (-slope / (2.0 * curvature.where(convex, torch.ones_like(curvature)))).clamp(
+        0.0, 1.0
+    )
     endpoint = torch.where(curvature + slope < 0, torch.ones_like(slope), torch.zeros_like(slope))
     return torch.where(convex, interior, endpoint)

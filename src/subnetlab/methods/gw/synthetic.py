@@ -60,7 +60,9 @@ class PlantedGroupsNet(nn.Module):
     ) -> None:
         super().__init__()
         if not group_sizes or min(group_sizes) < 1:
-            raise ValueError(f"group_sizes must be a non-empty list of positive ints; got {group_sizes}")
+            raise ValueError(
+                f"group_sizes must be a non-empty list of positive ints; got {group_sizes}"
+            )
         if within_noise < 0:
             raise ValueError(f"within_noise must be >= 0; got {within_noise}")
         generator = torch.Generator().manual_seed(seed)
