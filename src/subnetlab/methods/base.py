@@ -38,6 +38,8 @@ class MethodModule(L.LightningModule, abc.ABC):
     default_optimized_metric: str = "loss"
     #: whether a larger value of the optimized metric is better
     higher_is_better: bool = False
+    #: analysis methods need a trained target (``target.ckpt`` or trained on the fly)
+    needs_target: bool = False
 
     @property
     def max_steps(self) -> int:
@@ -57,6 +59,10 @@ class MethodModule(L.LightningModule, abc.ABC):
 
     def save_artifacts(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """Write method-specific files (masks, matrices, ...) into the run folder."""
+
+    def trained_target(self) -> torch.nn.Module | None:
+        """A network this run trained, saved as ``target.pt`` so analysis methods can load it."""
+        return None
 
     def hparams_for_logging(self) -> dict[str, Any]:
         """Curated hyperparameters for the TensorBoard HPARAMS entry."""

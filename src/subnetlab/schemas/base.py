@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-import typing
+
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -143,4 +143,9 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-__all__ = ["ConfigError", "require", "from_dict", "to_dict", "flatten", "typing"]
+__all__ = ["ConfigError", "require", "from_dict", "to_dict", "flatten", "asdict_flat"]
+
+
+def asdict_flat(cfg: Any) -> dict[str, Any]:
+    """A schema instance (with nested schema instances) as one flat '/'-separated dict."""
+    return flatten(dataclasses.asdict(cfg))

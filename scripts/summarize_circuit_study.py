@@ -1,0 +1,204 @@
+"""Turn a circuit-study sweep folder into its table (mean ± std over seeds) and plots.
+
+Every job folder of the sweep (one holding ``.hydra/overrides.yaml``) is grouped by its overrides
+except the seed; overrides that are the same in every job are left out of the group names. For
+each group and metric of the jobs' ``metrics.json`` the table gives mean ± std (sample std over
+the group's successful jobs). Jobs whose ``status`` is not ``ok`` or that wrote no metrics are
+counted in ``failed`` and left out of the statistics.
+
+Writes next to the sweep (or into ``--out``): ``circuit_study.md``, ``circuit_study.csv`` and
+``circuit_study.png`` (one bar chart per metric, error bars = std).
+
+Run: python scripts/summarize_circuit_study.py multirun/2026-01-01/12-00-00
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+# the study's headline columns come first, in this order, when present
+PREFERRED_METRICS = (
+    "faithfulness",
+    "faithfulness_recovered",
+    "task_accuracy",
+    "task_loss",
+    "edges_kept",
+    "edge_fraction",
+    "nodes_kept",
+    "node_fraction",
+    "node_tpr",
+    "node_fpr",
+    "node_auc",
+    "discovery_time_s",
+    "forward_passes",
+    "train_time_s",
+    "peak_train_memory_mb",
+    "inference_latency_ms",
+)
+NOT_METRICS = {"status", "error"}
+
+
+@dataclass
+class Job:
+    folder: Path
+    overrides: dict[str, str]
+    metrics: dict[str, float] | None
+    """None when the job failed or wrote no metrics."""
+
+
+@dataclass
+class Group:
+    label: str
+    values: dict[str, list[float]] = field(default_factory=dict)
+    succeeded: int = 0
+    failed: int = 0
+
+
+def read_job(folder: Path) -> Job:
+    entries = yaml.safe_load((folder / ".hydra" / "overrides.yaml").read_text()) or []
+    overrides = dict(str(e).split("=", 1) for e in entries if "=" in str(e))
+    metrics_file = folder / "metrics.json"
+    if not metrics_file.is_file():
+        return Job(folder, overrides, None)
+    raw = json.loads(metrics_file.read_text())
+    if raw.get("status", "ok") != "ok":
+        return Job(folder, overrides, None)
+    numbers = {
+        k: float(v)
+        for k, v in raw.items()
+        if k not in NOT_METRICS and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    return Job(folder, overrides, numbers)
+
+
+def find_jobs(sweep: Path) -> list[Job]:
+    folders = sorted(p.parent.parent for p in sweep.rglob(".hydra/overrides.yaml"))
+    if not folders:
+        raise ValueError(f"no job folders (with .hydra/overrides.yaml) under {sweep}")
+    return [read_job(f) for f in folders]
+
+
+def group_jobs(jobs: Sequence[Job], seed_keys: Sequence[str]) -> list[Group]:
+    """Group by every override that varies between jobs, except the seed keys."""
+    keys = sorted({k for job in jobs for k in job.overrides} - set(seed_keys))
+    varying = [k for k in keys if len({job.overrides.get(k) for job in jobs}) > 1]
+    groups: dict[str, Group] = {}
+    for job in jobs:
+        label = " ".join(f"{k}={job.overrides.get(k, '-')}" for k in varying) or "all"
+        group = groups.setdefault(label, Group(label))
+        if job.metrics is None:
+            group.failed += 1
+            continue
+        group.succeeded += 1
+        for name, value in job.metrics.items():
+            group.values.setdefault(name, []).append(value)
+    return list(groups.values())
+
+
+def metric_order(groups: Sequence[Group], wanted: Sequence[str] | None) -> list[str]:
+    present = {name for g in groups for name in g.values}
+    if wanted:
+        missing = [m for m in wanted if m not in present]
+        if missing:
+            raise ValueError(f"metrics {missing} are in no job; present: {sorted(present)}")
+        return list(wanted)
+    first = [m for m in PREFERRED_METRICS if m in present]
+    return first + sorted(present - set(first))
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    if not values:
+        return math.nan, math.nan
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def fmt(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.4g}"
+
+
+def write_markdown(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
+    header = ["group", "n", "failed", *metrics]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for g in groups:
+        cells = [g.label, str(g.succeeded), str(g.failed)]
+        for m in metrics:
+            mean, std = mean_std(g.values.get(m, []))
+            cells.append(f"{fmt(mean)} ± {fmt(std)}" if not math.isnan(mean) else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_csv(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["group", "n", "failed", *[f"{m}_{s}" for m in metrics for s in ("mean", "std")]]
+        )
+        for g in groups:
+            row: list[str | int | float] = [g.label, g.succeeded, g.failed]
+            for m in metrics:
+                row.extend(mean_std(g.values.get(m, [])))
+            writer.writerow(row)
+
+
+def write_plot(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
+    columns = min(3, len(metrics))
+    rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.2 * rows), squeeze=False)
+    positions = np.arange(len(groups))
+    for ax, m in zip(axes.flat, metrics, strict=False):
+        stats = [mean_std(g.values.get(m, [])) for g in groups]
+        ax.bar(positions, [s[0] for s in stats], yerr=[s[1] for s in stats], capsize=4)
+        ax.set_xticks(positions, [g.label for g in groups], rotation=30, ha="right", fontsize=8)
+        ax.set_title(m)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep", type=Path, help="sweep root (Hydra multirun folder)")
+    parser.add_argument(
+        "--seed-key",
+        action="append",
+        default=None,
+        help="override(s) that only change the seed (default: seed)",
+    )
+    parser.add_argument("--metrics", default=None, help="comma-separated metrics (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: sweep)")
+    args = parser.parse_args(argv)
+    if not args.sweep.is_dir():
+        parser.error(f"sweep folder {args.sweep} does not exist")
+    groups = group_jobs(find_jobs(args.sweep), args.seed_key or ["seed"])
+    metrics = metric_order(groups, args.metrics.split(",") if args.metrics else None)
+    out = args.out or args.sweep
+    out.mkdir(parents=True, exist_ok=True)
+    write_markdown(out / "circuit_study.md", groups, metrics)
+    write_csv(out / "circuit_study.csv", groups, metrics)
+    if metrics:
+        write_plot(out / "circuit_study.png", groups, metrics)
+    print((out / "circuit_study.md").read_text(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

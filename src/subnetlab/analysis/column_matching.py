@@ -1,0 +1,34 @@
+"""MMCS and ML2R: how well rank-one subcomponents reproduce the target's feature columns
+(reference §3.1, with the ML2R pitfall of §8 avoided)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def subcomponent_columns(V: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
+    """Per-feature columns of each subcomponent: (C, d_in, d_out), entry [c, j] = V[j, c]·U[c]."""
+    return V.T.unsqueeze(-1) * U.unsqueeze(1)
+
+
+def mmcs_ml2r(
+    target_weight: torch.Tensor, V: torch.Tensor, U: torch.Tensor, min_norm_fraction: float = 0.1
+) -> tuple[float, float]:
+    """Mean max cosine similarity and mean L2 ratio of the matched subcomponent columns.
+
+    ``target_weight`` is (d_out, d_in); column j is feature j's direction. For each column the
+    match is the subcomponent of highest cosine among those whose column has at least
+    ``min_norm_fraction`` of the target column's norm, so a negligible leftover pointing the same
+    way cannot win (if none qualifies, all subcomponents are candidates).
+    """
+    cols = subcomponent_columns(V, U).detach()  # (C, d_in, d_out)
+    target_cols = target_weight.detach().T  # (d_in, d_out)
+    target_norms = target_cols.norm(dim=-1)  # (d_in,)
+    col_norms = cols.norm(dim=-1)  # (C, d_in)
+    cos = (cols * target_cols).sum(-1) / (col_norms * target_norms).clamp_min(1e-12)
+    eligible = col_norms >= min_norm_fraction * target_norms
+    eligible = torch.where(eligible.any(0, keepdim=True), eligible, torch.ones_like(eligible))
+    masked_cos = torch.where(eligible, cos, torch.full_like(cos, -2.0))
+    best_cos, best = masked_cos.max(0)
+    ratios = col_norms.gather(0, best.unsqueeze(0)).squeeze(0) / target_norms.clamp_min(1e-12)
+    return float(best_cos.mean()), float(ratios.mean())

@@ -1,0 +1,51 @@
+"""The Hydra task function behind ``python run.py ...``."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from subnetlab.cli.console import console, print_config_tree, print_summary
+from subnetlab.cli.outputs import write_json_atomic
+from subnetlab.cli.runner import ResumeError, run
+from subnetlab.cli.targets import TargetError
+from subnetlab.schemas.base import ConfigError
+
+USER_ERRORS = (ConfigError, TargetError, ResumeError)
+
+
+def entry(cfg: DictConfig) -> float:
+    """Run one job; returns the optimized metric (the worst value on failure) for sweepers."""
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        raw = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as err:
+        return _user_error(ConfigError("config", str(err).splitlines()[0], "resolvable values"), run_dir, multirun)
+    assert isinstance(raw, dict)
+    raw.pop("hydra", None)
+    print_config_tree(cfg)
+    try:
+        result = run(raw, run_dir, skip_if_done=multirun)
+    except USER_ERRORS as err:
+        return _user_error(err, run_dir, multirun)
+    print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
+    if result.status != "ok" and not multirun:
+        sys.exit(1)
+    return result.objective
+
+
+def _user_error(err: Exception, run_dir: Path, multirun: bool) -> float:
+    console.print(f"[bold red]error:[/bold red] {err}")
+    if multirun:  # the sweep goes on: record the failure and hand back the worst value
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
+        return math.inf
+    sys.exit(2)

@@ -1,0 +1,211 @@
+"""The runner: compose → validate → target → data → method → Trainer → fit → final metrics →
+outputs (DESIGN.md's run contract)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.utils import get_class
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.tensorboard import SummaryWriter
+
+from subnetlab.callbacks.periodic_figures import PeriodicFigures
+from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.cli.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
+from subnetlab.cli.targets import TARGET_FILE, obtain_target, save_target
+from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.schemas.base import asdict_flat
+from subnetlab.schemas.run import RunConfig, validate_run_config
+
+log = logging.getLogger("subnetlab")
+
+
+class ResumeError(ValueError):
+    """``resume=true`` cannot continue this run folder."""
+
+
+@dataclass
+class RunResult:
+    status: str
+    metrics: dict[str, Any]
+    objective: float
+    run_dir: Path
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def worst_value(higher_is_better: bool) -> float:
+    return -math.inf if higher_is_better else math.inf
+
+
+def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
+    cls = get_class(raw["method"]["_target_"])
+    if not issubclass(cls, MethodModule):
+        raise TypeError(f"method._target_={raw['method']['_target_']} is not a MethodModule")
+    return cls
+
+
+def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
+    target = raw["dataset"].get("_target_")
+    if target is None:
+        return None
+    return get_class(target)(cfg.dataset, cfg.seed, cfg.model)
+
+
+def _loggers(cfg: RunConfig, run_dir: Path) -> Any:
+    match cfg.logger.name:
+        case "tensorboard":
+            return TensorBoardLogger(save_dir=str(run_dir), name="", version="tb", default_hp_metric=False)
+        case "csv":
+            return CSVLogger(save_dir=str(run_dir), name="", version="csv")
+    return False
+
+
+def _fit(module: MethodModule, cfg: RunConfig, ctx: RunContext, run_dir: Path, extra: Sequence[L.Callback]) -> None:
+    ckpt_dir = run_dir / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
+    steps = module.max_steps if cfg.trainer.max_steps is None else min(module.max_steps, cfg.trainer.max_steps)
+    callbacks: list[L.Callback] = []
+    if cfg.callbacks.checkpoint:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=ckpt_dir,
+                save_top_k=0,
+                save_last=True,
+                every_n_train_steps=cfg.callbacks.checkpoint_every_n_steps,
+                enable_version_counter=False,
+            )
+        )
+    if cfg.trainer.progress_bar:
+        callbacks.append(StepProgressBar(f"{cfg.method.name} on {cfg.model.name}"))
+    if cfg.callbacks.figures_every_n_steps > 0:
+        callbacks.append(PeriodicFigures(cfg.callbacks.figures_every_n_steps))
+    callbacks.extend(extra)
+    trainer = L.Trainer(
+        max_steps=steps,
+        max_epochs=-1,
+        accelerator=cfg.trainer.accelerator,
+        devices=cfg.trainer.devices,
+        strategy=cfg.trainer.strategy,
+        precision=cfg.trainer.precision,  # type: ignore[arg-type]
+        deterministic=cfg.trainer.deterministic,
+        logger=_loggers(cfg, run_dir),
+        callbacks=callbacks,
+        enable_checkpointing=cfg.callbacks.checkpoint,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=cfg.trainer.log_every_n_steps,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+        default_root_dir=str(run_dir),
+    )
+    ckpt_path = None
+    if cfg.resume:
+        if not last.is_file():
+            raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
+        ckpt_path = str(last)
+        log.info("resuming from %s", last)
+    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
+    if cfg.callbacks.checkpoint and trainer.is_global_zero:
+        trainer.save_checkpoint(last)
+
+
+def run(
+    raw: dict[str, Any],
+    run_dir: Path,
+    extra_callbacks: Sequence[L.Callback] = (),
+    skip_if_done: bool = False,
+) -> RunResult:
+    """Execute one run into ``run_dir``. ``raw`` is the resolved config without ``hydra``.
+
+    Config errors raise ConfigError before any work. Any failure after that writes
+    ``metrics.json`` with ``status: failed`` and the error, and returns it in the result.
+    """
+    cfg = validate_run_config(raw)
+    method_cls = _method_class(raw)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if skip_if_done:
+        previous = read_metrics(run_dir)
+        if previous is not None and previous.get("status") == "ok":
+            metric = cfg.optimized_metric or method_cls.default_optimized_metric
+            value = float(previous.get(metric, worst_value(method_cls.higher_is_better)))
+            return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
+    start = time.time()
+    torch_threads_before = torch.get_num_threads()
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    notes: list[str] = []
+    metrics: dict[str, Any] = {}
+    status, error = "ok", None
+    module: MethodModule | None = None
+    try:
+        target = None
+        if method_cls.needs_target:
+            target, how = obtain_target(
+                cfg.model,
+                cfg.dataset,
+                cfg.target.ckpt,
+                cfg.target.seed,
+                Path(cfg.paths.targets_dir),
+                cfg.target.cache,
+            )
+            notes.append(how)
+            log.info(how)
+            L.seed_everything(cfg.seed, workers=True, verbose=False)
+        datamodule = _build_datamodule(raw, cfg)
+        writer = SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
+        ctx = RunContext(
+            seed=cfg.seed,
+            run_dir=run_dir,
+            model_cfg=cfg.model,
+            dataset_cfg=cfg.dataset,
+            target=target,
+            datamodule=datamodule,
+            extras={"summary_writer": writer},
+        )
+        module = method_cls(cfg.method, ctx)
+        if module.max_steps > 0:
+            _fit(module, cfg, ctx, run_dir, extra_callbacks)
+        module.run_analysis()
+        metrics = {k: float(v) for k, v in module.final_metrics().items()}
+        step = module.max_steps
+        save_figures(module.figures(), run_dir, writer, step)
+        module.save_artifacts(run_dir)
+        trained = module.trained_target()
+        if trained is not None:
+            save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
+        if writer is not None:
+            params = {**asdict_flat(cfg), **module.hparams_for_logging()}
+            write_hparams(writer, params, metrics, step)
+            writer.close()
+    except Exception as err:  # the run contract: record the failure, keep what was written
+        status, error = "failed", f"{err.__class__.__name__}: {err}"
+        log.error("run failed: %s\n%s", error, traceback.format_exc())
+    finally:
+        torch.set_num_threads(torch_threads_before)
+    record: dict[str, Any] = {
+        **metrics,
+        "status": status,
+        "wall_time_s": round(time.time() - start, 3),
+        "method": cfg.method.name,
+        "model": cfg.model.name,
+        "seed": cfg.seed,
+    }
+    if error is not None:
+        record["error"] = error
+    write_json_atomic(run_dir / "metrics.json", record)
+    metric = cfg.optimized_metric or method_cls.default_optimized_metric
+    worst = worst_value(method_cls.higher_is_better)
+    objective = float(metrics.get(metric, worst)) if status == "ok" else worst
+    if status == "ok" and metric not in metrics:
+        notes.append(f"optimized_metric={metric} is not among the final metrics {sorted(metrics)}")
+    return RunResult(status, record, objective, run_dir, error, notes)

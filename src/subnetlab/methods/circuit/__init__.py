@@ -1,0 +1,1 @@
+"""Automated circuit discovery on layered nets: ACDC, edge attribution patching, magnitude."""

@@ -1,0 +1,105 @@
+"""Scoring a circuit against a known one: node/edge TPR and FPR, ROC AUC over a tau sweep.
+
+Nodes are scored per output: the pair (output ``o``, neuron ``n``) is positive when ``n`` belongs
+to the part of the true circuit that computes ``o``, and the circuit predicts it when ``n`` lies on
+a kept path from an input to ``o``. For a task that only knows which inputs each output depends on
+(the symbolic formulas) the scored neurons are the inputs; a planted circuit also knows the hidden
+neurons. Output neurons are never scored (output ``o`` always belongs to its own circuit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .edge_graph import EdgeGraph, EdgeMask
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """The true circuit, as far as it is known."""
+
+    nodes: list[torch.Tensor | None]
+    """per node layer but the outputs, (n_out, width) bool or None where unknown."""
+    edges: EdgeMask | None = None
+    """per weight layer, (d_out, d_in) bool: the true circuit's edges, when known."""
+
+    @classmethod
+    def from_dependencies(cls, dependencies: torch.Tensor, widths: Sequence[int]) -> GroundTruth:
+        """Only input→output dependencies known: ``dependencies[o, i]`` = output o uses input i."""
+        if dependencies.shape != (widths[-1], widths[0]):
+            raise ValueError(
+                f"dependencies have shape {tuple(dependencies.shape)}; expected "
+                f"(n_out, n_in) = ({widths[-1]}, {widths[0]})"
+            )
+        return cls(nodes=[dependencies.bool()] + [None] * (len(widths) - 2))
+
+    def check(self, graph: EdgeGraph) -> None:
+        """Raise ValueError unless shapes fit ``graph`` and nodes hold positives and negatives."""
+        if len(self.nodes) != len(graph.widths) - 1:
+            raise ValueError(
+                f"ground truth has {len(self.nodes)} node layers; expected {len(graph.widths) - 1}"
+            )
+        known = [t for t in self.nodes if t is not None]
+        for layer, t in enumerate(self.nodes):
+            if t is not None and tuple(t.shape) != (graph.widths[-1], graph.widths[layer]):
+                raise ValueError(
+                    f"ground-truth node layer {layer} has shape {tuple(t.shape)}; expected "
+                    f"{(graph.widths[-1], graph.widths[layer])}"
+                )
+        if not known or not any(t.any() for t in known) or all(t.all() for t in known):
+            raise ValueError("ground-truth nodes need both members and non-members of the circuit")
+        if self.edges is not None:
+            graph.check_mask(self.edges)
+
+
+def _rates(predicted: torch.Tensor, truth: torch.Tensor) -> tuple[float, float]:
+    """(TPR, FPR) of a bool prediction; NaN where the truth has no positives/negatives."""
+    positives, negatives = int(truth.sum()), int((~truth).sum())
+    true_pos = int((predicted & truth).sum())
+    false_pos = int((predicted & ~truth).sum())
+    tpr = true_pos / positives if positives else float("nan")
+    fpr = false_pos / negatives if negatives else float("nan")
+    return tpr, fpr
+
+
+def recovery(truth: GroundTruth, graph: EdgeGraph, mask: EdgeMask) -> dict[str, float]:
+    """node_tpr/node_fpr, and edge_tpr/edge_fpr when the true edges are known."""
+    truth.check(graph)
+    reach = graph.output_reach(mask)
+    predicted = torch.cat(
+        [r.flatten() for r, t in zip(reach, truth.nodes, strict=False) if t is not None]
+    )
+    wanted = torch.cat([t.flatten() for t in truth.nodes if t is not None])
+    node_tpr, node_fpr = _rates(predicted, wanted)
+    result = {"node_tpr": node_tpr, "node_fpr": node_fpr}
+    if truth.edges is not None:
+        edge_tpr, edge_fpr = _rates(graph.flatten(mask), graph.flatten(truth.edges))
+        result |= {"edge_tpr": edge_tpr, "edge_fpr": edge_fpr}
+    return result
+
+
+def roc_auc(fpr: Sequence[float], tpr: Sequence[float]) -> float:
+    """Area under the ROC curve through the given points plus (0, 0) and (1, 1).
+
+    Points are sorted by FPR, then TPR, and joined by straight lines (trapezoids).
+    """
+    if len(fpr) != len(tpr):
+        raise ValueError(f"got {len(fpr)} FPR values but {len(tpr)} TPR values")
+    points = sorted([(0.0, 0.0), *zip(fpr, tpr, strict=True), (1.0, 1.0)])
+    return sum(
+        (x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False)
+    )
+
+
+def sweep_auc(truth: GroundTruth, graph: EdgeGraph, masks: Sequence[EdgeMask]) -> dict[str, float]:
+    """node_auc (and edge_auc when the true edges are known) of the circuits of a tau sweep."""
+    points = [recovery(truth, graph, m) for m in masks]
+    result = {"node_auc": roc_auc([p["node_fpr"] for p in points], [p["node_tpr"] for p in points])}
+    if truth.edges is not None:
+        result["edge_auc"] = roc_auc(
+            [p["edge_fpr"] for p in points], [p["edge_tpr"] for p in points]
+        )
+    return result

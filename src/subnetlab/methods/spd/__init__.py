@@ -1,0 +1,1 @@
+"""Stochastic Parameter Decomposition (SPD)."""

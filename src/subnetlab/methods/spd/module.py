@@ -1,0 +1,156 @@
+"""Lightning glue of SPD: optimisation loop, logging, final metrics and figures."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+import torch
+from matplotlib.figure import Figure
+
+from subnetlab.analysis.ci_patterns import pattern_error
+from subnetlab.analysis.column_matching import mmcs_ml2r
+from subnetlab.data.sparse_features import one_hot_probe
+from subnetlab.data.step_batches import step_generator
+from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.errors import NonFiniteLossError
+from subnetlab.methods.spd import plots
+from subnetlab.methods.spd.decomposition import SPDDecomposition
+from subnetlab.methods.spd.schedules import lr_at
+from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.spd import SPDSchema
+
+MASK_STREAM = 2
+PROBE_MAGNITUDE = 0.75
+
+
+def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
+    """Decomposed modules and their C: the first ``{pattern, C}`` matching a name wins."""
+    chosen: dict[str, int] = {}
+    for name in names:
+        for entry in module_cfg:
+            if fnmatch.fnmatch(name, entry.pattern):
+                chosen[name] = entry.C
+                break
+    if not chosen:
+        patterns = [entry.pattern for entry in module_cfg]
+        raise ConfigError("method.modules", patterns, f"patterns matching some of {names}")
+    return chosen
+
+
+class SPDModule(MethodModule):
+    """Stochastic Parameter Decomposition of ``ctx.target``."""
+
+    default_optimized_metric = "target_solution_error"
+    higher_is_better = False
+    needs_target = True
+
+    def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
+        super().__init__()
+        if ctx.target is None or ctx.datamodule is None:
+            raise ValueError("SPD needs a trained target and a datamodule")
+        self.cfg, self.seed = cfg, ctx.seed
+        self.datamodule = ctx.datamodule
+        names = list(ctx.target.weights())
+        C = resolve_module_C(names, cfg.modules)
+        self.decomposition = SPDDecomposition(ctx.target, list(C), C, cfg.d_gate, seed=ctx.seed)
+        self.coeffs = to_dict(cfg.coeffs)
+        self._final: dict[str, float] = {}
+        self._figure_data: dict[str, Any] = {}
+
+    @property
+    def max_steps(self) -> int:
+        return self.cfg.steps
+
+    def hparams_for_logging(self) -> dict[str, Any]:
+        return flatten({"method": to_dict(self.cfg)})
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.decomposition.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0)
+
+    def _lr(self, step: int) -> float:
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
+        return lr_at(step, total, self.cfg.lr, self.cfg.lr_schedule, self.cfg.lr_warmup_steps)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        lr = self._lr(self.global_step)
+        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
+            group["lr"] = lr
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        generator = step_generator(self.seed, self.global_step, MASK_STREAM)
+        terms, ci = self.decomposition.losses(
+            batch, self.cfg.pnorm, generator, batched=self.cfg.batched_passes
+        )
+        total = sum(self.coeffs[name] * value for name, value in terms.items())
+        assert isinstance(total, torch.Tensor)
+        if not torch.isfinite(total):
+            values = {k: float(v) for k, v in terms.items()}
+            raise NonFiniteLossError(
+                f"SPD loss became {float(total)} at step {self.global_step} (terms: {values}); "
+                "try a lower method.lr or check the target"
+            )
+        for name, value in terms.items():
+            self.log(f"train/loss/{name}", value)
+        self.log("train/loss/total", total, prog_bar=True)
+        self.log("train/lr", self._lr(self.global_step))
+        if self.global_step % self.trainer.log_every_n_steps == 0:
+            for name, l0 in ci.l0(self.cfg.ci_threshold).items():
+                self.log(f"train/ci_l0/{name}", l0)
+        return total
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        step = self.global_step
+        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps:
+            for key, value in self.evaluate().items():
+                self.log(f"eval/{key}", value)
+
+    # --- evaluation -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Decomposition quality on a held-out batch and one-hot probes (reference §3.1)."""
+        dec = self.decomposition
+        target = dec.target
+        metrics: dict[str, float] = {}
+        eval_x = self.datamodule.eval_batch()
+        ci_data = dec.ci_of_inputs(eval_x).value
+        n_features = eval_x.shape[-1]
+        ci_probe = dec.ci_of_inputs(one_hot_probe(n_features, PROBE_MAGNITUDE)).value
+        patterns = target.expected_ci_patterns()
+        total_error = 0
+        for name in dec.names:
+            alive = (ci_data[name] > self.cfg.ci_threshold).any(0) | (
+                ci_probe[name] > self.cfg.ci_threshold
+            ).any(0)
+            metrics[f"ci_l0/{name}"] = float((ci_data[name] > self.cfg.ci_threshold).float().sum(-1).mean())
+            metrics[f"alive/{name}"] = float(alive.sum())
+            if name in patterns:
+                error = pattern_error(ci_probe[name], patterns[name], self.cfg.tolerance)
+                metrics[f"target_solution_error/{name}"] = float(error)
+                total_error += error
+        metrics["target_solution_error"] = float(total_error)
+        if "linear1" in dec.names:  # TMS: compare subcomponent columns with the target's
+            V, U = dec.vu("linear1")
+            metrics["mmcs"], metrics["ml2r"] = mmcs_ml2r(target.weights()["linear1"], V, U)
+        terms, _ = dec.losses(eval_x, self.cfg.pnorm, step_generator(self.seed, 0, MASK_STREAM))
+        for name, value in terms.items():
+            metrics[f"loss/{name}"] = float(value)
+        self._figure_data = {"ci_probe": ci_probe, "ci_data": ci_data, "norms": dec.subcomponent_norms()}
+        return metrics
+
+    def run_analysis(self) -> None:
+        self._final = self.evaluate()
+
+    def final_metrics(self) -> dict[str, float]:
+        return dict(self._final)
+
+    def figures(self) -> dict[str, Figure]:
+        data = self._figure_data
+        if not data:
+            return {}
+        return {
+            "ci_permuted_one_hot": plots.permuted_ci_heatmap(data["ci_probe"]),
+            "subcomponent_norms": plots.subcomponent_norms(data["norms"]),
+            "ci_histograms": plots.ci_histograms(data["ci_data"]),
+        }

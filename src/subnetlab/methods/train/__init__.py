@@ -1,0 +1,1 @@
+"""Plain supervised training of target networks (the models' recipes)."""

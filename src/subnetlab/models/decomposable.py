@@ -1,0 +1,52 @@
+"""The interface parameter-decomposition methods (SPD, APD) use to run a target network with some of
+its weight matrices replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import torch
+
+# apply(name, layer_input) -> layer output *without* bias; the model adds the bias itself
+LinearApply = Callable[[str, torch.Tensor], torch.Tensor]
+
+
+class DecomposableModel(Protocol):
+    """A target whose decomposable matrices are addressed by name.
+
+    ``weights()`` maps each decomposable module name to its weight (d_out, d_in); ``tied`` maps a
+    module whose weight is the transpose of another's to that other module.
+    ``forward_with(x, apply)`` runs the network with every decomposable linear map computed by
+    ``apply``; inputs may carry extra leading dimensions (stacked passes).
+    """
+
+    tied: dict[str, str]
+
+    def weights(self) -> dict[str, torch.Tensor]: ...
+
+    def forward_with(self, x: torch.Tensor, apply: LinearApply) -> torch.Tensor: ...
+
+    def expected_ci_patterns(self) -> dict[str, tuple[str, int]]: ...
+
+
+def plain_apply(weights: dict[str, torch.Tensor]) -> LinearApply:
+    """``apply`` that uses the given weights unchanged."""
+    return lambda name, a: a @ weights[name].T
+
+
+def forward_recording(
+    model: DecomposableModel, x: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Run the target; return its output and the input and (pre-bias) output of every
+    decomposable matrix."""
+    weights = model.weights()
+    inputs: dict[str, torch.Tensor] = {}
+    outputs: dict[str, torch.Tensor] = {}
+
+    def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+        inputs[name] = a
+        outputs[name] = a @ weights[name].T
+        return outputs[name]
+
+    return model.forward_with(x, apply), inputs, outputs

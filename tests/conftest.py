@@ -1,0 +1,56 @@
+"""Shared fixtures: compose the real Hydra config and run the real runner into temporary folders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from subnetlab.cli.run_dir import register_resolvers
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = REPO / "conf"
+
+register_resolvers()
+
+
+def compose_raw(overrides: list[str], output_dir: Path | None = None) -> dict[str, Any]:
+    """The resolved config dict the runner receives for ``python run.py <overrides>``."""
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    raw = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(raw, dict)
+    raw.pop("hydra", None)
+    if output_dir is not None:
+        raw["paths"]["output_dir"] = str(output_dir)
+        raw["paths"]["targets_dir"] = str(output_dir / "targets")
+    return raw
+
+
+@pytest.fixture
+def composed(tmp_path: Path) -> Callable[[list[str]], dict[str, Any]]:
+    return lambda overrides: compose_raw(overrides, tmp_path)
+
+
+# a TMS run small enough for a unit-test budget: short target recipe, few SPD steps
+QUICK_TMS = [
+    "model.recipe.steps=300",
+    "model.recipe.n_candidates=2",
+    "dataset.batch_size=256",
+    "dataset.eval_size=512",
+    "method.steps=30",
+    "method.eval_every=10",
+    "trainer.progress_bar=false",
+    "trainer.log_every_n_steps=5",
+    "callbacks.checkpoint_every_n_steps=10",
+]
+
+
+@pytest.fixture(autouse=True)
+def _single_thread() -> None:
+    torch.set_num_threads(1)
