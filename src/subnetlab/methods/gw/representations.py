@@ -88,6 +88,37 @@ def collect_representations(
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    if not collected[modules[0]]:
-        raise ValueError("the probe set is empty")
+    silent = [name for name, parts in collected.items() if not parts]
+    if silent:
+        raise ValueError(
+            f"modules {silent} were never called (empty probe set, or a model that computes them "
+            "functionally; use collect_applied_outputs for such targets)"
+        )
+    return {name: torch.cat(parts) for name, parts in collected.items()}
+
+
+@torch.no_grad()
+def collect_applied_outputs(
+    model: nn.Module, names: list[str], probe: torch.Tensor, batch_size: int = 256
+) -> dict[str, torch.Tensor]:
+    """Outputs (before bias) of the named linear maps of a decomposable target, i.e. one with
+    ``weights()`` and ``forward_with(x, apply)`` (models/decomposable.py), on the probe inputs.
+
+    Returns:
+        name -> (N, d_name) float64 CPU tensor, in the order of ``names``.
+    """
+    weights = model.weights()  # type: ignore[operator]
+    missing = [name for name in names if name not in weights]
+    if missing:
+        raise ValueError(f"{missing} are not linear maps of the target; available: {list(weights)}")
+    collected: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+
+    def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+        out = a @ weights[name].T
+        if name in collected:
+            collected[name].append(out.detach().reshape(-1, out.shape[-1]).to("cpu", torch.float64))
+        return out
+
+    for batch in probe.split(batch_size):
+        model.forward_with(batch, apply)  # type: ignore[operator]
     return {name: torch.cat(parts) for name, parts in collected.items()}

@@ -46,3 +46,31 @@ def test_sequence_model_with_an_iterable_of_batches():
 def test_unknown_module_raises():
     with pytest.raises(ValueError, match="not found"):
         collect_representations(nn.Sequential(nn.Linear(2, 2)), ["9"], torch.zeros(1, 2))
+
+
+def test_applied_outputs_of_a_decomposable_target():
+    from subnetlab.methods.gw.representations import collect_applied_outputs
+    from subnetlab.models.tms import TMS
+
+    torch.manual_seed(0)
+    model = TMS(5, 2, 1)
+    x = torch.rand(7, 5)
+    reps = collect_applied_outputs(model, ["linear1", "hidden_layers.0"], x, batch_size=3)
+    hidden = x @ model.linear1.weight.T
+    assert torch.allclose(reps["linear1"], hidden.double(), atol=1e-6)
+    assert reps["hidden_layers.0"].shape == (7, 2)
+    with pytest.raises(ValueError, match="not linear maps"):
+        collect_applied_outputs(model, ["nope"], x)
+
+
+def test_module_never_called_is_reported():
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x @ self.lin.weight.T  # the submodule itself never runs
+
+    with pytest.raises(ValueError, match="never called"):
+        collect_representations(Functional(), ["lin"], torch.zeros(3, 2))
