@@ -59,7 +59,8 @@ def batched_gromov_wasserstein(
     tol_rel: float = 1e-6,
     tol_abs: float = 1e-12,
     dtype: torch.dtype = torch.float64,
-    max_batch: int = 66,
+    max_batch: int | None = None,
+    memory_gb: float = 2.0,
     stop_above: torch.Tensor | None = None,
 ) -> BatchedGWResult:
     """Exact (conditional-gradient) GW for every pair ``(a, b)`` of rows of ``pairs``.
@@ -74,13 +75,17 @@ def batched_gromov_wasserstein(
             ``tol_rel·value`` or ``tol_abs``.
         dtype: precision of the N×N products (float32 is about 3× faster on CPU; scalars and the
             line search are always float64).
-        max_batch: pairs held in memory at once (each needs about 4 N² numbers).
+        max_batch: pairs solved together; None fits them into ``memory_gb`` (each pair holds
+            about six N×N arrays of ``dtype`` at its peak).
         stop_above: (B,) values; a pair whose objective is still above its entry after an
             iteration is abandoned (``abandoned`` in the result). Used to drop a start that is
             already far behind the other start's result; None runs every pair to convergence.
     """
     _check_inputs(distances, pairs, init, max_iter, tol_rel, tol_abs, max_batch)
     pairs = pairs.to(torch.long)
+    if max_batch is None:
+        per_pair = 6 * distances.shape[-1] ** 2 * torch.empty(0, dtype=dtype).element_size()
+        max_batch = max(1, int(memory_gb * 2**30 // per_pair))
     if stop_above is not None and stop_above.shape != (pairs.shape[0],):
         raise ValueError(
             f"stop_above must have shape ({pairs.shape[0]},); got {tuple(stop_above.shape)}"
@@ -119,7 +124,7 @@ def _check_inputs(
     max_iter: int,
     tol_rel: float,
     tol_abs: float,
-    max_batch: int,
+    max_batch: int | None,
 ) -> None:
     if distances.dim() != 3 or distances.shape[1] != distances.shape[2]:
         raise ValueError(f"distances must have shape (L, N, N); got {tuple(distances.shape)}")
@@ -129,7 +134,7 @@ def _check_inputs(
         raise ValueError(f"pairs must index 0..{distances.shape[0] - 1}; got {pairs.tolist()}")
     if init not in ("identity", "product"):
         raise ValueError(f"init={init!r} is not supported; allowed: 'identity', 'product'")
-    if max_iter < 1 or max_batch < 1 or tol_rel < 0 or tol_abs < 0:
+    if max_iter < 1 or (max_batch is not None and max_batch < 1) or tol_rel < 0 or tol_abs < 0:
         raise ValueError(
             f"need max_iter >= 1, max_batch >= 1, tol_rel >= 0, tol_abs >= 0; got {max_iter}, "
             f"{max_batch}, {tol_rel}, {tol_abs}"
