@@ -8,13 +8,18 @@ symmetric N×N matrices C1, C2 and couplings T with row and column sums 1/N::
 Frank-Wolfe with exact line search, as POT's ``gromov_wasserstein``, but organised for speed:
 
 * ``M(T) = C1 T C2`` is linear in T, so it is updated as ``(1−α) M(T) + α M(P/N)``: one matmul
-  per iteration (``C1 @ C2[σ]``, σ the new vertex) instead of POT's four.
+  per iteration (``C1 @ C2[σ]``, σ the new vertex) where POT spends at least four.
 * The coupling is kept as a convex combination of the start and the visited permutations, so
   every inner product the line search needs is a gather, never a dense N×N product.
-* The matmuls of all active pairs run as one ``bmm`` (CPU or CUDA, float32 or float64); the
-  assignment step runs per pair on the CPU (``assignment.py``).
+* The matmuls of all active pairs run as one ``bmm`` (CPU or CUDA, float32 or float64).
+* The linear step (an assignment problem, ``assignment.py``) first tries to certify the current
+  vertex optimal by a batched Bellman-Ford check, which settles the steps where it already is
+  (often the identity, for similar layers sharing their inputs). Only uncertified pairs go to
+  SciPy's assignment solver on the CPU.
+* From the product start the first linear step is a sort (the gradient there has rank one).
 * A pair stops when the step is zero, the objective's relative decrease drops below ``tol_rel``
-  or its absolute decrease below ``tol_abs``, or after ``max_iter`` iterations.
+  or its absolute decrease below ``tol_abs``, after ``max_iter`` iterations, or (optionally) once
+  its value is above ``stop_above`` (a start already far behind the other start's result).
 """
 
 from __future__ import annotations
