@@ -31,6 +31,12 @@ def test_invariances_give_zero(points, name, init):
     transformed = _transforms(points)[name]
     c = layer_distances([points, transformed])
     assert 0.0 <= _gw(c[0], c[1], init) <= 1e-8
+    assert abs(pot_exact_gw(c[0], c[1], init=init)[0]) <= 1e-8  # the reference agrees
+
+
+def test_scale_without_normalisation_is_not_invariant(points):
+    c = layer_distances([points, 10.0 * points], normalize="none")
+    assert _gw(c[0], c[1]) > 1.0
 
 
 def test_general_linear_map_is_clearly_nonzero(points):
