@@ -1,0 +1,1 @@
+"""Gromov-Wasserstein layer clustering: functional layer groups from GW distances."""

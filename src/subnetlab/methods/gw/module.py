@@ -1,0 +1,158 @@
+"""Runner glue of ``method=gw``: probe the target, GW between its layers, groups, outputs."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.gw import plots
+from subnetlab.methods.gw.distances import layer_distances
+from subnetlab.methods.gw.grouping import average_linkage, cluster_layers, contiguous_segments
+from subnetlab.methods.gw.pairwise import LayerGW, gw_layer_matrix, similarity_layer_matrices
+from subnetlab.methods.gw.representations import collect_applied_outputs, collect_representations
+from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.gw import GWSchema
+
+
+def _is_decomposable(model: torch.nn.Module) -> bool:
+    return callable(getattr(model, "weights", None)) and callable(
+        getattr(model, "forward_with", None)
+    )
+
+
+def candidate_layers(model: torch.nn.Module) -> list[str]:
+    """Layer names in depth order: a decomposable target's linear maps, else its submodules."""
+    if _is_decomposable(model):
+        return list(model.weights())  # type: ignore[operator]
+    return [name for name, _ in model.named_modules() if name]
+
+
+def select_layers(names: list[str], patterns: list[str]) -> list[str]:
+    """Names matching any fnmatch pattern, in the given (depth) order; at least two."""
+    chosen = [name for name in names if any(fnmatch.fnmatch(name, p) for p in patterns)]
+    if len(chosen) < 2:
+        raise ConfigError("method.modules", patterns, f"patterns matching at least two of {names}")
+    return chosen
+
+
+class GWModule(MethodModule):
+    """GW layer clustering of ``ctx.target`` on a probe batch from ``ctx.datamodule``."""
+
+    default_optimized_metric = "n_groups"
+    higher_is_better = False
+    needs_target = True
+
+    def __init__(self, cfg: GWSchema, ctx: RunContext) -> None:
+        super().__init__()
+        if ctx.target is None or ctx.datamodule is None:
+            raise ValueError("GW layer clustering needs a trained target and a datamodule")
+        if not callable(getattr(ctx.datamodule, "eval_batch", None)):
+            raise ValueError("GW needs a datamodule with eval_batch(size) for its probe inputs")
+        self.cfg, self.ctx = cfg, ctx
+        self.target = ctx.target
+        self.layer_names = select_layers(candidate_layers(ctx.target), cfg.modules)
+        self._result: LayerGW | None = None
+        self._baselines: dict[str, np.ndarray] = {}
+        self._clusters = np.zeros(0, dtype=np.int64)
+        self._segments = np.zeros(0, dtype=np.int64)
+        self._merges = np.zeros((0, 4))
+
+    def hparams_for_logging(self) -> dict[str, Any]:
+        return flatten({"method": to_dict(self.cfg)})
+
+    def _solver_device(self) -> torch.device:
+        if self.cfg.solver != "batched" or self.cfg.device == "cpu":
+            return torch.device("cpu")
+        if self.cfg.device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("method.device", "cuda", "'cpu' or 'auto' (no CUDA device here)")
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def run_analysis(self) -> None:
+        cfg = self.cfg
+        probe = self.ctx.datamodule.eval_batch(cfg.probe_size)  # type: ignore[union-attr]
+        self.target.eval()
+        if _is_decomposable(self.target):
+            reps = collect_applied_outputs(self.target, self.layer_names, probe)
+        else:
+            reps = collect_representations(self.target, self.layer_names, probe, cfg.pooling)
+        cache = self.ctx.run_dir / "distances.pt" if cfg.cache_distances else None
+        distances = layer_distances(reps, cfg.metric, cfg.normalize, cache_path=cache)
+        dtype = torch.float32 if cfg.precision == "float32" else torch.float64
+        self._result = gw_layer_matrix(
+            distances.to(self._solver_device()),
+            solver=cfg.solver,
+            epsilon=cfg.epsilon,
+            dtype=dtype,
+            prune_ratio=cfg.prune_ratio,
+        )
+        if cfg.baselines:
+            self._baselines = similarity_layer_matrices(list(reps.values()))
+        gw = self._result.gw
+        self._merges = average_linkage(gw)
+        self._clusters = cluster_layers(gw, cfg.n_groups)
+        self._segments = contiguous_segments(gw, int(self._clusters.max()) + 1)
+
+    def final_metrics(self) -> dict[str, float]:
+        if self._result is None:
+            return {}
+        result, n = self._result, len(self.layer_names)
+        off = ~np.eye(n, dtype=bool)
+        return {
+            "n_groups": float(self._clusters.max() + 1),
+            "n_layers": float(n),
+            "solver_time_s": result.time_s,
+            "gw_mean": float(result.gw[off].mean()),
+            "product_start_won": float(result.from_product[off].sum() / 2),
+        }
+
+    def _matrices(self) -> dict[str, np.ndarray]:
+        if self._result is None:
+            return {}
+        return {
+            "gw": self._result.gw,
+            "identity_loss": self._result.identity_loss,
+            **self._baselines,
+        }
+
+    def figures(self) -> dict[str, Figure]:
+        if self._result is None:
+            return {}
+        k, n = int(self._clusters.max()) + 1, len(self.layer_names)
+        heights = np.sort(self._merges[:, 2])
+        cut = None
+        if k > 1:  # k groups keep the n − k lowest merges below the cut
+            below = float(heights[n - k - 1]) if n - k >= 1 else 0.0
+            cut = (below + float(heights[n - k])) / 2
+        return {
+            "layer_matrices": plots.heatmaps(self._matrices(), self.layer_names),
+            "dendrogram": plots.dendrogram_figure(self._merges, self.layer_names, cut),
+        }
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        if self._result is None:
+            return
+        for name, matrix in self._matrices().items():
+            np.save(run_dir / f"{name}.npy", matrix)
+        groups = {
+            "layers": self.layer_names,
+            "clusters": self._clusters.tolist(),
+            "segments": self._segments.tolist(),
+            "n_groups": int(self._clusters.max()) + 1,
+            "solver": self._result.solver,
+            "groups": [
+                [
+                    name
+                    for name, g in zip(self.layer_names, self._clusters, strict=True)
+                    if g == group
+                ]
+                for group in range(int(self._clusters.max()) + 1)
+            ],
+        }
+        (run_dir / "groups.json").write_text(json.dumps(groups, indent=2))

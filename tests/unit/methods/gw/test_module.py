@@ -1,0 +1,98 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from subnetlab.cli.runner import run
+from subnetlab.cli.targets import save_target
+from subnetlab.methods.gw.module import GWModule, candidate_layers, select_layers
+from subnetlab.methods.gw.synthetic import PlantedGroupsNet
+from subnetlab.models.tms import TMS
+from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.models import TMSSchema
+
+QUICK = [
+    "method=gw",
+    "model=tms",
+    "model.n_features=8",
+    "model.n_hidden=4",
+    "model.n_hidden_layers=2",
+    "dataset.feature_probability=0.3",
+    "method.probe_size=64",
+    "trainer.progress_bar=false",
+    "logger=none",
+]
+
+
+def _saved_target(folder: Path) -> str:
+    """An untrained TMS 8-4 with two hidden layers: GW needs a target, not a trained one."""
+    torch.manual_seed(0)
+    path = folder / "target.pt"
+    save_target(path, TMS(8, 4, 2), TMSSchema(n_features=8, n_hidden=4, n_hidden_layers=2), {})
+    return f"target.ckpt={path}"
+
+
+def test_gw_run_through_the_runner_writes_every_output(composed, tmp_path: Path) -> None:
+    result = run(composed([*QUICK, _saved_target(tmp_path)]), tmp_path / "run")
+    assert result.status == "ok", result.error
+    run_dir = tmp_path / "run"
+    groups = json.loads((run_dir / "groups.json").read_text())
+    assert groups["layers"] == ["linear1", "hidden_layers.0", "hidden_layers.1", "linear2"]
+    assert len(groups["clusters"]) == 4 and groups["n_groups"] == max(groups["clusters"]) + 1
+    assert groups["segments"] == sorted(groups["segments"])
+    gw = np.load(run_dir / "gw.npy")
+    identity = np.load(run_dir / "identity_loss.npy")
+    assert gw.shape == (4, 4) and np.allclose(gw, gw.T) and (gw <= identity + 1e-15).all()
+    for name in ("linear_cka", "debiased_cka", "procrustes"):
+        assert np.load(run_dir / f"{name}.npy").shape == (4, 4)
+    assert (run_dir / "figures" / "layer_matrices.png").is_file()
+    assert (run_dir / "figures" / "dendrogram.png").is_file()
+    assert result.metrics["n_groups"] == groups["n_groups"]
+    assert result.metrics["solver_time_s"] >= 0.0
+    assert result.metrics["n_layers"] == 4.0
+
+
+def test_bad_gw_options_name_the_key(composed, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        run(composed([*QUICK, "method.solver=sinkhorn", _saved_target(tmp_path)]), tmp_path / "run")
+    assert info.value.key == "method.solver"
+    with pytest.raises(ConfigError) as info:
+        run(composed([*QUICK, "method.prune_ratio=0.5"]), tmp_path / "run2")
+    assert info.value.key == "method.prune_ratio"
+
+
+def test_layer_selection_for_plain_modules() -> None:
+    net = PlantedGroupsNet([2, 2], d_in=4, width=8)
+    names = candidate_layers(net)
+    assert names[:2] == ["blocks", "blocks.0"]
+    assert select_layers(names, ["blocks.*"]) == net.layer_names
+    with pytest.raises(ConfigError, match="at least two"):
+        select_layers(names, ["blocks.0"])
+
+
+class _ProbeData:
+    def eval_batch(self, size: int) -> torch.Tensor:
+        return torch.randn(size, 16, generator=torch.Generator().manual_seed(0))
+
+
+def test_module_on_a_planted_network_finds_its_groups(tmp_path: Path) -> None:
+    from subnetlab.methods.base import RunContext
+    from subnetlab.schemas.gw import GWSchema
+
+    net = PlantedGroupsNet([3, 3], within_noise=0.05, seed=1)
+    ctx = RunContext(
+        seed=0,
+        run_dir=tmp_path,
+        model_cfg=None,
+        dataset_cfg=None,
+        target=net,
+        datamodule=_ProbeData(),
+    )  # type: ignore[arg-type]
+    module = GWModule(GWSchema(modules=["blocks.*"], probe_size=48, baselines=False), ctx)
+    module.run_analysis()
+    assert module.final_metrics()["n_groups"] == 2.0
+    module.save_artifacts(tmp_path)
+    groups = json.loads((tmp_path / "groups.json").read_text())
+    assert groups["clusters"] == [0, 0, 0, 1, 1, 1] and groups["segments"] == [0, 0, 0, 1, 1, 1]
