@@ -127,7 +127,9 @@ class CircuitModule(MethodModule):
         self._metrics = self._score(result, task, cache, metric, empty_value)
         self._sweep = []
         for tau in cfg.tau_sweep:
-            self._sweep.append({"tau": tau, **self._score(run_at(tau), task, cache, metric, empty_value)})
+            self._sweep.append(
+                {"tau": tau, **self._score(run_at(tau), task, cache, metric, empty_value)}
+            )
         if task.truth is not None and self._sweep:
             self._metrics["node_auc"] = roc_auc(
                 [r["node_fpr"] for r in self._sweep], [r["node_tpr"] for r in self._sweep]
@@ -176,7 +178,9 @@ class CircuitModule(MethodModule):
             return {}
         cfg = self.cfg
         title = f"{cfg.algorithm} tau={cfg.tau:g}: {int(self._metrics['edges_kept'])} edges"
-        figures = {"circuit": draw_circuit(self.network, self.layered.weights, self._result.mask, title)}
+        figures = {
+            "circuit": draw_circuit(self.network, self.layered.weights, self._result.mask, title)
+        }
         if self._sweep:
             figures["tau_sweep"] = draw_sweep(self._sweep)
         return figures

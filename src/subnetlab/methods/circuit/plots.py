@@ -81,12 +81,19 @@ def draw_circuit(
         axes.scatter(points[on, 0], points[on, 1], s=14, c="black", zorder=4)
     if model.embedding is None and widths[0] <= 40:
         for j, (x, y) in enumerate(xy[0]):
-            axes.annotate(f"x{j}", (x, y), xytext=(0, -10), textcoords="offset points",
-                          ha="center", fontsize=7)
+            axes.annotate(
+                f"x{j}",
+                (x, y),
+                xytext=(0, -10),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
     if widths[-1] <= 40:
         for o, (x, y) in enumerate(xy[-1]):
-            axes.annotate(f"y{o}", (x, y), xytext=(0, 5), textcoords="offset points",
-                          ha="center", fontsize=7)
+            axes.annotate(
+                f"y{o}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=7
+            )
     axes.autoscale()
     axes.set_axis_off()
     if title:

@@ -14,8 +14,7 @@ from subnetlab.cli.targets import TargetError
 from subnetlab.methods.circuit.edge_graph import EdgeGraph
 from subnetlab.methods.circuit.module import MASK_FILE, MASK_FORMAT
 from subnetlab.schemas.base import ConfigError
-
-from ....conftest import compose_raw
+from tests.conftest import compose_raw
 
 QUICK = ["logger=none", "callbacks.checkpoint=false", "trainer.progress_bar=false"]
 # 1500 BIMT steps already separate the two modules of the independence task
