@@ -38,7 +38,7 @@ def _circuit(target: Path, out: Path, overrides: list[str]) -> dict:
 
 
 def test_acdc_writes_the_contract_and_finds_the_two_modules(bimt_target, tmp_path):
-    raw = _circuit(bimt_target, tmp_path, ["method.tau_sweep=[0.001,0.01,1.0]"])
+    raw = _circuit(bimt_target, tmp_path, ["method.tau_sweep=[0.001,0.01,100.0]"])
     result = run(raw, tmp_path / "circuit")
     assert result.status == "ok", result.error
     folder = tmp_path / "circuit"
@@ -51,7 +51,7 @@ def test_acdc_writes_the_contract_and_finds_the_two_modules(bimt_target, tmp_pat
     assert metrics["edge_fraction"] == pytest.approx(metrics["edges_kept"] / 520)
     assert metrics["task_loss"] < 0.1 and metrics["full_task_loss"] < 0.05
     assert metrics["discovery_time_s"] > 0 and metrics["forward_passes"] >= 1
-    # tau = 1 removes every edge: the sweep's ROC has (0, 0), so the AUC is that of (0, 1)
+    # tau = 100 (far above the empty circuit's metric, ~2) removes every edge; the ROC is (0, 1)
     assert metrics["node_auc"] == 1.0
     saved = torch.load(folder / MASK_FILE, weights_only=True)
     assert saved["format"] == MASK_FORMAT and saved["widths"] == [4, 20, 20, 2]
@@ -59,7 +59,7 @@ def test_acdc_writes_the_contract_and_finds_the_two_modules(bimt_target, tmp_pat
     graph.check_mask(saved["mask"])
     assert graph.count_edges(saved["mask"]) == metrics["edges_kept"]
     sweep = json.loads((folder / "circuit_sweep.json").read_text())
-    assert [row["tau"] for row in sweep] == [0.001, 0.01, 1.0]
+    assert [row["tau"] for row in sweep] == [0.001, 0.01, 100.0]
     assert sweep[-1]["edges_kept"] == 0 and sweep[-1]["faithfulness_recovered"] == 0.0
     assert (folder / "figures" / "circuit.png").is_file()
     assert (folder / "figures" / "tau_sweep.png").is_file()
