@@ -1,0 +1,110 @@
+"""End to end through the runner API: a short BIMT target, then method=circuit on it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from subnetlab.cli.runner import run
+from subnetlab.cli.targets import TargetError
+from subnetlab.methods.circuit.edge_graph import EdgeGraph
+from subnetlab.methods.circuit.module import MASK_FILE, MASK_FORMAT
+from subnetlab.schemas.base import ConfigError
+from tests.conftest import compose_raw
+
+QUICK = ["logger=none", "callbacks.checkpoint=false", "trainer.progress_bar=false"]
+# 1500 BIMT steps already separate the two modules of the independence task
+TARGET_STEPS = 1500
+
+
+@pytest.fixture(scope="module")
+def bimt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bimt")
+    raw = compose_raw(["experiment=bimt_independence", f"method.steps={TARGET_STEPS}", *QUICK], out)
+    result = run(raw, out / "run")
+    assert result.status == "ok", result.error
+    return out / "run"
+
+
+def _circuit(target: Path, out: Path, overrides: list[str]) -> dict:
+    raw = compose_raw(
+        ["experiment=circuit_independence", f"target.ckpt={target}", *QUICK, *overrides], out
+    )
+    return raw
+
+
+def test_acdc_writes_the_contract_and_finds_the_two_modules(bimt_target, tmp_path):
+    raw = _circuit(bimt_target, tmp_path, ["method.tau_sweep=[0.001,0.01,100.0]"])
+    result = run(raw, tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    folder = tmp_path / "circuit"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["status"] == "ok" and metrics["method"] == "circuit"
+    # output 0 uses exactly x0, x2 and output 1 exactly x1, x3
+    assert metrics["node_tpr"] == 1.0 and metrics["node_fpr"] == 0.0
+    assert result.objective == metrics["faithfulness"] < 0.05
+    assert 0 < metrics["edges_kept"] < 60
+    assert metrics["edge_fraction"] == pytest.approx(metrics["edges_kept"] / 520)
+    assert metrics["task_loss"] < 0.1 and metrics["full_task_loss"] < 0.05
+    assert metrics["discovery_time_s"] > 0 and metrics["forward_passes"] >= 1
+    # tau = 100 (far above the empty circuit's metric, ~2) removes every edge; the ROC is (0, 1)
+    assert metrics["node_auc"] == 1.0
+    saved = torch.load(folder / MASK_FILE, weights_only=True)
+    assert saved["format"] == MASK_FORMAT and saved["widths"] == [4, 20, 20, 2]
+    graph = EdgeGraph((4, 20, 20, 2))
+    graph.check_mask(saved["mask"])
+    assert graph.count_edges(saved["mask"]) == metrics["edges_kept"]
+    sweep = json.loads((folder / "circuit_sweep.json").read_text())
+    assert [row["tau"] for row in sweep] == [0.001, 0.01, 100.0]
+    assert sweep[-1]["edges_kept"] == 0 and sweep[-1]["faithfulness_recovered"] == 0.0
+    assert (folder / "figures" / "circuit.png").is_file()
+    assert (folder / "figures" / "tau_sweep.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "backward_passes"),
+    [
+        (["method.algorithm=eap", "method.tau=0.01", "method.ig_steps=3"], 3),
+        (["method.algorithm=magnitude", "method.tau=0.2"], 0),
+        (["method.eap_prefilter=0.05", "method.ig_steps=2"], 2),
+    ],
+)
+def test_other_algorithms_run_through_the_runner(bimt_target, tmp_path, overrides, backward_passes):
+    raw = _circuit(bimt_target, tmp_path, [*overrides, "method.tau_sweep=[]"])
+    result = run(raw, tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    metrics = result.metrics
+    assert metrics["backward_passes"] == backward_passes
+    assert "node_auc" not in metrics and 0 <= metrics["node_fpr"] <= 1
+    saved = torch.load(tmp_path / "circuit" / MASK_FILE, weights_only=True)
+    assert EdgeGraph((4, 20, 20, 2)).count_edges(saved["mask"]) == metrics["edges_kept"]
+    if "method.algorithm=magnitude" in overrides:
+        assert metrics["forward_passes"] == 0
+        # the magnitude circuit is exactly the weights of at least 20 % of the largest
+        largest = max(float(s.max()) for s in saved["scores"])
+        assert largest == 1.0
+        assert metrics["edges_kept"] == sum(int((s >= 0.2).sum()) for s in saved["scores"])
+    if "method.eap_prefilter=0.05" in overrides:
+        assert metrics["edges_kept"] <= math.ceil(0.05 * 520)
+
+
+def test_a_missing_target_is_refused_before_any_work(tmp_path):
+    raw = compose_raw(["experiment=circuit_independence", *QUICK], tmp_path)
+    with pytest.raises(TargetError, match="target.ckpt"):
+        run(raw, tmp_path / "circuit")
+
+
+def test_plain_eap_with_a_flat_metric_is_a_config_error(bimt_target, tmp_path):
+    raw = _circuit(bimt_target, tmp_path, ["method.algorithm=eap", "method.ig_steps=0"])
+    with pytest.raises(ConfigError, match="method.ig_steps"):
+        run(raw, tmp_path / "circuit")
+
+
+def test_a_training_block_is_refused_without_the_study_module(bimt_target, tmp_path):
+    raw = _circuit(bimt_target, tmp_path, ["+method.train={name:bimt,steps:10}"])
+    with pytest.raises(ConfigError, match="method.train"):
+        run(raw, tmp_path / "circuit")

@@ -1,0 +1,51 @@
+"""The study module trains its own target, records what that cost, then finds the circuit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from subnetlab.cli.runner import run
+from subnetlab.cli.targets import load_target
+from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.run import validate_run_config
+from tests.conftest import compose_raw
+
+QUICK = ["logger=none", "callbacks.checkpoint=false", "trainer.progress_bar=false"]
+
+
+@pytest.mark.parametrize("train_type", ["vanilla", "bimt"])
+def test_a_study_job_trains_measures_and_discovers(tmp_path, train_type):
+    raw = compose_raw(
+        [
+            "experiment=circuit_study",
+            f"method.train.train_type={train_type}",
+            "method.train.steps=200",
+            "method.train.swap_every=50",
+            "method.tau_sweep=[0.01,1.0]",
+            "method.latency_repeats=5",
+            *QUICK,
+        ],
+        tmp_path,
+    )
+    result = run(raw, tmp_path / "job")
+    assert result.status == "ok", result.error
+    metrics = json.loads((tmp_path / "job" / "metrics.json").read_text())
+    assert metrics["train_time_s"] > 0 and metrics["inference_latency_ms"] > 0
+    assert metrics["peak_train_memory_mb"] >= 0 and metrics["inference_batch_size"] == 100
+    assert metrics["target_total_edges"] == 520 and metrics["target_test_loss"] > 0
+    assert 0 <= metrics["node_tpr"] <= 1 and 0 <= metrics["node_auc"] <= 1
+    # the job's own target is saved and loads as a model=mlp target for later circuit runs
+    cfg = validate_run_config(raw)
+    network = load_target(str(tmp_path / "job"), cfg.model)
+    assert network.widths == [4, 20, 20, 2]
+    assert (tmp_path / "job" / "circuit_mask.pt").is_file()
+
+
+def test_the_study_needs_its_training_block(tmp_path):
+    raw = compose_raw(
+        ["experiment=circuit_study", "method.train=null", "task_name=study", *QUICK], tmp_path
+    )
+    with pytest.raises(ConfigError, match="method.train"):
+        run(raw, tmp_path / "job")
