@@ -1,0 +1,1 @@
+"""Attribution-based Parameter Decomposition (APD, reference spd.md §4)."""
