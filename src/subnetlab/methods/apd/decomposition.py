@@ -111,14 +111,17 @@ class APDDecomposition(nn.Module):
         """Forward with every decomposed matrix replaced by Σ_c mask_{b,c} P_c (mask (batch, C)),
         i.e. only the active components of each datapoint."""
         weights = self.target.weights()
-        mask = mask.to(x.dtype)
+        rows = [torch.nonzero(mask[:, c]).squeeze(-1) for c in range(self.C)]
 
         def apply(name: str, a: torch.Tensor) -> torch.Tensor:
             if name not in self.names:
                 return a @ weights[name].T
             A, B = self.factors(name)
-            inner = torch.einsum("bi,cim->bcm", a, A) * mask.unsqueeze(-1)
-            return torch.einsum("bcm,cmo->bo", inner, B)
+            out = a.new_zeros(a.shape[0], B.shape[-1])
+            for c, active in enumerate(rows):  # only the active (datapoint, component) pairs
+                if active.numel() > 0:
+                    out = out.index_add(0, active, a[active] @ A[c] @ B[c])
+            return out
 
         return self.target.forward_with(x, apply)
 
