@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
+import warnings
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -17,8 +19,17 @@ from subnetlab.cli.runner import USER_ERRORS, run
 from subnetlab.schemas.base import ConfigError
 
 
+def _quiet_libraries() -> None:
+    """Keep the console to what a researcher reads: no hardware banners or library tips."""
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+
 def entry(cfg: DictConfig) -> float:
     """Run one job; returns the optimized metric (the worst value on failure) for sweepers."""
+    _quiet_libraries()
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
