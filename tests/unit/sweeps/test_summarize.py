@@ -93,7 +93,7 @@ def test_command_line_writes_into_out_and_rejects_empty_folders(
 )
 def test_sweep_configs_set_the_sweeper_grid_only(sweep: str, key: str) -> None:
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"+sweep={sweep}"], return_hydra_config=True)
+        cfg = compose(config_name="config", overrides=[f"sweep={sweep}"], return_hydra_config=True)
     params = cfg.hydra.sweeper.params
     assert params.seed == "0,1,2,3,4"
     assert len(str(params[key]).split(",")) == 3
