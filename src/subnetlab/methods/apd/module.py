@@ -18,11 +18,10 @@ from subnetlab.methods.apd.metrics import (
     probe_identity_error,
     share_l0,
 )
-from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.errors import NonFiniteLossError
-from subnetlab.methods.spd.schedules import lr_at
+from subnetlab.methods.base import RunContext
+from subnetlab.methods.decomposition_module import DecompositionModule
 from subnetlab.schemas.apd import APDSchema
-from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.base import ConfigError, to_dict
 
 PROBE_MAGNITUDE = 0.75
 
@@ -35,16 +34,12 @@ def select_modules(names: list[str], patterns: list[str]) -> list[str]:
     return chosen
 
 
-class APDModule(MethodModule):
+class APDModule(DecompositionModule):
     """Attribution-based Parameter Decomposition of ``ctx.target``.
 
     APD is deterministic given the batch (no masks are sampled): the run's randomness is the
     component initialisation (seeded by the run seed) and the step-seeded data batches.
     """
-
-    default_optimized_metric = "target_solution_error"
-    higher_is_better = False
-    needs_target = True
 
     def __init__(self, cfg: APDSchema, ctx: RunContext) -> None:
         super().__init__()
@@ -63,26 +58,6 @@ class APDModule(MethodModule):
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
 
-    @property
-    def max_steps(self) -> int:
-        return self.cfg.steps
-
-    def hparams_for_logging(self) -> dict[str, Any]:
-        return flatten({"method": to_dict(self.cfg)})
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        params = [p for p in self.decomposition.parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0)
-
-    def _lr(self, step: int) -> float:
-        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
-        return lr_at(step, total, self.cfg.lr, self.cfg.lr_schedule, self.cfg.lr_warmup_steps)
-
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        lr = self._lr(self.global_step)
-        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
-            group["lr"] = lr
-
     def _losses(self, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, Any]:
         cfg = self.cfg
         return self.decomposition.losses(
@@ -96,27 +71,11 @@ class APDModule(MethodModule):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         terms, mask, _ = self._losses(batch)
-        total = sum(self.coeffs[name] * value for name, value in terms.items())
-        assert isinstance(total, torch.Tensor)
-        if not torch.isfinite(total):
-            values = {k: float(v) for k, v in terms.items()}
-            raise NonFiniteLossError(
-                f"APD loss became {float(total)} at step {self.global_step} (terms: {values}); "
-                "try a lower method.lr, schatten_form=factor_norms or check the target"
-            )
-        for name, value in terms.items():
-            self.log(f"train/loss/{name}", value)
-        self.log("train/loss/total", total, prog_bar=True)
-        self.log("train/lr", self._lr(self.global_step))
+        total = self.total_loss(
+            terms, "try a lower method.lr, schatten_form=factor_norms or check the target"
+        )
         self.log("train/l0", mask.float().sum(-1).mean())
         return total
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        step = self.global_step
-        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps and self.logger:
-            # straight to the logger: self.log would repeat the value at every logging step
-            metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
-            self.logger.log_metrics(metrics, step=step)
 
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -163,12 +122,6 @@ class APDModule(MethodModule):
             metrics[f"loss/{name}"] = float(value)
         self._figure_data = {"probe_shares": probe_shares, "norms": norms}
         return metrics
-
-    def run_analysis(self) -> None:
-        self._final = self.evaluate()
-
-    def final_metrics(self) -> dict[str, float]:
-        return dict(self._final)
 
     def figures(self) -> dict[str, Figure]:
         data = self._figure_data

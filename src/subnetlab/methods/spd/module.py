@@ -12,12 +12,11 @@ from subnetlab.analysis.ci_patterns import pattern_error
 from subnetlab.analysis.column_matching import mmcs_ml2r
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
-from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.errors import NonFiniteLossError
+from subnetlab.methods.base import RunContext
+from subnetlab.methods.decomposition_module import DecompositionModule
 from subnetlab.methods.spd import plots
 from subnetlab.methods.spd.decomposition import SPDDecomposition
-from subnetlab.methods.spd.schedules import lr_at
-from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
 MASK_STREAM = 2
@@ -38,12 +37,8 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
     return chosen
 
 
-class SPDModule(MethodModule):
+class SPDModule(DecompositionModule):
     """Stochastic Parameter Decomposition of ``ctx.target``."""
-
-    default_optimized_metric = "target_solution_error"
-    higher_is_better = False
-    needs_target = True
 
     def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
         super().__init__()
@@ -58,54 +53,16 @@ class SPDModule(MethodModule):
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
 
-    @property
-    def max_steps(self) -> int:
-        return self.cfg.steps
-
-    def hparams_for_logging(self) -> dict[str, Any]:
-        return flatten({"method": to_dict(self.cfg)})
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        params = [p for p in self.decomposition.parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0)
-
-    def _lr(self, step: int) -> float:
-        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
-        return lr_at(step, total, self.cfg.lr, self.cfg.lr_schedule, self.cfg.lr_warmup_steps)
-
-    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        lr = self._lr(self.global_step)
-        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
-            group["lr"] = lr
-
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         generator = step_generator(self.seed, self.global_step, MASK_STREAM)
         terms, ci = self.decomposition.losses(
             batch, self.cfg.pnorm, generator, batched=self.cfg.batched_passes
         )
-        total = sum(self.coeffs[name] * value for name, value in terms.items())
-        assert isinstance(total, torch.Tensor)
-        if not torch.isfinite(total):
-            values = {k: float(v) for k, v in terms.items()}
-            raise NonFiniteLossError(
-                f"SPD loss became {float(total)} at step {self.global_step} (terms: {values}); "
-                "try a lower method.lr or check the target"
-            )
-        for name, value in terms.items():
-            self.log(f"train/loss/{name}", value)
-        self.log("train/loss/total", total, prog_bar=True)
-        self.log("train/lr", self._lr(self.global_step))
+        total = self.total_loss(terms, "try a lower method.lr or check the target")
         if self.global_step % self.trainer.log_every_n_steps == 0:
             for name, l0 in ci.l0(self.cfg.ci_threshold).items():
                 self.log(f"train/ci_l0/{name}", l0)
         return total
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        step = self.global_step
-        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps and self.logger:
-            # straight to the logger: self.log would repeat the value at every logging step
-            metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
-            self.logger.log_metrics(metrics, step=step)
 
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -145,12 +102,6 @@ class SPDModule(MethodModule):
             "norms": dec.subcomponent_norms(),
         }
         return metrics
-
-    def run_analysis(self) -> None:
-        self._final = self.evaluate()
-
-    def final_metrics(self) -> dict[str, float]:
-        return dict(self._final)
 
     def figures(self) -> dict[str, Figure]:
         data = self._figure_data

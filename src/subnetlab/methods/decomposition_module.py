@@ -1,0 +1,83 @@
+"""Optimisation glue shared by the parameter-decomposition methods (SPD, APD): AdamW over the
+decomposition's trainable parameters with the lr set by hand each step, and the final results."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+from torch import nn
+
+from subnetlab.methods.base import MethodModule
+from subnetlab.methods.errors import NonFiniteLossError
+from subnetlab.methods.spd.schedules import lr_at
+from subnetlab.schemas.base import flatten, to_dict
+
+
+class DecompositionModule(MethodModule):
+    """Subclasses set ``self.cfg`` (with steps, lr, lr_schedule, lr_warmup_steps) and
+    ``self.decomposition`` (an nn.Module holding the frozen target), and implement ``evaluate``."""
+
+    default_optimized_metric = "target_solution_error"
+    higher_is_better = False
+    needs_target = True
+
+    cfg: Any
+    decomposition: nn.Module
+    coeffs: dict[str, float]
+    _final: dict[str, float]
+
+    @property
+    def max_steps(self) -> int:
+        return self.cfg.steps
+
+    def hparams_for_logging(self) -> dict[str, Any]:
+        return flatten({"method": to_dict(self.cfg)})
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.decomposition.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0)
+
+    def total_loss(self, terms: dict[str, torch.Tensor], hint: str) -> torch.Tensor:
+        """Σ coeff·term, logged with its terms; a NaN/inf total stops the run (``hint`` says how
+        to avoid it)."""
+        total = sum(self.coeffs[name] * value for name, value in terms.items())
+        assert isinstance(total, torch.Tensor)
+        if not torch.isfinite(total):
+            values = {k: float(v) for k, v in terms.items()}
+            raise NonFiniteLossError(
+                f"{self.cfg.name.upper()} loss became {float(total)} at step {self.global_step} "
+                f"(terms: {values}); {hint}"
+            )
+        for name, value in terms.items():
+            self.log(f"train/loss/{name}", value)
+        self.log("train/loss/total", total, prog_bar=True)
+        self.log("train/lr", self.lr_at_step(self.global_step))
+        return total
+
+    def lr_at_step(self, step: int) -> float:
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
+        return lr_at(step, total, self.cfg.lr, self.cfg.lr_schedule, self.cfg.lr_warmup_steps)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        lr = self.lr_at_step(self.global_step)
+        for group in self.optimizers().param_groups:  # type: ignore[union-attr]
+            group["lr"] = lr
+
+    @abc.abstractmethod
+    def evaluate(self) -> dict[str, float]:
+        """Final-quality metrics of the current decomposition (also logged during training)."""
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        step = self.global_step
+        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps and self.logger:
+            # straight to the logger: self.log would repeat the value at every logging step
+            metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
+            self.logger.log_metrics(metrics, step=step)
+
+    def run_analysis(self) -> None:
+        self._final = self.evaluate()
+
+    def final_metrics(self) -> dict[str, float]:
+        return dict(self._final)
