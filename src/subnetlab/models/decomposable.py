@@ -50,3 +50,16 @@ def forward_recording(
         return outputs[name]
 
     return model.forward_with(x, apply), inputs, outputs
+
+
+def freeze_and_order(target: DecomposableModel, modules: list[str]) -> list[str]:
+    """Freeze ``target``'s parameters and return ``modules`` in forward order (all must be
+    decomposable)."""
+    assert isinstance(target, torch.nn.Module)
+    for p in target.parameters():
+        p.requires_grad_(False)
+    weights = target.weights()
+    unknown = [m for m in modules if m not in weights]
+    if unknown:
+        raise ValueError(f"modules {unknown} are not decomposable; allowed: {list(weights)}")
+    return [n for n in weights if n in modules]

@@ -22,7 +22,11 @@ from subnetlab.methods.apd.components import (
 )
 from subnetlab.methods.apd.losses import SchattenForm, schatten_p, simplicity_loss
 from subnetlab.methods.spd.losses import faithfulness_loss, reconstruction_mse
-from subnetlab.models.decomposable import DecomposableModel, forward_recording
+from subnetlab.models.decomposable import (
+    DecomposableModel,
+    forward_recording,
+    freeze_and_order,
+)
 
 AttributionSource = Literal["target", "components"]
 
@@ -52,15 +56,9 @@ class APDDecomposition(nn.Module):
         seed: int,
     ) -> None:
         super().__init__()
-        assert isinstance(target, nn.Module)
+        self.names = freeze_and_order(target, modules)  # forward order
         self.target = target
-        for p in self.target.parameters():
-            p.requires_grad_(False)
         weights = target.weights()
-        unknown = [m for m in modules if m not in weights]
-        if unknown:
-            raise ValueError(f"modules {unknown} are not decomposable; allowed: {list(weights)}")
-        self.names = [n for n in weights if n in modules]  # forward order
         self.C = C
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()

@@ -25,7 +25,11 @@ from subnetlab.methods.spd.sigmoids import (
     lower_leaky_hard_sigmoid,
     upper_leaky_hard_sigmoid,
 )
-from subnetlab.models.decomposable import DecomposableModel, forward_recording
+from subnetlab.models.decomposable import (
+    DecomposableModel,
+    forward_recording,
+    freeze_and_order,
+)
 
 
 def _key(name: str) -> str:
@@ -63,15 +67,9 @@ class SPDDecomposition(nn.Module):
         seed: int,
     ) -> None:
         super().__init__()
-        assert isinstance(target, nn.Module)
+        self.names = freeze_and_order(target, modules)  # forward order
         self.target = target
-        for p in self.target.parameters():
-            p.requires_grad_(False)
         weights = target.weights()
-        unknown = [m for m in modules if m not in weights]
-        if unknown:
-            raise ValueError(f"modules {unknown} are not decomposable; allowed: {list(weights)}")
-        self.names = [n for n in weights if n in modules]  # forward order
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
