@@ -10,6 +10,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from subnetlab.analysis.ci_patterns import permute_to_identity  # noqa: E402
+from subnetlab.analysis.norm_plots import sorted_norm_bars  # noqa: E402
 
 
 def attribution_share_heatmap(shares: torch.Tensor) -> Figure:
@@ -27,13 +28,4 @@ def attribution_share_heatmap(shares: torch.Tensor) -> Figure:
 
 def component_norms(norms: dict[str, torch.Tensor]) -> Figure:
     """Sorted Frobenius norms of each component's matrix per module."""
-    n = len(norms)
-    fig, axes = plt.subplots(1, n, figsize=(4.0 * n, 3.0), squeeze=False)
-    for ax, (name, values) in zip(axes[0], norms.items(), strict=True):
-        sorted_values = values.detach().cpu().sort(descending=True).values
-        ax.bar(range(len(sorted_values)), sorted_values.numpy(), color="tab:green")
-        ax.set_title(name)
-        ax.set_xlabel("component (sorted)")
-        ax.set_ylabel("‖P_c‖_F")
-    fig.tight_layout()
-    return fig
+    return sorted_norm_bars(norms, "component (sorted)", "‖P_c‖_F", "tab:green")

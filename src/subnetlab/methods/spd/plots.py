@@ -10,6 +10,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from subnetlab.analysis.ci_patterns import permute_to_identity  # noqa: E402
+from subnetlab.analysis.norm_plots import sorted_norm_bars  # noqa: E402
 
 
 def permuted_ci_heatmap(ci_per_module: dict[str, torch.Tensor]) -> Figure:
@@ -28,16 +29,7 @@ def permuted_ci_heatmap(ci_per_module: dict[str, torch.Tensor]) -> Figure:
 
 def subcomponent_norms(norms: dict[str, torch.Tensor]) -> Figure:
     """Sorted Frobenius norms of the rank-one subcomponents per module."""
-    n = len(norms)
-    fig, axes = plt.subplots(1, n, figsize=(4.0 * n, 3.0), squeeze=False)
-    for ax, (name, values) in zip(axes[0], norms.items(), strict=True):
-        sorted_values = values.detach().cpu().sort(descending=True).values
-        ax.bar(range(len(sorted_values)), sorted_values.numpy(), color="tab:purple")
-        ax.set_title(name)
-        ax.set_xlabel("subcomponent (sorted)")
-        ax.set_ylabel("‖U_c V_c‖_F")
-    fig.tight_layout()
-    return fig
+    return sorted_norm_bars(norms, "subcomponent (sorted)", "‖U_c V_c‖_F", "tab:purple")
 
 
 def ci_histograms(ci_per_module: dict[str, torch.Tensor]) -> Figure:
