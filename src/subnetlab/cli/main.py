@@ -15,7 +15,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from subnetlab.cli.console import console, print_config_tree, print_summary
 from subnetlab.cli.outputs import write_json_atomic
-from subnetlab.cli.runner import USER_ERRORS, run
+from subnetlab.cli.runner import USER_ERRORS, run, worst_objective
 from subnetlab.schemas.base import ConfigError
 
 
@@ -37,7 +37,10 @@ def entry(cfg: DictConfig) -> float:
         raw = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:
         return _user_error(
-            ConfigError("config", str(err).splitlines()[0], "resolvable values"), run_dir, multirun
+            ConfigError("config", str(err).splitlines()[0], "resolvable values"),
+            run_dir,
+            multirun,
+            math.inf,
         )
     assert isinstance(raw, dict)
     raw.pop("hydra", None)
@@ -45,17 +48,17 @@ def entry(cfg: DictConfig) -> float:
     try:
         result = run(raw, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
-        return _user_error(err, run_dir, multirun)
+        return _user_error(err, run_dir, multirun, worst_objective(raw))
     print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
     if result.status != "ok" and not multirun:
         sys.exit(1)
     return result.objective
 
 
-def _user_error(err: Exception, run_dir: Path, multirun: bool) -> float:
+def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
     console.print(f"[bold red]error:[/bold red] {err}")
     if multirun:  # the sweep goes on: record the failure and hand back the worst value
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
-        return math.inf
+        return worst
     sys.exit(2)

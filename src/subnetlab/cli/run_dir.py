@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +65,61 @@ def run_id(output_dir: str) -> str:
     return new_run_name(runs_dir)
 
 
+#: overrides that change how a sweep runs, not what it computes
+_LAUNCH_ONLY = ("hydra/launcher", "hydra.launcher.", "hydra.sweep.", "paths.output_dir")
+#: overrides left out of job folder names (where the run lives, not what it is)
+_NOT_IN_JOB_NAME = ("resume", "paths.output_dir", "target.ckpt", "hydra")
+_MAX_NAME = 120
+
+
+def _key(override: str) -> str:
+    return override.lstrip("+~").split("=", 1)[0]
+
+
+def _folder_name(parts: list[str], fallback: str) -> str:
+    """``parts`` joined by commas, made filesystem-safe; long names end in a hash of the whole."""
+    joined = ",".join(parts)
+    safe = re.sub(r"[^A-Za-z0-9_.,=+-]+", "-", joined).strip("-,") or fallback
+    if len(safe) <= _MAX_NAME:
+        return safe
+    digest = hashlib.sha1(joined.encode()).hexdigest()[:8]
+    return f"{safe[:_MAX_NAME - 9].rstrip('-,')}-{digest}"
+
+
+def sweep_name(overrides: list[str]) -> str:
+    """A folder name that is the same for the same sweep command (in any override order).
+
+    Launcher choices are left out, so a sweep interrupted under one launcher can be finished
+    under another, and its finished jobs are skipped."""
+    kept = sorted(o for o in overrides if not o.lstrip("+~").startswith(_LAUNCH_ONLY))
+    return _folder_name(kept, "defaults")
+
+
+def job_name(job_overrides: list[str], sweep_overrides: list[str]) -> str:
+    """A job's folder name: its overrides that the sweep varies (those not typed verbatim on the
+    command line, e.g. ``seed=1`` of ``seed=0,1`` or an Optuna trial's values), sorted by key."""
+    typed = set(sweep_overrides)
+    varied = sorted(
+        (o for o in job_overrides if o not in typed and not _key(o).startswith(_NOT_IN_JOB_NAME)),
+        key=_key,
+    )
+    return _folder_name(varied, "job")
+
+
+def sweep_cli() -> list[str]:
+    """Resolver ``${sweep_cli:}``: the sweep command's overrides. Cached in the sweep's config,
+    so jobs in other processes (joblib, submitit) see the command, not their worker's argv."""
+    return command_overrides(sys.argv[1:])
+
+
 def register_resolvers() -> None:
-    if not OmegaConf.has_resolver("run_id"):
-        OmegaConf.register_new_resolver("run_id", run_id, use_cache=True)
+    resolvers = {
+        "run_id": run_id,
+        "sweep_cli": sweep_cli,
+        "sweep_id": lambda cli: sweep_name(list(cli)),
+        "job_dir": lambda job, cli: job_name(list(job), list(cli)),
+    }
+    cached = ("run_id", "sweep_cli")  # evaluated once per command, then copied into each job
+    for name, resolver in resolvers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver, use_cache=name in cached)

@@ -51,6 +51,18 @@ def worst_value(higher_is_better: bool) -> float:
     return -math.inf if higher_is_better else math.inf
 
 
+def worst_objective(raw: dict[str, Any]) -> float:
+    """The value a failed job hands to the sweeper: the worst one for its optimized metric.
+
+    Works on unvalidated configs too (a job may fail because its config is invalid)."""
+    try:
+        method_cls = _method_class(raw)
+    except Exception:  # noqa: BLE001 - no method to ask: minimisation is the convention
+        return math.inf
+    metric = raw.get("optimized_metric") or method_cls.default_optimized_metric
+    return worst_value(method_cls.maximizes(str(metric)))
+
+
 def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
     cls = get_class(raw["method"]["_target_"])
     if not issubclass(cls, MethodModule):
@@ -153,7 +165,7 @@ def run(
         previous = read_metrics(run_dir)
         if previous is not None and previous.get("status") == "ok":
             metric = cfg.optimized_metric or method_cls.default_optimized_metric
-            value = float(previous.get(metric, worst_value(method_cls.higher_is_better)))
+            value = float(previous.get(metric, worst_value(method_cls.maximizes(metric))))
             return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
     start = time.time()
     torch_threads_before = torch.get_num_threads()
@@ -216,7 +228,7 @@ def run(
         torch.set_num_threads(torch_threads_before)
     record = _write_record(run_dir, cfg, metrics, status, error, start)
     metric = cfg.optimized_metric or method_cls.default_optimized_metric
-    worst = worst_value(method_cls.higher_is_better)
+    worst = worst_value(method_cls.maximizes(metric))
     objective = float(metrics.get(metric, worst)) if status == "ok" else worst
     if status == "ok" and metric not in metrics:
         notes.append(f"optimized_metric={metric} is not among the final metrics {sorted(metrics)}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from subnetlab.cli.outputs import write_json_atomic
 from subnetlab.methods.train.recipes import build_model, train_with_recipe
 from subnetlab.utils.progress import step_progress
 
@@ -39,7 +42,7 @@ def save_target(path: Path, model: nn.Module, model_cfg: Any, report: dict[str, 
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "report": report,
     }
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # parallel jobs may write the same one
     torch.save(payload, tmp)
     os.replace(tmp, path)
 
@@ -102,11 +105,35 @@ def obtain_target(
         )
     folder = cache_dir / target_hash(model_cfg, dataset_cfg, seed)
     path = folder / TARGET_FILE
-    if use_cache and path.is_file():
-        return load_target(str(path), model_cfg), f"cached target reused from {folder}"
-    with step_progress(model_cfg.recipe.steps, f"training {model_cfg.name} target") as progress:
-        model, report = train_with_recipe(model_cfg, dataset_cfg, seed, on_step=progress)
-    if use_cache:
+    if not use_cache:
+        model, report = _train(model_cfg, dataset_cfg, seed)
+        return model, f"target trained with its recipe ({report}), not cached"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _exclusive(folder / ".lock"):  # parallel sweep jobs wait for one training, not redo it
+        if path.is_file():
+            return load_target(str(path), model_cfg), f"cached target reused from {folder}"
+        model, report = _train(model_cfg, dataset_cfg, seed)
         save_target(path, model, model_cfg, report)
-        (folder / "report.json").write_text(json.dumps(report, indent=2))
+        write_json_atomic(folder / "report.json", report)
     return model, f"target trained with its recipe ({report}) and cached in {folder}"
+
+
+def _train(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict[str, float]]:
+    with step_progress(model_cfg.recipe.steps, f"training {model_cfg.name} target") as progress:
+        return train_with_recipe(model_cfg, dataset_cfg, seed, on_step=progress)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``lock_path`` (no-op where fcntl is missing, e.g. Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -37,10 +37,19 @@ class MethodModule(L.LightningModule, abc.ABC):
 
     #: metric returned to sweepers when the config does not name one
     default_optimized_metric: str = "loss"
-    #: whether a larger value of the optimized metric is better
+    #: whether a larger value of the default optimized metric is better
     higher_is_better: bool = False
+    #: other final metrics for which a larger value is better (accuracies, similarities)
+    maximized_metrics: frozenset[str] = frozenset()
     #: analysis methods need a trained target (``target.ckpt`` or trained on the fly)
     needs_target: bool = False
+
+    @classmethod
+    def maximizes(cls, metric: str) -> bool:
+        """Whether a sweeper optimising ``metric`` should maximise it."""
+        if metric == cls.default_optimized_metric:
+            return cls.higher_is_better
+        return metric in cls.maximized_metrics
 
     @property
     def max_steps(self) -> int:

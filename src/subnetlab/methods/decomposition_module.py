@@ -21,6 +21,7 @@ class DecompositionModule(MethodModule):
 
     default_optimized_metric = "target_solution_error"
     higher_is_better = False
+    maximized_metrics = frozenset({"mmcs"})
     needs_target = True
 
     cfg: Any

@@ -1,7 +1,14 @@
 from datetime import datetime
 from pathlib import Path
 
-from subnetlab.cli.run_dir import command_overrides, find_resumable, new_run_name, wants_resume
+from subnetlab.cli.run_dir import (
+    command_overrides,
+    find_resumable,
+    job_name,
+    new_run_name,
+    sweep_name,
+    wants_resume,
+)
 
 
 def _make_run(runs: Path, name: str, overrides: list[str]) -> Path:
@@ -28,3 +35,21 @@ def test_new_run_names_never_collide(tmp_path: Path) -> None:
     (tmp_path / first).mkdir()
     second = new_run_name(tmp_path, now)
     assert first == "2026-05-04_03-02-01" and second == "2026-05-04_03-02-01_2"
+
+
+def test_sweep_name_ignores_order_and_launcher_and_stays_short() -> None:
+    command = ["experiment=spd_tms_5_2", "seed=0,1,2"]
+    same = ["seed=0,1,2", "hydra/launcher=parallel", "experiment=spd_tms_5_2"]
+    assert sweep_name(command) == sweep_name(same) == "experiment=spd_tms_5_2,seed=0,1,2"
+    assert sweep_name(command) != sweep_name(["experiment=spd_tms_5_2", "seed=0,1"])
+    long = [f"method.coeffs.term_{i}=0.{i}" for i in range(20)]
+    name = sweep_name(long)
+    assert len(name) <= 120 and name != sweep_name(long[:-1])
+    assert sweep_name([]) == "defaults" and "/" not in sweep_name(["hydra/launcher=x", "a=b/c"])
+
+
+def test_job_name_keeps_only_what_the_sweep_varies() -> None:
+    command = ["experiment=spd_tms_5_2", "seed=0,1", "paths.output_dir=/tmp/x", "resume=true"]
+    job = ["experiment=spd_tms_5_2", "seed=1", "paths.output_dir=/tmp/x", "method.lr=0.01"]
+    assert job_name(job, command) == "method.lr=0.01,seed=1"
+    assert job_name(["experiment=spd_tms_5_2"], command) == "job"

@@ -85,6 +85,7 @@ def check_model_fits_task(model: MLP, spec: TaskSpec) -> None:
 class BimtModule(MethodModule):
     default_optimized_metric = "test_loss"
     higher_is_better = False
+    maximized_metrics = frozenset({"test_accuracy", "train_accuracy"})
 
     def __init__(self, cfg: BimtSchema, ctx: RunContext) -> None:
         super().__init__()

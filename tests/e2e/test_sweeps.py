@@ -1,0 +1,89 @@
+"""Multirun sweeps through the real CLI: failure policy, re-runs, launchers and the Optuna study."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from subnetlab.sweeps.summarize import find_jobs, summarize
+from tests.conftest import QUICK_TMS, REPO
+
+
+def _sweep(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "-m", *QUICK_TMS, *overrides,
+         f"paths.output_dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _only_sweep_dir(tmp_path: Path) -> Path:
+    (sweep_dir,) = (tmp_path / "multiruns").iterdir()
+    return sweep_dir
+
+
+def _metrics(job_dir: Path) -> dict:
+    return json.loads((job_dir / "metrics.json").read_text())
+
+
+def test_failed_job_is_recorded_the_others_finish_and_a_rerun_skips_them(tmp_path: Path) -> None:
+    command = ("method.coeffs.importance_minimality=0.003,-1", "seed=0")
+    _sweep(tmp_path, *command)
+    sweep_dir = _only_sweep_dir(tmp_path)
+    key = "method.coeffs.importance_minimality"
+    jobs = {job.overrides[key]: job for job in find_jobs(sweep_dir)}
+    assert set(jobs) == {"0.003", "-1"}
+    good, bad = jobs["0.003"], jobs["-1"]
+    assert good.status == "ok" and isinstance(good.metrics["mmcs"], float)
+    assert bad.status == "failed" and "importance_minimality" in bad.error
+    good_dir = sweep_dir / good.path
+    assert (good_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((good_dir / "figures").glob("*.png"))
+
+    written = summarize(sweep_dir)
+    failed_section = written["md"].read_text().split("## Failed jobs (1)")[1]
+    assert bad.path in failed_section and "importance_minimality" in failed_section
+
+    finished = (good_dir / "metrics.json").stat().st_mtime_ns
+    again = _sweep(tmp_path, *reversed(command))  # same sweep, overrides in another order
+    assert _only_sweep_dir(tmp_path) == sweep_dir
+    assert "already finished; skipped" in again.stdout
+    assert (good_dir / "metrics.json").stat().st_mtime_ns == finished
+    assert _metrics(sweep_dir / bad.path)["status"] == "failed"
+
+
+def test_joblib_launcher_runs_every_job(tmp_path: Path) -> None:
+    _sweep(tmp_path, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2", "seed=0,1")
+    jobs = find_jobs(_only_sweep_dir(tmp_path))
+    assert sorted(job.overrides["seed"] for job in jobs) == ["0", "1"]
+    assert all(job.status == "ok" for job in jobs)
+    hydra_cfg = yaml.safe_load((_only_sweep_dir(tmp_path) / "multirun.yaml").read_text())
+    assert hydra_cfg["hydra"]["launcher"]["_target_"].endswith("JoblibLauncher")
+
+
+def test_submitit_local_launcher_runs_every_job(tmp_path: Path) -> None:
+    _sweep(tmp_path, "hydra/launcher=local", "seed=0,1")
+    sweep_dir = _only_sweep_dir(tmp_path)
+    jobs = [job for job in find_jobs(sweep_dir) if not job.path.startswith(".submitit")]
+    assert sorted(job.overrides["seed"] for job in jobs) == ["0", "1"]
+    assert all(job.status == "ok" for job in jobs)
+    assert list((sweep_dir / ".submitit").rglob("*_result.pkl"))  # submitit ran them
+
+
+def test_optuna_study_runs_its_trials_and_reports_the_best(tmp_path: Path) -> None:
+    _sweep(tmp_path, "sweep=spd_optuna", "hydra.sweeper.n_trials=3")
+    sweep_dir = _only_sweep_dir(tmp_path)
+    jobs = find_jobs(sweep_dir)
+    assert len(jobs) == 3 and all(job.status == "ok" for job in jobs)
+    values = [job.metrics["target_solution_error"] for job in jobs]
+    sampled = {job.overrides["method.coeffs.importance_minimality"] for job in jobs}
+    assert len(sampled) == 3 and all(3.0e-4 <= float(v) <= 3.0e-2 for v in sampled)
+    best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert best["best_value"] == min(values)
