@@ -12,6 +12,18 @@ import torch
 LinearApply = Callable[[str, torch.Tensor], torch.Tensor]
 
 
+def residual_readout(
+    apply: LinearApply, name: str, a: torch.Tensor, resid: torch.Tensor, readout: torch.Tensor
+) -> torch.Tensor:
+    """``(resid + apply(name, a)) @ readout``: a residual stream's last write, then a linear
+    read-out. An ``apply`` with the attribute ``folds_then = True`` is called as
+    ``apply(name, a, then=readout)`` and may fold the read-out into its factors (SPD's stacked
+    passes: (a V ⊙ m)(U readout) is far cheaper than a wide output followed by the read-out)."""
+    if getattr(apply, "folds_then", False):
+        return resid @ readout + apply(name, a, then=readout)  # type: ignore[call-arg]
+    return (resid + apply(name, a)) @ readout
+
+
 class DecomposableModel(Protocol):
     """A target whose decomposable matrices are addressed by name.
 

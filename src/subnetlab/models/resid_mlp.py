@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from subnetlab.models.decomposable import LinearApply, plain_apply
+from subnetlab.models.decomposable import LinearApply, plain_apply, residual_readout
 
 
 class ResidMLPBlock(nn.Module):
@@ -46,10 +46,12 @@ class ResidMLP(nn.Module):
 
     def forward_with(self, x: torch.Tensor, apply: LinearApply) -> torch.Tensor:
         resid = x @ self.W_E
-        for i in range(self.n_layers):
+        last = self.n_layers - 1
+        for i in range(last):
             hidden = torch.relu(apply(f"layers.{i}.mlp_in", resid))
             resid = resid + apply(f"layers.{i}.mlp_out", hidden)
-        return resid @ self.W_E.T
+        hidden = torch.relu(apply(f"layers.{last}.mlp_in", resid))
+        return residual_readout(apply, f"layers.{last}.mlp_out", hidden, resid, self.W_E.T)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with(x, plain_apply(self.weights()))

@@ -44,6 +44,7 @@ class CausalImportance:
     upper: dict[str, torch.Tensor]
     value: dict[str, torch.Tensor]
     row_weights: torch.Tensor | None = None  # weights of the rows (sum 1) when rows were merged
+    inner: dict[str, torch.Tensor] | None = None  # layer input @ V, reused by the masked passes
 
     def l0(self, threshold: float) -> dict[str, float]:
         """Mean number of subcomponents with CI above ``threshold`` per datapoint."""
@@ -116,16 +117,16 @@ class SPDDecomposition(nn.Module):
     ) -> CausalImportance:
         """CI of every subcomponent from the target's layer inputs; ``plain`` uses the
         straightforward gate implementation (same values, slower)."""
-        lower, upper, value = {}, {}, {}
+        lower, upper, value, inners = {}, {}, {}, {}
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
-            inner = inputs[name] @ V
+            inners[name] = inner = inputs[name] @ V
             pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
             lower[name] = lower_leaky_hard_sigmoid(pre)
             upper[name] = upper_leaky_hard_sigmoid(pre)
             value[name] = hard_sigmoid(pre.detach())
-        return CausalImportance(lower, upper, value)
+        return CausalImportance(lower, upper, value, inner=inners)
 
     @torch.no_grad()
     def target_forward(
@@ -157,39 +158,51 @@ class SPDDecomposition(nn.Module):
         full_masks: dict[str, torch.Tensor],
         layer_masks: dict[str, torch.Tensor],
         target_outputs: dict[str, torch.Tensor],
+        target_inner: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """All masked passes of one step in one stacked forward (1 + L copies of the batch).
 
         Copy 0 masks every module with ``full_masks``; copy 1+l masks only module l with
         ``layer_masks``. Work is shared: until the first masked module every copy is the target,
-        so the batch stays unstacked (and broadcasts) until then; copy 1+l reuses the target's
-        cached outputs (``target_outputs``, pre-bias) for the modules before l.
-        Returns (1 + L, batch, d_out).
+        so the batch stays unstacked (and broadcasts) until then, and its ``a V`` is the CI's
+        (``target_inner``); copy 1+l reuses the target's cached outputs (``target_outputs``,
+        pre-bias) for the modules before l; a fixed linear map that follows a module (the
+        target's ``residual_readout``) folds into U. Returns (1 + L, batch, d_out).
         """
         weights = self.target.weights()
         index = {name: i for i, name in enumerate(self.names)}
         n_copies = 1 + len(self.names)
         unstacked_dim = x.dim()
 
-        def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+        def apply(name: str, a: torch.Tensor, then: torch.Tensor | None = None) -> torch.Tensor:
             if name not in index:
-                return a @ weights[name].T
+                w_t = weights[name].T
+                return a @ (w_t if then is None else w_t @ then)
             V, U = self.vu(name)
+            if then is not None:
+                U = U @ then
             masks = {0: full_masks[name], 1 + index[name]: layer_masks[name]}
+
+            def unmasked(i: int) -> torch.Tensor:
+                if a.dim() == unstacked_dim or i > 1 + index[name]:  # the target's own output
+                    out = target_outputs[name]
+                    return out if then is None else out @ then
+                w_t = weights[name].T
+                return a[i] @ (w_t if then is None else w_t @ then)
+
+            shared_inner = None
             if a.dim() == unstacked_dim:  # every copy still equals the target here
-                inner, plain = a @ V, target_outputs[name]
-                pieces = [(inner * masks[i]) @ U if i in masks else plain for i in range(n_copies)]
-            else:
-                pieces = []
-                for i in range(n_copies):
-                    if i in masks:
-                        pieces.append(((a[i] @ V) * masks[i]) @ U)
-                    elif i > 1 + index[name]:  # this copy's masked module comes later
-                        pieces.append(target_outputs[name])
-                    else:
-                        pieces.append(a[i] @ weights[name].T)
+                shared_inner = target_inner[name] if target_inner is not None else a @ V
+            pieces = []
+            for i in range(n_copies):
+                if i not in masks:
+                    pieces.append(unmasked(i))
+                    continue
+                inner = shared_inner if shared_inner is not None else a[i] @ V
+                pieces.append((inner * masks[i]) @ U)
             return torch.stack(pieces)
 
+        apply.folds_then = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply)
 
     # --- losses -----------------------------------------------------------------------------------
@@ -239,7 +252,7 @@ class SPDDecomposition(nn.Module):
         full_masks = stochastic_masks(ci.lower, {n: u[index] for n, u in full_uniform.items()})
         layer_masks = stochastic_masks(ci.lower, {n: u[index] for n, u in layer_uniform.items()})
         if batched:
-            outs = self.stacked_masked_forward(rows, full_masks, layer_masks, outputs)
+            outs = self.stacked_masked_forward(rows, full_masks, layer_masks, outputs, ci.inner)
             stochastic = reconstruction_mse(outs[0], target_out, weights)
             layerwise = reconstruction_mse(outs[1:], target_out.unsqueeze(0), weights)
         else:
