@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint install clean-outputs
+.PHONY: run test test-fast lint install study clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 ## run the main job (SPD on TMS 5-2); extra arguments: make run ARGS="experiment=spd_tms_40_10"
 run: $(STAMP)
 	$(PY) run.py $(ARGS)
+
+## the reduced SPD-vs-APD robustness study on TMS 5-2 (parallel jobs, then the sweep summary)
+study: $(STAMP)
+	$(PY) scripts/robustness_study.py $(ARGS)
 
 ## the whole test suite, slow acceptance runs included
 test: $(STAMP)

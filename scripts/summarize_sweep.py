@@ -1,6 +1,6 @@
 """Summarise a Hydra sweep folder: CSV + Markdown table, success rates and plots.
 
-Run: python scripts/summarize_sweep.py outputs/multiruns/<time> [--out DIR]
+Run: python scripts/summarize_sweep.py outputs/multiruns/<sweep> [--out DIR]
 (the same as the console script ``subnetlab-summarize-sweep``).
 """
 

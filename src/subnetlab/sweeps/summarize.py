@@ -91,12 +91,14 @@ def find_jobs(sweep_dir: Path) -> list[Job]:
 
 
 def swept_keys(jobs: list[Job]) -> list[str]:
-    """Override keys that take more than one value across the jobs."""
-    values: dict[str, set[str]] = defaultdict(set)
+    """Override keys that take more than one value among one method's jobs (so the keys that
+    only tell methods apart, e.g. ``experiment`` in a folder holding an SPD and an APD sweep,
+    are not sweeps)."""
+    values: dict[tuple[str, str], set[str]] = defaultdict(set)
     for job in jobs:
         for key, value in job.overrides.items():
-            values[key].add(value)
-    return sorted(k for k, v in values.items() if len(v) > 1)
+            values[(job.method, key)].add(value)
+    return sorted({key for (_, key), seen in values.items() if len(seen) > 1})
 
 
 def _sort_key(value: str) -> tuple[int, float, str]:

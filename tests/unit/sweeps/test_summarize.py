@@ -72,6 +72,8 @@ def test_summary_of_a_generated_sweep(tmp_path: Path) -> None:
     assert "`apd_seed=3` (missing): no metrics.json (job did not finish)" in md
     assert written["plot:method.coeffs.importance_minimality"].stat().st_size > 0
     assert "plot:seed" not in written  # seeds are what the rates are taken over
+    assert "plot:experiment" not in written  # it only tells the methods apart
+    assert "## Success rate by experiment" not in md
 
 
 def test_command_line_writes_into_out_and_rejects_empty_folders(

@@ -1,0 +1,61 @@
+"""The reduced SPD-vs-APD robustness study on TMS 5-2 as one command: an SPD sweep (seeds × β3)
+and an APD sweep (seeds × batch top-k) in parallel local jobs, then one summary of both.
+
+    python scripts/robustness_study.py                 # 3 seeds × 3 values per method
+    python scripts/robustness_study.py --seeds 0,1,2,3,4 --n-jobs 4 --out outputs/my_study
+
+The sweep folders are fixed (``<out>/spd``, ``<out>/apd``), so re-running the command after an
+interruption only runs the jobs that have not finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from subnetlab.sweeps.summarize import summarize
+
+REPO = Path(__file__).resolve().parents[3]
+STUDY = (  # (folder, experiment, sweep preset)
+    ("spd", "spd_tms_5_2", "spd_robustness_quick"),
+    ("apd", "apd_tms_5_2", "apd_robustness_quick"),
+)
+
+
+def sweep_command(
+    experiment: str, preset: str, sweep_dir: Path, seeds: str, n_jobs: int
+) -> list[str]:
+    return [
+        sys.executable, str(REPO / "run.py"), "-m",
+        f"experiment={experiment}", f"sweep={preset}", f"seed={seeds}",
+        "hydra/launcher=parallel", f"hydra.launcher.n_jobs={n_jobs}",
+        f"hydra.sweep.dir={sweep_dir}", "trainer.progress_bar=false",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="subnetlab-robustness-study",
+        description="Reduced SPD-vs-APD robustness study on TMS 5-2 (sweeps + summary).",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "outputs/multiruns/robustness_tms_5_2")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    for folder, experiment, preset in STUDY:
+        command = sweep_command(experiment, preset, args.out / folder, args.seeds, args.n_jobs)
+        elapsed = time.perf_counter() - start
+        print(f"[{elapsed:7.0f} s] {folder}: {' '.join(command[1:])}", flush=True)
+        subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    written = summarize(args.out)
+    print(f"[{time.perf_counter() - start:7.0f} s] study done")
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+
+
+if __name__ == "__main__":
+    main()
