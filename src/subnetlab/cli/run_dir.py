@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 RUNS_SUBDIR = "runs"
@@ -95,15 +97,23 @@ def sweep_name(overrides: list[str]) -> str:
     return _folder_name(kept, "defaults")
 
 
+def _fixed_keys(sweep_overrides: list[str]) -> set[str]:
+    """Keys the command sets to one value (not a sweep such as ``seed=0,1`` or ``range(3)``)."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(sweep_overrides)
+    except HydraException:  # Hydra has parsed them already; keep going with the plain keys
+        return {_key(o) for o in sweep_overrides if "," not in o}
+    return {o.key_or_group for o in parsed if not o.is_sweep_override()}
+
+
 def job_name(job_overrides: list[str], sweep_overrides: list[str]) -> str:
-    """A job's folder name: its overrides that the sweep varies (those not typed verbatim on the
-    command line, e.g. ``seed=1`` of ``seed=0,1`` or an Optuna trial's values), sorted by key."""
-    typed = set(sweep_overrides)
-    varied = sorted(
-        (o for o in job_overrides if o not in typed and not _key(o).startswith(_NOT_IN_JOB_NAME)),
-        key=_key,
-    )
-    return _folder_name(varied, "job")
+    """A job's folder name: its overrides that the sweep varies (e.g. ``seed=1`` of ``seed=0,1``,
+    a ``hydra.sweeper.params`` value or an Optuna trial's values), sorted by key."""
+    fixed = _fixed_keys(sweep_overrides)
+    varied = [
+        o for o in job_overrides if _key(o) not in fixed and not _key(o).startswith(_NOT_IN_JOB_NAME)
+    ]
+    return _folder_name(sorted(varied, key=_key), "job")
 
 
 def sweep_cli() -> list[str]:
