@@ -110,9 +110,8 @@ def job_name(job_overrides: list[str], sweep_overrides: list[str]) -> str:
     """A job's folder name: its overrides that the sweep varies (e.g. ``seed=1`` of ``seed=0,1``,
     a ``hydra.sweeper.params`` value or an Optuna trial's values), sorted by key."""
     fixed = _fixed_keys(sweep_overrides)
-    varied = [
-        o for o in job_overrides if _key(o) not in fixed and not _key(o).startswith(_NOT_IN_JOB_NAME)
-    ]
+    hidden = fixed | {k for k in map(_key, job_overrides) if k.startswith(_NOT_IN_JOB_NAME)}
+    varied = [o for o in job_overrides if _key(o) not in hidden]
     return _folder_name(sorted(varied, key=_key), "job")
 
 
