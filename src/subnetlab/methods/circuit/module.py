@@ -29,7 +29,7 @@ from .metrics import make_metric, recovered_fraction, task_performance
 from .patching import build_cache, patched_forward, shuffled_pairs
 from .plots import draw_circuit, draw_sweep
 from .result import DiscoveryResult
-from .task import CircuitTask, circuit_task
+from .task import CircuitTask, circuit_net, circuit_task
 
 MASK_FILE = "circuit_mask.pt"
 MASK_FORMAT = "subnetlab-circuit-mask/1"
@@ -94,7 +94,7 @@ class CircuitModule(MethodModule):
         task = circuit_task(
             self.spec, self.ctx.dataset_cfg.name, self.network, cfg.n_examples, cfg.split
         )
-        net = self.network.to_layered_net(task_order=True)
+        net = circuit_net(self.network)
         self.layered = net
         corrupted = None
         if cfg.ablation == "corrupted":
