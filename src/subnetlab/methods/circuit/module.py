@@ -49,7 +49,13 @@ class CircuitModule(MethodModule):
         if ctx.model_cfg.name != "mlp":
             raise ConfigError("model", ctx.model_cfg.name, "mlp (circuits are found in model=mlp)")
         self.network = self._network()
-        self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
+        try:
+            self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
+        except FileNotFoundError as err:  # data the user must supply (MNIST's IDX files)
+            data_dir = getattr(ctx.dataset_cfg, "data_dir", None)
+            raise ConfigError(
+                "dataset.data_dir", data_dir, f"a folder with the data: {err}"
+            ) from err
         check_model_fits_task(self.network, self.spec)
         self.metric_name = cfg.metric
         if cfg.metric == "auto":

@@ -49,3 +49,24 @@ def test_the_study_needs_its_training_block(tmp_path):
     )
     with pytest.raises(ConfigError, match="method.train"):
         run(raw, tmp_path / "job")
+
+
+def test_missing_mnist_files_name_the_files_and_the_folder(tmp_path):
+    empty = tmp_path / "no_mnist_here"
+    empty.mkdir()
+    raw = compose_raw(
+        [
+            "experiment=circuit_study_mnist",
+            f"dataset.data_dir={empty}",
+            "dataset.download=false",
+            *QUICK,
+        ],
+        tmp_path,
+    )
+    with pytest.raises(ConfigError, match="dataset.data_dir") as caught:
+        run(raw, tmp_path / "job")
+    message = str(caught.value)
+    assert "train-images-idx3-ubyte, train-labels-idx1-ubyte" in message
+    assert str(empty.resolve()) in message
+    record = json.loads((tmp_path / "job" / "metrics.json").read_text())
+    assert record["status"] == "failed" and "no_mnist_here" in record["error"]
