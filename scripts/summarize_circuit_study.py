@@ -230,6 +230,7 @@ def headline(groups: Sequence[Group], baseline: str, contender: str) -> list[str
     rows = [compare(base.values, cont.values, "configured tau")]
     for tau in sorted(set(base.sweep) & set(cont.sweep)):
         rows.append(compare(base.sweep[tau], cont.sweep[tau], f"tau={tau:g}"))
+    rows += matched_rows(base, cont)
     kept = [r for r in rows if r is not None]
     if not kept:
         return []
@@ -237,13 +238,49 @@ def headline(groups: Sequence[Group], baseline: str, contender: str) -> list[str
         "",
         f"Criterion: {contender} circuits keep ≥ {EDGE_RATIO:g}x fewer edges than {baseline} "
         f"at faithfulness within {100 * FAITHFULNESS_TOLERANCE:.0f} % (|a - b| / max(a, b), "
-        "means over seeds).",
+        "means over seeds). Rows 'matched' pair each swept tau of "
+        f"{baseline} with the sparsest swept {contender} circuit whose faithfulness is at most "
+        f"{100 * FAITHFULNESS_TOLERANCE:.0f} % worse (lower = closer to the full model), which "
+        "holds when that ratio reaches the factor.",
         "",
         f"| where | edges {baseline} | edges {contender} | ratio | faithfulness {baseline} | "
         f"faithfulness {contender} | gap | criterion |",
         "|---|---|---|---|---|---|---|---|",
         *kept,
     ]
+
+
+def matched_rows(base: Group, cont: Group) -> list[str | None]:
+    """Per swept baseline tau: against the sparsest contender sweep point (mean over seeds)
+    whose faithfulness ≤ (1 + tolerance) x the baseline's."""
+    points = []
+    for tau, values in cont.sweep.items():
+        if values.get("edges_kept") and values.get("faithfulness"):
+            edges, faith = mean_std(values["edges_kept"])[0], mean_std(values["faithfulness"])[0]
+            points.append((edges, faith, tau))
+    rows: list[str | None] = []
+    for tau in sorted(base.sweep):
+        values = base.sweep[tau]
+        if not values.get("edges_kept") or not values.get("faithfulness"):
+            continue
+        limit = (1 + FAITHFULNESS_TOLERANCE) * mean_std(values["faithfulness"])[0]
+        good = sorted(p for p in points if p[1] <= limit)
+        if not good:
+            edges_b, faith_b = (fmt(mean_std(values[m])[0]) for m in ("edges_kept", "faithfulness"))
+            rows.append(
+                f"| matched tau={tau:g} | {edges_b} | n/a | n/a | {faith_b} | n/a | n/a | "
+                "does not hold |"
+            )
+            continue
+        edges, faith, cont_tau = good[0]
+        ratio = mean_std(values["edges_kept"])[0] / edges if edges > 0 else math.inf
+        rows.append(
+            f"| matched tau={tau:g} vs tau={cont_tau:g} | {fmt(mean_std(values['edges_kept'])[0])} "
+            f"| {fmt(edges)} | {ratio:.2f}x | {fmt(mean_std(values['faithfulness'])[0])} | "
+            f"{fmt(faith)} | ≤ +{100 * FAITHFULNESS_TOLERANCE:.0f} % | "
+            f"{'holds' if ratio >= EDGE_RATIO else 'does not hold'} |"
+        )
+    return rows
 
 
 def sweep_rows(groups: Sequence[Group]) -> list[tuple[Group, float, dict[str, list[float]]]]:

@@ -141,6 +141,12 @@ def test_tau_sweeps_get_their_own_table_and_the_criterion_per_tau(tmp_path: Path
     assert "| tau=0.01 | 510 | 52 | 9.81x | 0.11 | 0.11 | 0 % | holds |" in table
     # tau 0.1: 310 vs 22 = 14.09x but 0.6 vs 0.25: gap 58 % -> does not hold
     assert "| tau=0.1 | 310 | 22 | 14.09x | 0.6 | 0.25 | 58 % | does not hold |" in table
+    # matched: the sparsest bimt circuit at most 10 % less faithful than vanilla's at each tau
+    assert (
+        "| matched tau=0.01 vs tau=0.01 | 510 | 52 | 9.81x | 0.11 | 0.11 | ≤ +10 % | holds |"
+        in table
+    )
+    assert "| matched tau=0.1 vs tau=0.1 | 310 | 22 | 14.09x | 0.6 | 0.25 |" in table
     sweep_table = (root / "circuit_study_sweep.md").read_text().splitlines()
     assert sweep_table[0] == "| group | tau | n | edges_kept | faithfulness | task_accuracy |"
     assert (
@@ -152,3 +158,14 @@ def test_tau_sweeps_get_their_own_table_and_the_criterion_per_tau(tmp_path: Path
     assert len(rows) == 4 and float(rows[0]["edges_kept_mean"]) == pytest.approx(510.0)
     assert (root / "circuit_study_sweep.png").read_bytes()[:4] == b"\x89PNG"
     assert "tau=0.01" in capsys.readouterr().out
+
+
+def test_matched_row_says_when_no_contender_circuit_is_as_faithful(tmp_path: Path):
+    root = tmp_path / "multirun"
+    for number, (kind, faith) in enumerate((("vanilla", 0.01), ("bimt", 0.5))):
+        write_job(root, number, [f"train_type={kind}", "seed=0"], {"faithfulness": faith})
+        row = {"tau": 0.1, "edges_kept": 100 - 90 * number, "faithfulness": faith}
+        (root / str(number) / "circuit_sweep.json").write_text(json.dumps([row]))
+    load_script().main([str(root)])
+    table = (root / "circuit_study.md").read_text()
+    assert "| matched tau=0.1 | 100 | n/a | n/a | 0.01 | n/a | n/a | does not hold |" in table
