@@ -10,6 +10,10 @@ circuits scored (= forward passes of unbatched ACDC) and circuit size. Nets:
   (noisy 28x28 blob prototypes; no MNIST download needed), metric KL to the full model.
 
 Run: PYTHONPATH=src python benchmarks/circuit_discovery.py [--threads N] [--tau-mnist T]
+
+``--write-blob-idx DIR`` instead writes the blob task as the four MNIST IDX files into DIR and
+exits, so that the MNIST circuit study runs through the method on them (no MNIST needed):
+  python run.py experiment=circuit_study_mnist dataset.data_dir=DIR dataset.download=false
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from pathlib import Path
 
 import torch
 
+from subnetlab.data.mnist_idx import FILES, write_idx
 from subnetlab.methods.circuit.acdc import acdc
 from subnetlab.methods.circuit.eap import circuit_from_scores, eap_scores
 from subnetlab.methods.circuit.ground_truth import GroundTruth, recovery, sweep_auc
@@ -49,6 +55,18 @@ def blob_data(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.T
     labels = torch.randint(0, 10, (n,), generator=generator)
     images = prototypes[labels] + 0.3 * torch.rand(n, 28, 28, generator=generator)
     return images.reshape(n, 784), labels
+
+
+def write_blob_idx(root: Path, n_train: int, n_test: int, seed: int) -> None:
+    """The blob task as MNIST's four IDX files (pixels clipped to [0, 1], stored as bytes)."""
+    generator = torch.Generator().manual_seed(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("test", n_test)):
+        images, labels = blob_data(n, generator)
+        pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).reshape(n, 28, 28)
+        image_file, label_file = FILES[split]
+        write_idx(root / image_file, pixels.numpy())
+        write_idx(root / label_file, labels.to(torch.uint8).numpy())
 
 
 def random_net(widths: list[int], activation: str, generator: torch.Generator) -> LayeredNet:
@@ -232,7 +250,14 @@ def main() -> None:
     parser.add_argument("--tau-independence", type=float, default=0.01)
     parser.add_argument("--tau-mnist", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--write-blob-idx", type=Path, default=None, help="write blob IDX files there and exit"
+    )
     args = parser.parse_args()
+    if args.write_blob_idx is not None:
+        write_blob_idx(args.write_blob_idx, 10_000, 2_000, args.seed)
+        print(f"blob task as MNIST IDX files (10000 train, 2000 test) in {args.write_blob_idx}")
+        return
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s), seed {args.seed}")
     generator = torch.Generator().manual_seed(args.seed)

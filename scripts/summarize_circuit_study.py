@@ -7,7 +7,12 @@ the group's successful jobs). Jobs whose ``status`` is not ``ok`` or that wrote 
 counted in ``failed`` and left out of the statistics.
 
 Writes next to the sweep (or into ``--out``): ``circuit_study.md``, ``circuit_study.csv`` and
-``circuit_study.png`` (one bar chart per metric, error bars = std).
+``circuit_study.png`` (one bar chart per metric, error bars = std). Jobs with a tau sweep
+(``circuit_sweep.json``) add ``circuit_study_sweep.md``/``.csv``/``.png``: edges kept,
+faithfulness and task accuracy per group and tau. The Markdown ends with the headline check of
+the study: how many times fewer edges the ``--contender`` regime's circuits keep than the
+``--baseline``'s (groups named ``...train_type=<regime>``), and whether their faithfulness lies
+within 10 % of each other (``|a - b| / max(a, b)``), at the configured tau and at every swept tau.
 
 Run: python scripts/summarize_circuit_study.py multirun/2026-01-01/12-00-00
 """
@@ -49,6 +54,10 @@ PREFERRED_METRICS = (
     "inference_latency_ms",
 )
 NOT_METRICS = {"status", "error"}
+SWEEP_FILE = "circuit_sweep.json"
+SWEEP_METRICS = ("edges_kept", "faithfulness", "task_accuracy", "task_loss")
+EDGE_RATIO = 5.0  # the study's criterion: at least this many times fewer edges ...
+FAITHFULNESS_TOLERANCE = 0.10  # ... at faithfulness within this relative difference
 
 
 @dataclass
@@ -57,6 +66,8 @@ class Job:
     overrides: dict[str, str]
     metrics: dict[str, float] | None
     """None when the job failed or wrote no metrics."""
+    sweep: list[dict[str, float]] = field(default_factory=list)
+    """the job's tau-sweep rows (``circuit_sweep.json``), empty without one."""
 
 
 @dataclass
@@ -65,6 +76,8 @@ class Group:
     values: dict[str, list[float]] = field(default_factory=dict)
     succeeded: int = 0
     failed: int = 0
+    sweep: dict[float, dict[str, list[float]]] = field(default_factory=dict)
+    """tau → metric → one value per job that swept it."""
 
 
 def read_job(folder: Path) -> Job:
@@ -81,7 +94,9 @@ def read_job(folder: Path) -> Job:
         for k, v in raw.items()
         if k not in NOT_METRICS and isinstance(v, int | float) and not isinstance(v, bool)
     }
-    return Job(folder, overrides, numbers)
+    sweep_file = folder / SWEEP_FILE
+    sweep = json.loads(sweep_file.read_text()) if sweep_file.is_file() else []
+    return Job(folder, overrides, numbers, sweep)
 
 
 def find_jobs(sweep: Path) -> list[Job]:
@@ -105,6 +120,11 @@ def group_jobs(jobs: Sequence[Job], seed_keys: Sequence[str]) -> list[Group]:
         group.succeeded += 1
         for name, value in job.metrics.items():
             group.values.setdefault(name, []).append(value)
+        for row in job.sweep:
+            at_tau = group.sweep.setdefault(float(row["tau"]), {})
+            for name in SWEEP_METRICS:
+                if name in row:
+                    at_tau.setdefault(name, []).append(float(row[name]))
     return list(groups.values())
 
 
@@ -174,6 +194,148 @@ def write_plot(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> N
     plt.close(fig)
 
 
+def find_regime(groups: Sequence[Group], regime: str) -> Group | None:
+    """The group of training regime ``regime`` (label ``...train_type=<regime>``), if any."""
+    wanted = f"train_type={regime}"
+    matches = [
+        g for g in groups if any(t == wanted or t.endswith(f".{wanted}") for t in g.label.split())
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def compare(
+    baseline: dict[str, list[float]], contender: dict[str, list[float]], where: str
+) -> str | None:
+    """One headline line: edge ratio and faithfulness gap of mean values; None without data."""
+    needed = ("edges_kept", "faithfulness")
+    if any(not baseline.get(m) or not contender.get(m) for m in needed):
+        return None
+    edges_b, edges_c = (mean_std(d["edges_kept"])[0] for d in (baseline, contender))
+    faith_b, faith_c = (mean_std(d["faithfulness"])[0] for d in (baseline, contender))
+    ratio = edges_b / edges_c if edges_c > 0 else math.inf
+    largest = max(abs(faith_b), abs(faith_c))
+    gap = abs(faith_b - faith_c) / largest if largest > 0 else 0.0
+    holds = ratio >= EDGE_RATIO and gap <= FAITHFULNESS_TOLERANCE
+    return (
+        f"| {where} | {fmt(edges_b)} | {fmt(edges_c)} | {ratio:.2f}x | {fmt(faith_b)} | "
+        f"{fmt(faith_c)} | {100 * gap:.0f} % | {'holds' if holds else 'does not hold'} |"
+    )
+
+
+def headline(groups: Sequence[Group], baseline: str, contender: str) -> list[str]:
+    """The study's criterion as a Markdown table (empty when either regime is missing)."""
+    base, cont = find_regime(groups, baseline), find_regime(groups, contender)
+    if base is None or cont is None:
+        return []
+    rows = [compare(base.values, cont.values, "configured tau")]
+    for tau in sorted(set(base.sweep) & set(cont.sweep)):
+        rows.append(compare(base.sweep[tau], cont.sweep[tau], f"tau={tau:g}"))
+    rows += matched_rows(base, cont)
+    kept = [r for r in rows if r is not None]
+    if not kept:
+        return []
+    return [
+        "",
+        f"Criterion: {contender} circuits keep ≥ {EDGE_RATIO:g}x fewer edges than {baseline} "
+        f"at faithfulness within {100 * FAITHFULNESS_TOLERANCE:.0f} % (|a - b| / max(a, b), "
+        "means over seeds). Rows 'matched' pair each swept tau of "
+        f"{baseline} with the sparsest swept {contender} circuit whose faithfulness is at most "
+        f"{100 * FAITHFULNESS_TOLERANCE:.0f} % worse (lower = closer to the full model), which "
+        "holds when that ratio reaches the factor.",
+        "",
+        f"| where | edges {baseline} | edges {contender} | ratio | faithfulness {baseline} | "
+        f"faithfulness {contender} | gap | criterion |",
+        "|---|---|---|---|---|---|---|---|",
+        *kept,
+    ]
+
+
+def matched_rows(base: Group, cont: Group) -> list[str | None]:
+    """Per swept baseline tau: against the sparsest contender sweep point (mean over seeds)
+    whose faithfulness ≤ (1 + tolerance) x the baseline's."""
+    points = []
+    for tau, values in cont.sweep.items():
+        if values.get("edges_kept") and values.get("faithfulness"):
+            edges, faith = mean_std(values["edges_kept"])[0], mean_std(values["faithfulness"])[0]
+            points.append((edges, faith, tau))
+    rows: list[str | None] = []
+    for tau in sorted(base.sweep):
+        values = base.sweep[tau]
+        if not values.get("edges_kept") or not values.get("faithfulness"):
+            continue
+        limit = (1 + FAITHFULNESS_TOLERANCE) * mean_std(values["faithfulness"])[0]
+        good = sorted(p for p in points if p[1] <= limit)
+        if not good:
+            edges_b, faith_b = (fmt(mean_std(values[m])[0]) for m in ("edges_kept", "faithfulness"))
+            rows.append(
+                f"| matched tau={tau:g} | {edges_b} | n/a | n/a | {faith_b} | n/a | n/a | "
+                "does not hold |"
+            )
+            continue
+        edges, faith, cont_tau = good[0]
+        ratio = mean_std(values["edges_kept"])[0] / edges if edges > 0 else math.inf
+        rows.append(
+            f"| matched tau={tau:g} vs tau={cont_tau:g} | {fmt(mean_std(values['edges_kept'])[0])} "
+            f"| {fmt(edges)} | {ratio:.2f}x | {fmt(mean_std(values['faithfulness'])[0])} | "
+            f"{fmt(faith)} | ≤ +{100 * FAITHFULNESS_TOLERANCE:.0f} % | "
+            f"{'holds' if ratio >= EDGE_RATIO else 'does not hold'} |"
+        )
+    return rows
+
+
+def sweep_rows(groups: Sequence[Group]) -> list[tuple[Group, float, dict[str, list[float]]]]:
+    return [(g, tau, g.sweep[tau]) for g in groups for tau in sorted(g.sweep)]
+
+
+def write_sweep_tables(out: Path, groups: Sequence[Group]) -> bool:
+    """``circuit_study_sweep.md``/``.csv``/``.png``; False (nothing written) without sweeps."""
+    rows = sweep_rows(groups)
+    if not rows:
+        return False
+    names = [m for m in SWEEP_METRICS if any(m in values for _, _, values in rows)]
+    lines = [
+        "| group | tau | n | " + " | ".join(names) + " |",
+        "|" + "---|" * (3 + len(names)),
+    ]
+    with (out / "circuit_study_sweep.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["group", "tau", "n", *[f"{m}_{s}" for m in names for s in ("mean", "std")]]
+        )
+        for group, tau, values in rows:
+            stats = [mean_std(values.get(m, [])) for m in names]
+            n = max(len(values.get(m, [])) for m in names)
+            cells = [f"{fmt(a)} ± {fmt(b)}" if not math.isnan(a) else "n/a" for a, b in stats]
+            lines.append(f"| {group.label} | {tau:g} | {n} | " + " | ".join(cells) + " |")
+            writer.writerow([group.label, tau, n, *[v for pair in stats for v in pair]])
+    (out / "circuit_study_sweep.md").write_text("\n".join(lines) + "\n")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for group in groups:
+        taus = sorted(group.sweep)
+        if not taus:
+            continue
+        for ax, name in zip(axes, ("edges_kept", "faithfulness"), strict=True):
+            stats = [mean_std(group.sweep[t].get(name, [])) for t in taus]
+            ax.errorbar(
+                taus,
+                [s[0] for s in stats],
+                yerr=[s[1] for s in stats],
+                marker="o",
+                capsize=3,
+                label=group.label,
+            )
+    for ax, name in zip(axes, ("edges kept", "faithfulness (lower = closer)"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("tau")
+        ax.set_ylabel(name)
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "circuit_study_sweep.png", dpi=120)
+    plt.close(fig)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, help="sweep root (Hydra multirun folder)")
@@ -185,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--metrics", default=None, help="comma-separated metrics (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: sweep)")
+    parser.add_argument("--baseline", default="vanilla", help="regime compared against")
+    parser.add_argument("--contender", default="bimt", help="regime expected to be sparser")
     args = parser.parse_args(argv)
     if not args.sweep.is_dir():
         parser.error(f"sweep folder {args.sweep} does not exist")
@@ -196,7 +360,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_csv(out / "circuit_study.csv", groups, metrics)
     if metrics:
         write_plot(out / "circuit_study.png", groups, metrics)
+    check = headline(groups, args.baseline, args.contender)
+    if check:
+        with (out / "circuit_study.md").open("a") as handle:
+            handle.write("\n".join(check) + "\n")
     print((out / "circuit_study.md").read_text(), end="")
+    if write_sweep_tables(out, groups):
+        print()
+        print((out / "circuit_study_sweep.md").read_text(), end="")
     return 0
 
 

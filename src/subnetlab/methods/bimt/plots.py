@@ -11,6 +11,7 @@ from subnetlab.models.mlp import MLP
 
 POSITIVE_COLOUR = "tab:blue"
 NEGATIVE_COLOUR = "tab:red"
+BACKGROUND_COLOUR = "0.85"  # edges and units outside a highlighted sub-network
 LAYER_SPACING = 1.0
 GRID_DEPTH = 0.6  # vertical extent of a 2-D layer's oblique projection
 
@@ -28,38 +29,75 @@ def _drawn_positions(model: MLP, layer: int) -> np.ndarray:
     return np.stack([pos[:, 0] + 0.3 * pos[:, 1], height + GRID_DEPTH * pos[:, 1]], axis=1)
 
 
+def _edge_lines(
+    starts: list[np.ndarray], ends: list[np.ndarray], values: list[np.ndarray], largest: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segments (n, 2, 2), strengths |w| / max|w| (n,), positive-sign flags (n,))."""
+    value = np.concatenate(values)
+    segments = np.stack([np.concatenate(starts), np.concatenate(ends)], axis=1)
+    return segments, np.abs(value) / largest, value > 0
+
+
 def draw_network(
-    model: MLP, max_edges: int = 5000, title: str | None = None, label_limit: int = 40
+    model: MLP,
+    max_edges: int = 5000,
+    title: str | None = None,
+    label_limit: int = 40,
+    edge_mask: list[torch.Tensor] | None = None,
+    unit_mask: list[torch.Tensor] | None = None,
 ) -> Figure:
     """The network at its neuron positions: line width ∝ |w| / max|w|, colour = sign.
 
     Only the ``max_edges`` strongest weights are drawn. Input and output slots are labelled with
     the task feature / class they hold when the layer has at most ``label_limit`` units.
+
+    With ``edge_mask`` (per linear layer, a (d_out, d_in) bool in the model's own slot order) a
+    sub-network is highlighted: its edges in colour (width 0.3 + 2.5 |w| / max|w|), every other
+    weight above 1e-3 max|w| in grey (the ``max_edges`` strongest of them); ``unit_mask`` (per
+    layer, (unit_counts[layer],) bool) draws its units black and the others grey.
     """
     figure = Figure(figsize=(6, 1.6 * (model.n_layers + 1)))
     axes = figure.add_subplot()
     weights = [lin.weight.detach().cpu().double() for lin in model.linears]
     largest = max(float(w.abs().max()) for w in weights) or 1.0
-    starts, ends, strengths, signs = [], [], [], []
-    for i, weight in enumerate(weights):
-        start = _drawn_positions(model, i)
-        start = np.tile(start, (model.input_fold, 1)) if i == 0 else start
-        end = _drawn_positions(model, i + 1)
-        values = weight.numpy()
-        out_idx, in_idx = np.nonzero(np.abs(values) > 1e-3 * largest)
-        starts.append(start[in_idx])
-        ends.append(end[out_idx])
-        strengths.append(np.abs(values[out_idx, in_idx]) / largest)
-        signs.append(values[out_idx, in_idx] > 0)
-    strength = np.concatenate(strengths)
-    keep = np.argsort(strength)[-max_edges:]
-    segments = np.stack([np.concatenate(starts)[keep], np.concatenate(ends)[keep]], axis=1)
-    widths = 2.5 * strength[keep]
-    colours = np.where(np.concatenate(signs)[keep], POSITIVE_COLOUR, NEGATIVE_COLOUR)
-    axes.add_collection(LineCollection(segments, linewidths=widths, colors=list(colours)))
+    if edge_mask is not None and len(edge_mask) != len(weights):
+        raise ValueError(f"edge_mask has {len(edge_mask)} layers; the model has {len(weights)}")
+    picks = [np.abs(w.numpy()) > 1e-3 * largest for w in weights]
+    kinds = [(picks, False)]
+    if edge_mask is not None:
+        kept = [m.cpu().numpy().astype(bool) for m in edge_mask]
+        for i, (m, w) in enumerate(zip(kept, weights, strict=True)):
+            if m.shape != tuple(w.shape):
+                raise ValueError(f"edge_mask layer {i} is {m.shape}; weights are {tuple(w.shape)}")
+        kinds = [([p & ~m for p, m in zip(picks, kept, strict=True)], False), (kept, True)]
+    for chosen, highlighted in kinds:
+        starts, ends, values = [], [], []
+        for i, (weight, pick) in enumerate(zip(weights, chosen, strict=True)):
+            start = _drawn_positions(model, i)
+            start = np.tile(start, (model.input_fold, 1)) if i == 0 else start
+            out_idx, in_idx = np.nonzero(pick)
+            starts.append(start[in_idx])
+            ends.append(_drawn_positions(model, i + 1)[out_idx])
+            values.append(weight.numpy()[out_idx, in_idx])
+        segments, strength, positive = _edge_lines(starts, ends, values, largest)
+        if highlighted:
+            line_widths = 0.3 + 2.5 * strength
+        else:
+            keep = np.argsort(strength)[-max_edges:]
+            segments, strength, positive = segments[keep], strength[keep], positive[keep]
+            line_widths = 2.5 * strength if edge_mask is None else np.full(len(keep), 0.4)
+        colours = np.where(positive, POSITIVE_COLOUR, NEGATIVE_COLOUR)
+        if edge_mask is not None and not highlighted:
+            colours = np.full(len(segments), BACKGROUND_COLOUR)
+        axes.add_collection(LineCollection(segments, linewidths=line_widths, colors=list(colours)))
     for layer in range(model.n_layers + 1):
         points = _drawn_positions(model, layer)
-        axes.scatter(points[:, 0], points[:, 1], s=8, c="black", zorder=3)
+        if unit_mask is None:
+            axes.scatter(points[:, 0], points[:, 1], s=8, c="black", zorder=3)
+            continue
+        on = unit_mask[layer].cpu().numpy().astype(bool)
+        axes.scatter(points[~on, 0], points[~on, 1], s=8, c=BACKGROUND_COLOUR, zorder=3)
+        axes.scatter(points[on, 0], points[on, 1], s=14, c="black", zorder=4)
     n_in, n_out = model.unit_counts[0], model.unit_counts[-1]
     if n_in <= label_limit and model.embedding is None:
         for slot, feature in enumerate(model.in_perm[:n_in].tolist()):

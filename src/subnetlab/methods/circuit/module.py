@@ -29,7 +29,7 @@ from .metrics import make_metric, recovered_fraction, task_performance
 from .patching import build_cache, patched_forward, shuffled_pairs
 from .plots import draw_circuit, draw_sweep
 from .result import DiscoveryResult
-from .task import CircuitTask, circuit_task
+from .task import CircuitTask, circuit_net, circuit_task
 
 MASK_FILE = "circuit_mask.pt"
 MASK_FORMAT = "subnetlab-circuit-mask/1"
@@ -49,7 +49,13 @@ class CircuitModule(MethodModule):
         if ctx.model_cfg.name != "mlp":
             raise ConfigError("model", ctx.model_cfg.name, "mlp (circuits are found in model=mlp)")
         self.network = self._network()
-        self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
+        try:
+            self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
+        except FileNotFoundError as err:  # data the user must supply (MNIST's IDX files)
+            data_dir = getattr(ctx.dataset_cfg, "data_dir", None)
+            raise ConfigError(
+                "dataset.data_dir", data_dir, f"a folder with the data: {err}"
+            ) from err
         check_model_fits_task(self.network, self.spec)
         self.metric_name = cfg.metric
         if cfg.metric == "auto":
@@ -94,7 +100,7 @@ class CircuitModule(MethodModule):
         task = circuit_task(
             self.spec, self.ctx.dataset_cfg.name, self.network, cfg.n_examples, cfg.split
         )
-        net = self.network.to_layered_net(task_order=True)
+        net = circuit_net(self.network)
         self.layered = net
         corrupted = None
         if cfg.ablation == "corrupted":

@@ -4,101 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from subnetlab.methods.bimt.plots import draw_network
 from subnetlab.models.mlp import MLP
 
 from .edge_graph import EdgeGraph, EdgeMask
 
-KEPT_POSITIVE = "tab:blue"
-KEPT_NEGATIVE = "tab:red"
-REMOVED = "0.85"
+
+def mask_in_slot_order(model: MLP, mask: EdgeMask) -> EdgeMask:
+    """A circuit of :func:`~.task.circuit_net` (task-order inputs and outputs) as masks of
+    ``model.linears`` (the slots BIMT moved inputs and outputs to)."""
+    slot = [m.clone() for m in mask]
+    if model.embedding is None:  # slot column k holds feature in_perm[k]
+        slot[0] = slot[0][:, model.in_perm]
+    slot[-1] = slot[-1][model.out_perm]  # slot row k holds class out_perm[k]
+    return slot
 
 
-def _slot_xy(model: MLP, layer: int) -> np.ndarray:
-    """(units, 2) drawing coordinates of a layer's slots (2-D layers in oblique projection)."""
-    pos = model.positions(layer).detach().cpu().double().numpy()
-    if pos.shape[1] == 1:
-        return np.stack([pos[:, 0], np.full(len(pos), float(layer))], axis=1)
-    return np.stack([pos[:, 0] + 0.3 * pos[:, 1], layer + 0.6 * pos[:, 1]], axis=1)
-
-
-def node_xy(model: MLP, widths: Sequence[int]) -> list[np.ndarray]:
-    """Per node layer of ``model.to_layered_net()``, (width, 2) coordinates of its nodes.
-
-    Inputs and outputs sit at the slots BIMT moved them to; one-hot token inputs (embedding
-    models) are spread evenly over the input row.
-    """
-    coords = [_slot_xy(model, layer) for layer in range(model.n_layers + 1)]
-    if model.embedding is None:
-        slots = torch.argsort(model.in_perm).numpy() % model.unit_counts[0]
-        coords[0] = coords[0][slots]
-    else:
-        lo, hi = coords[0][:, 0].min(), coords[0][:, 0].max()
-        coords[0] = np.stack([np.linspace(lo, hi, widths[0]), np.zeros(widths[0])], axis=1)
-    coords[-1] = coords[-1][torch.argsort(model.out_perm).numpy()]
-    return coords
+def units_in_slot_order(model: MLP, active: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per node layer of the circuit net, active nodes → active units of ``model``'s slots (a
+    folded input slot is active when any of its columns is)."""
+    columns = active[0][model.in_perm] if model.embedding is None else active[0]
+    units = [columns.reshape(model.input_fold, -1).any(dim=0), *active[1:-1]]
+    return [*units, active[-1][model.out_perm]]
 
 
 def draw_circuit(
     model: MLP, weights: Sequence[torch.Tensor], mask: EdgeMask, title: str | None = None
 ) -> Figure:
-    """Kept edges coloured by sign (width ∝ |w| / max|w|) over the removed ones in grey.
+    """The circuit on BIMT's drawing of ``model``: kept edges coloured by sign (width ∝
+    |w| / max|w|) over the removed ones in grey, neurons off every input→output path in grey.
 
     Args:
-        weights: the layered net's (d_out, d_in) weights in task order; mask: its circuit.
+        weights: the circuit net's (d_out, d_in) weights in task order; mask: its circuit.
     """
     widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    if widths != model.widths:
+        raise ValueError(f"weights of widths {widths} are not those of the model {model.widths}")
     graph = EdgeGraph(tuple(widths))
     graph.check_mask(mask)
-    xy = node_xy(model, widths)
-    largest = max(float(w.abs().max()) for w in weights) or 1.0
-    figure = Figure(figsize=(6, 1.6 * (len(widths))))
-    axes = figure.add_subplot()
-    for kept in (False, True):
-        segments, line_widths, colours = [], [], []
-        for i, (w, m) in enumerate(zip(weights, mask, strict=True)):
-            values = w.detach().cpu().double().numpy()
-            chosen = m.numpy() if kept else (~m).numpy() & (np.abs(values) > 1e-3 * largest)
-            receivers, sources = np.nonzero(chosen)
-            segments.append(np.stack([xy[i][sources], xy[i + 1][receivers]], axis=1))
-            strength = np.abs(values[receivers, sources]) / largest
-            line_widths.append(0.3 + 2.5 * strength if kept else np.full(len(strength), 0.4))
-            signs = values[receivers, sources] > 0
-            colours += [(KEPT_POSITIVE if s else KEPT_NEGATIVE) if kept else REMOVED for s in signs]
-        axes.add_collection(
-            LineCollection(
-                np.concatenate(segments), linewidths=np.concatenate(line_widths), colors=colours
-            )
-        )
-    active = graph.active_nodes(mask)
-    for layer, points in enumerate(xy):
-        on = active[layer].numpy()
-        axes.scatter(points[~on, 0], points[~on, 1], s=8, c=REMOVED, zorder=3)
-        axes.scatter(points[on, 0], points[on, 1], s=14, c="black", zorder=4)
-    if model.embedding is None and widths[0] <= 40:
-        for j, (x, y) in enumerate(xy[0]):
-            axes.annotate(
-                f"x{j}",
-                (x, y),
-                xytext=(0, -10),
-                textcoords="offset points",
-                ha="center",
-                fontsize=7,
-            )
-    if widths[-1] <= 40:
-        for o, (x, y) in enumerate(xy[-1]):
-            axes.annotate(
-                f"y{o}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=7
-            )
-    axes.autoscale()
-    axes.set_axis_off()
-    if title:
-        axes.set_title(title)
-    return figure
+    return draw_network(
+        model,
+        title=title,
+        edge_mask=mask_in_slot_order(model, mask),
+        unit_mask=units_in_slot_order(model, graph.active_nodes(mask)),
+    )
 
 
 def draw_sweep(rows: Sequence[dict[str, float]]) -> Figure:

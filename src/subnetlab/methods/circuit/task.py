@@ -1,4 +1,13 @@
-"""The inputs, targets and known circuit of a BIMT task, in the layered net's input space."""
+"""The inputs, targets and known circuit of a BIMT task, in the layered net's input space.
+
+For a model with a token embedding the circuit's input nodes are the embedding dimensions (the
+concatenated token embeddings, ``n_tokens * embed_dim`` of them) and its edges are the MLP's
+weights only: the table is the input encoding, not wiring. Edge counts then match the weight
+graph BIMT trains and draws, and a regime that uses few embedding dimensions gets few input
+edges (folding the table into the first layer would connect every token to every hidden neuron
+whatever the regime). Corrupted ablation patches in another pair's embeddings, zero ablation
+switches a dimension off like BIMT's knock-out experiment.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ import torch
 
 from subnetlab.data.symbolic import SYMBOLIC_TASKS
 from subnetlab.methods.bimt.task_data import TaskSpec
+from subnetlab.models.layered import LayeredNet
 from subnetlab.models.mlp import MLP
 
 from .ground_truth import GroundTruth
@@ -20,7 +30,7 @@ class CircuitTask:
     """Clean examples for discovery and what the task asks of them."""
 
     inputs: torch.Tensor
-    """(B, n_in) inputs of ``MLP.to_layered_net()`` (one-hot tokens for token tasks)."""
+    """(B, n_in) inputs of :func:`circuit_net` (the token embeddings for token tasks)."""
     targets: torch.Tensor
     """(B, n_out) regression targets or (B,) class labels."""
     task: Task
@@ -42,6 +52,28 @@ def symbolic_ground_truth(dataset_name: str, widths: list[int]) -> GroundTruth |
     return GroundTruth.from_dependencies(dependencies, widths)
 
 
+def circuit_net(model: MLP) -> LayeredNet:
+    """The layered net circuits are found in: task-order inputs and outputs; with an embedding,
+    the first layer's inputs are the embedding dimensions (token ``t``'s dimension ``d`` at
+    ``t * embed_dim + d``, as ``model`` concatenates them)."""
+    net = model.to_layered_net(task_order=True)
+    if model.embedding is not None:
+        first = model.linears[0].weight.detach().clone()
+        if model.n_layers == 1:  # the first layer is also the output layer: task-order rows
+            first = first[torch.argsort(model.out_perm)]
+        net.weights[0] = first
+    return net
+
+
+def model_inputs(model: MLP, x: torch.Tensor) -> torch.Tensor:
+    """Task inputs (features, or token ids (B, n_tokens)) → the circuit net's (B, n_in) inputs."""
+    dtype = model.linears[0].weight.dtype
+    if model.embedding is None:
+        return x.to(dtype)
+    with torch.no_grad():
+        return model.embedding(x).flatten(-2).to(dtype)
+
+
 def circuit_task(
     spec: TaskSpec, dataset_name: str, model: MLP, n_examples: int, split: str
 ) -> CircuitTask:
@@ -53,9 +85,8 @@ def circuit_task(
     y = getattr(data, f"y_{split}")[:n_examples]
     if len(x) < 2:
         raise ValueError(f"the {split} split has {len(x)} examples; circuit discovery needs ≥ 2")
-    dtype = model.linears[0].weight.dtype
-    inputs = model.embedded_inputs(x) if model.embedding is not None else x.to(dtype)
+    inputs = model_inputs(model, x)
     task: Task = "regression" if spec.loss == "mse" else "classification"
-    targets = y.to(dtype) if task == "regression" else y
-    widths = model.to_layered_net(task_order=True).widths
+    targets = y.to(inputs.dtype) if task == "regression" else y
+    widths = circuit_net(model).widths
     return CircuitTask(inputs, targets, task, symbolic_ground_truth(dataset_name, widths))

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from subnetlab.methods.bimt.task_data import build_task_data
-from subnetlab.methods.circuit.task import circuit_task, symbolic_ground_truth
+from subnetlab.methods.circuit.task import (
+    circuit_net,
+    circuit_task,
+    model_inputs,
+    symbolic_ground_truth,
+)
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.bimt import ModularAdditionDatasetSchema, SymbolicDatasetSchema
 
@@ -41,14 +46,31 @@ def test_regression_examples_come_from_the_split():
         circuit_task(spec, cfg.name, MLP([4, 5, 2]), 8, "val")
 
 
-def test_token_tasks_use_one_hot_inputs():
+def test_token_tasks_use_the_embedding_dimensions_as_inputs():
     cfg = ModularAdditionDatasetSchema(p=5, train_fraction=0.6)
     spec = build_task_data(cfg, seed=0)
+    torch.manual_seed(0)
     model = MLP([4, 6, 5], vocab_size=5, embed_dim=2)
     task = circuit_task(spec, cfg.name, model, 10, "test")
     assert task.task == "classification" and task.truth is None
-    assert task.inputs.shape == (10, 10) and task.inputs.sum(dim=1).tolist() == [2.0] * 10
-    # the layered net on one-hot inputs computes what the model computes on the tokens
-    net = model.to_layered_net(task_order=True)
     tokens = spec.data.x_test[:10]
-    assert torch.allclose(net.forward(task.inputs), model(tokens), atol=1e-5)
+    table = model.embedding.weight.detach()
+    # node t * embed_dim + d holds dimension d of token t's embedding
+    assert task.inputs.shape == (10, 4)
+    assert torch.equal(task.inputs[3], torch.cat([table[tokens[3, 0]], table[tokens[3, 1]]]))
+    net = circuit_net(model)
+    # edges are the MLP's weights only: 4 * 6 + 6 * 5, the table is not wiring
+    assert net.widths == [4, 6, 5] and torch.equal(net.weights[0], model.linears[0].weight)
+    assert torch.allclose(net.forward(task.inputs), model(tokens), atol=1e-6)
+
+
+def test_a_one_layer_token_net_keeps_its_outputs_in_task_order():
+    torch.manual_seed(1)
+    model = MLP([4, 3], vocab_size=5, embed_dim=2)
+    model.out_perm.copy_(torch.tensor([2, 0, 1]))
+    tokens = torch.tensor([[0, 4], [3, 1], [2, 2]])
+    net = circuit_net(model)
+    assert torch.allclose(net.forward(model_inputs(model, tokens)), model(tokens), atol=1e-6)
+    # a feature model's inputs are its features as floats
+    plain = MLP([2, 3])
+    assert model_inputs(plain, torch.tensor([[1, 2]])).dtype == plain.linears[0].weight.dtype
