@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -13,28 +14,33 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	# torch pinned first: the CPU wheel where one is provided locally, the platform's build elsewhere
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# tests, lint and the study also need the launcher / Optuna plugins and pytest
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 ## run the main job (SPD on TMS 5-2); extra arguments: make run ARGS="experiment=spd_tms_40_10"
 run: $(STAMP)
 	$(PY) run.py $(ARGS)
 
 ## the reduced SPD-vs-APD robustness study on TMS 5-2 (parallel jobs, then the sweep summary)
-study: $(STAMP)
+study: $(DEV_STAMP)
 	$(PY) scripts/robustness_study.py $(ARGS)
 
 ## the whole test suite, slow acceptance runs included
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## everything but the slow acceptance runs
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check src tests scripts benchmarks run.py
 
 clean-outputs:
