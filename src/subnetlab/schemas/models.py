@@ -82,10 +82,10 @@ class ResidMLPSchema:
 
 @dataclass
 class TransformerRecipe:
-    """AdamW (β = 0.9, 0.98) with linear warm-up, then constant lr; minibatches of the train
-    split."""
+    """AdamW (β = 0.9, 0.98) with linear warm-up, then cosine decay to 0; minibatches of the
+    train split."""
 
-    steps: int = 3000
+    steps: int = 2000
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 1.0

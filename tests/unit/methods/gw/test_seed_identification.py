@@ -11,8 +11,8 @@ def test_accuracy_on_a_hand_made_distance_matrix() -> None:
     cross = np.array([[0.1, 0.5, 0.9], [0.5, 0.2, 0.4], [0.9, 0.3, 0.6]])  # rows: model 0
     d[:3, 3:] = cross
     d[3:, :3] = cross.T
-    # a→b: layers 0, 1 right, 2 wrong; b→a (columns of cross): 0 right, 1 wrong (0.2 < 0.3? no:
-    # column 1 is [0.5, 0.2, 0.3] → right), 2: column [0.9, 0.4, 0.6] → wrong
+    # model 0 → 1 (rows of cross): layers 0, 1 right, layer 2 picks 1 (0.3) → wrong;
+    # model 1 → 0 (columns): [0.1 0.5 0.9] right, [0.5 0.2 0.3] right, [0.9 0.4 0.6] wrong
     assert layer_id_accuracy(d, 2, "lower") == pytest.approx(4 / 6)
     assert layer_id_accuracy(-d, 2, "higher") == pytest.approx(4 / 6)
 
