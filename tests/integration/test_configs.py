@@ -55,3 +55,31 @@ def test_methods_instantiate_on_a_small_target(method: str, tmp_path: Path) -> N
     )
     module = cls(cfg.method, ctx)
     assert module.max_steps >= 0
+
+
+@pytest.mark.parametrize("dataset", ["modular_addition_seq", "char_lm"])
+def test_transformer_datasets_compose_and_serve_probes(dataset: str, tmp_path: Path) -> None:
+    overrides = ["method=gw", "model=transformer", f"dataset={dataset}"]
+    if dataset == "char_lm":
+        overrides += ["model.vocab_size=96", "model.n_ctx=32"]
+    raw = compose_raw(overrides, tmp_path)
+    cfg = validate_run_config(raw)
+    probe = _build_datamodule(raw, cfg).eval_batch(8)
+    assert probe.shape == (8, 3 if dataset == "modular_addition_seq" else 32)
+    ctx = RunContext(
+        seed=0,
+        run_dir=tmp_path,
+        model_cfg=cfg.model,
+        dataset_cfg=cfg.dataset,
+        target=build_model(cfg.model),
+        datamodule=_build_datamodule(raw, cfg),
+    )
+    module = _method_class(raw)(cfg.method, ctx)
+    assert module.layer_names == [f"blocks.{i}" for i in range(6)]
+
+
+def test_mnist_images_option_composes(tmp_path: Path) -> None:
+    raw = compose_raw(
+        ["method=gw", "model=mlp", "model.widths=[784,32,10]", "dataset=mnist_images"]
+    )
+    assert validate_run_config(raw).dataset.data_dir.endswith("mnist")

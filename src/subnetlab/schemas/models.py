@@ -78,3 +78,49 @@ class ResidMLPSchema:
         for key in ("n_features", "d_embed", "d_mlp", "n_layers"):
             value = getattr(self, key)
             require(value >= 1, key, value, "an integer ≥ 1")
+
+
+@dataclass
+class TransformerRecipe:
+    """AdamW (β = 0.9, 0.98) with linear warm-up, then cosine decay to 0; minibatches of the
+    train split."""
+
+    steps: int = 2000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1.0
+    warmup_steps: int = 100
+
+    def __post_init__(self) -> None:
+        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
+        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
+        require(self.lr > 0, "lr", self.lr, "a number > 0")
+        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
+        require(self.warmup_steps >= 0, "warmup_steps", self.warmup_steps, "an integer ≥ 0")
+
+
+@register("model", "transformer")
+@dataclass
+class TransformerSchema:
+    """Small decoder-only transformer; ``vocab_size`` and ``n_ctx`` must cover the dataset's
+    tokens and sequence length (checked when it is trained)."""
+
+    name: str = "transformer"
+    vocab_size: int = 60
+    n_ctx: int = 3
+    d_model: int = 64
+    n_heads: int = 4
+    d_mlp: int = 256
+    n_layers: int = 6
+    recipe: TransformerRecipe = field(default_factory=TransformerRecipe)
+
+    def __post_init__(self) -> None:
+        for key in ("vocab_size", "n_ctx", "d_model", "n_heads", "d_mlp", "n_layers"):
+            value = getattr(self, key)
+            require(value >= 1, key, value, "an integer ≥ 1")
+        require(
+            self.d_model % self.n_heads == 0,
+            "n_heads",
+            self.n_heads,
+            f"a divisor of d_model={self.d_model}",
+        )

@@ -28,9 +28,12 @@ def _is_decomposable(model: torch.nn.Module) -> bool:
 
 
 def candidate_layers(model: torch.nn.Module) -> list[str]:
-    """Layer names in depth order: a decomposable target's linear maps, else its submodules."""
+    """Layer names in depth order: a decomposable target's linear maps, a residual model's block
+    outputs (``block_names()``: the transformer, Hugging Face models), else its submodules."""
     if _is_decomposable(model):
         return list(model.weights())  # type: ignore[operator]
+    if callable(getattr(model, "block_names", None)):
+        return list(model.block_names())  # type: ignore[operator]
     return [name for name, _ in model.named_modules() if name]
 
 
@@ -74,14 +77,22 @@ class GWModule(MethodModule):
             raise ConfigError("method.device", "cuda", "'cpu' or 'auto' (no CUDA device here)")
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
+    def probe_inputs(self) -> torch.Tensor:
+        """(N, ...) probe inputs shared by every layer."""
+        return self.ctx.datamodule.eval_batch(self.cfg.probe_size)  # type: ignore[union-attr]
+
+    def representations(
+        self, model: torch.nn.Module, probe: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """name -> (N, d) activations of the selected layers of ``model`` on ``probe``."""
+        model.eval()
+        if _is_decomposable(model):
+            return collect_applied_outputs(model, self.layer_names, probe)
+        return collect_representations(model, self.layer_names, probe, self.cfg.pooling)
+
     def run_analysis(self) -> None:
         cfg = self.cfg
-        probe = self.ctx.datamodule.eval_batch(cfg.probe_size)  # type: ignore[union-attr]
-        self.target.eval()
-        if _is_decomposable(self.target):
-            reps = collect_applied_outputs(self.target, self.layer_names, probe)
-        else:
-            reps = collect_representations(self.target, self.layer_names, probe, cfg.pooling)
+        reps = self.representations(self.target, self.probe_inputs())
         cache = self.ctx.run_dir / "distances.pt" if cfg.cache_distances else None
         distances = layer_distances(reps, cfg.metric, cfg.normalize, cache_path=cache)
         dtype = torch.float32 if cfg.precision == "float32" else torch.float64
@@ -94,9 +105,14 @@ class GWModule(MethodModule):
         )
         if cfg.baselines:
             self._baselines = similarity_layer_matrices(list(reps.values()))
+        self._group_layers()
+
+    def _group_layers(self) -> None:
+        """Clusters, contiguous segments and merges of the L×L GW matrix."""
+        assert self._result is not None
         gw = self._result.gw
         self._merges = average_linkage(gw)
-        self._clusters = cluster_layers(gw, cfg.n_groups)
+        self._clusters = cluster_layers(gw, self.cfg.n_groups)
         self._segments = contiguous_segments(gw, int(self._clusters.max()) + 1)
 
     def final_metrics(self) -> dict[str, float]:

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
 
+import torch
 from torch import nn
 
+from subnetlab.data.sequence_tasks import build_sequence_task
 from subnetlab.methods.train.resid_mlp_training import train_resid_mlp
+from subnetlab.methods.train.sequence_training import train_sequence_model
 from subnetlab.methods.train.tms_training import train_tms
 from subnetlab.models.mlp import MLP
 from subnetlab.models.resid_mlp import ResidMLP
 from subnetlab.models.tms import TMS
+from subnetlab.models.transformer import Transformer
 
 OnStep = Callable[[int, float], None]
 
@@ -29,7 +33,18 @@ def build_model(model_cfg: Any) -> nn.Module:
             )
         case "mlp":
             return MLP(**model_cfg.model_kwargs())
-    raise ValueError(f"model {model_cfg.name!r} has no builder; known: tms, resid_mlp, mlp")
+        case "transformer":
+            return Transformer(
+                model_cfg.vocab_size,
+                model_cfg.n_ctx,
+                model_cfg.d_model,
+                model_cfg.n_heads,
+                model_cfg.d_mlp,
+                model_cfg.n_layers,
+            )
+    raise ValueError(
+        f"model {model_cfg.name!r} has no builder; known: tms, resid_mlp, mlp, transformer"
+    )
 
 
 def recipe_with_overrides(model_cfg: Any, overrides: dict[str, Any]) -> Any:
@@ -83,8 +98,38 @@ def train_with_recipe(
                 seed=seed,
                 on_step=on_step,
             )
+        case "transformer":
+            model, report = train_transformer(model_cfg, dataset_cfg, recipe, seed, on_step)
         case _:
             raise ValueError(
-                f"model {model_cfg.name!r} has no training recipe; known: tms, resid_mlp"
+                f"model {model_cfg.name!r} has no training recipe; known: tms, resid_mlp, "
+                "transformer"
             )
     return model, {k: float(v) for k, v in asdict(report).items()}
+
+
+def train_transformer(
+    model_cfg: Any, dataset_cfg: Any, recipe: Any, seed: int, on_step: OnStep | None = None
+) -> tuple[nn.Module, Any]:
+    """A transformer trained on a sequence dataset (modular_addition_seq, char_lm)."""
+    task = build_sequence_task(dataset_cfg)
+    if model_cfg.vocab_size < task.vocab_size or model_cfg.n_ctx < task.seq_len:
+        raise ValueError(
+            f"model=transformer (vocab_size={model_cfg.vocab_size}, n_ctx={model_cfg.n_ctx}) "
+            f"cannot read dataset={dataset_cfg.name} (vocabulary {task.vocab_size}, sequence "
+            f"length {task.seq_len}); raise model.vocab_size / model.n_ctx"
+        )
+    torch.manual_seed(seed)
+    model = build_model(model_cfg)
+    report = train_sequence_model(
+        model,
+        task,
+        steps=recipe.steps,
+        batch_size=recipe.batch_size,
+        lr=recipe.lr,
+        weight_decay=recipe.weight_decay,
+        warmup_steps=recipe.warmup_steps,
+        seed=seed,
+        on_step=on_step,
+    )
+    return model, report

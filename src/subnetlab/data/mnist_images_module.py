@@ -1,0 +1,23 @@
+"""MNIST test images as flattened probe inputs (no download: the IDX files must be present)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+
+from subnetlab.data.mnist_idx import load_mnist
+
+
+class MnistImagesDataModule(L.LightningDataModule):
+    """``eval_batch(size)``: the first ``size`` test images, (size, 784) floats in [0, 1]."""
+
+    def __init__(self, cfg: Any, seed: int, model_cfg: Any) -> None:
+        super().__init__()
+        self.cfg, self.seed = cfg, seed
+        images, self.labels = load_mnist(cfg.data_dir, "test", download=False)
+        self.images = images.flatten(1)
+
+    def eval_batch(self, size: int | None = None) -> torch.Tensor:
+        return self.images[: size or self.cfg.eval_size]

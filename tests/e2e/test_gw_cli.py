@@ -1,0 +1,49 @@
+"""``method=gw`` on a tiny transformer through the real CLI (target trained on the fly)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
+    overrides = [
+        "method=gw",
+        "model=transformer",
+        "dataset.p=7",
+        "model.vocab_size=8",
+        "model.d_model=16",
+        "model.n_heads=2",
+        "model.d_mlp=32",
+        "model.n_layers=4",
+        "model.recipe.steps=30",
+        "model.recipe.batch_size=32",
+        "method.probe_size=40",
+        "trainer.progress_bar=false",
+        f"paths.output_dir={tmp_path}",
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), *overrides],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        # this checkout's sources, also when another checkout is installed in the environment
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    groups = json.loads((run_dir / "groups.json").read_text())
+    assert metrics["status"] == "ok" and metrics["model"] == "transformer"
+    assert metrics["n_layers"] == 4.0 and metrics["n_groups"] == groups["n_groups"] >= 1
+    assert metrics["solver_time_s"] >= 0.0
+    assert groups["layers"] == ["blocks.0", "blocks.1", "blocks.2", "blocks.3"]
+    assert {p.stem for p in (run_dir / "figures").glob("*.png")} == {"layer_matrices", "dendrogram"}
+    assert len(list((tmp_path / "targets").glob("*/target.pt"))) == 1
