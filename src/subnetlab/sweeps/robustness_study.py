@@ -11,7 +11,6 @@ interruption only runs the jobs that have not finished.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -20,9 +19,9 @@ from pathlib import Path
 from subnetlab.sweeps.summarize import summarize
 
 REPO = Path(__file__).resolve().parents[3]
-STUDY = (  # (folder, experiment, sweep preset, share of the workers)
-    ("spd", "spd_tms_5_2", "spd_robustness_quick", 1.0),
-    ("apd", "apd_tms_5_2", "apd_robustness_quick", 0.5),
+STUDY = (  # (folder, experiment, sweep preset)
+    ("spd", "spd_tms_5_2", "spd_robustness_quick"),
+    ("apd", "apd_tms_5_2", "apd_robustness_quick"),
 )
 
 
@@ -44,16 +43,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=REPO / "outputs/multiruns/robustness_tms_5_2")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--n-jobs", type=int, default=0, help="parallel jobs (0: one per core)")
+    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    # Both sweeps at once, APD (jobs ~4× shorter) with half the workers: its jobs keep a core
-    # busy while the SPD sweep's last round would leave it idle.
-    workers = args.n_jobs or os.cpu_count() or 1
+    # both sweeps at once: the shorter APD jobs fill the cores the SPD sweep's last round leaves
     running = []
-    for folder, experiment, preset, share in STUDY:
-        n_jobs = max(1, round(workers * share))
-        command = sweep_command(experiment, preset, args.out / folder, args.seeds, n_jobs)
+    for folder, experiment, preset in STUDY:
+        command = sweep_command(experiment, preset, args.out / folder, args.seeds, args.n_jobs)
         print(f"{folder}: {' '.join(command[1:])}", flush=True)
         running.append((folder, subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)))
     for folder, process in running:
