@@ -23,7 +23,7 @@ def test_quick_study_grids_are_three_seeds_by_three_values() -> None:
     apd = _hydra_cfg(["experiment=apd_tms_5_2", "sweep=apd_robustness_quick"])
     assert spd.method.steps == 11000 and spd.method.lr_schedule == "constant"
     assert spd.hydra.sweeper.params["method.coeffs.importance_minimality"].count(",") == 2
-    assert apd.method.steps == 6000 and apd.hydra.sweeper.params["method.topk"].count(",") == 2
+    assert apd.method.steps == 8000 and apd.hydra.sweeper.params["method.topk"].count(",") == 2
     assert spd.hydra.sweeper.params.seed == apd.hydra.sweeper.params.seed == "0,1,2"
 
 
