@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,20 @@ REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
 
 register_resolvers()
+
+
+def run_cli(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """``python run.py ARGS`` in ``cwd``, this checkout's sources first on the path (also when
+    another checkout is installed in the environment)."""
+    path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, str(REPO / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": path},
+    )
 
 
 def compose_raw(overrides: list[str], output_dir: Path | None = None) -> dict[str, Any]:

@@ -1,15 +1,13 @@
 """The MNIST circuit study runs through the CLI on generated MNIST IDX files."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from subnetlab.data.mnist_idx import FILES, write_idx
-from tests.conftest import REPO
+from tests.conftest import run_cli
 
 
 def write_generated_mnist(root: Path, n_train: int, n_test: int) -> None:
@@ -46,13 +44,7 @@ def test_mnist_study_job_trains_and_finds_a_circuit(tmp_path: Path) -> None:
         "trainer.progress_bar=false",
         f"hydra.run.dir={run_dir}",
     ]
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "run.py"), *overrides],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    proc = run_cli(overrides, tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "ok"

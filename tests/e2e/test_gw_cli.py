@@ -1,12 +1,9 @@
 """``method=gw`` on a tiny transformer through the real CLI (target trained on the fly)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import run_cli
 
 
 def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
@@ -25,18 +22,7 @@ def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
         "trainer.progress_bar=false",
         f"paths.output_dir={tmp_path}",
     ]
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "run.py"), *overrides],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        # this checkout's sources, also when another checkout is installed in the environment
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
-        },
-    )
+    proc = run_cli(overrides, tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())

@@ -1,13 +1,11 @@
 """A short run through the real CLI writes the whole run contract."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import QUICK_TMS, REPO
+from tests.conftest import QUICK_TMS, run_cli
 
 
 def _tb_tags(tb_dir: Path) -> dict[str, list[str]]:
@@ -26,13 +24,7 @@ def _tb_tags(tb_dir: Path) -> dict[str, list[str]]:
 
 
 def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "run.py"), *QUICK_TMS, f"paths.output_dir={tmp_path}"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    proc = run_cli([*QUICK_TMS, f"paths.output_dir={tmp_path}"], tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert "run folder:" in proc.stdout and "final metrics (ok)" in proc.stdout

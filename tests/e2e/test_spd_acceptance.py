@@ -2,25 +2,17 @@
 mechanisms (issue criteria: MMCS ≥ 0.99, ML2R in [0.95, 1.05], target-solution error 0,
 CI-L0 of linear1 in [0.15, 0.40])."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from subnetlab.cli.outputs import read_metrics
-from tests.conftest import REPO
+from tests.conftest import run_cli
 
 
 @pytest.mark.slow
 def test_default_run_recovers_the_tms_5_2_mechanisms(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "run.py"), f"paths.output_dir={tmp_path}"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=1200,
-    )
+    proc = run_cli([f"paths.output_dir={tmp_path}"], tmp_path, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()
     metrics = read_metrics(run_dir)

@@ -2,24 +2,16 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from subnetlab.sweeps.summarize import find_jobs, summarize
-from tests.conftest import QUICK_TMS, REPO
+from tests.conftest import QUICK_TMS, run_cli
 
 
 def _sweep(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "run.py"), "-m", *QUICK_TMS, *overrides,
-         f"paths.output_dir={tmp_path}"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    proc = run_cli(["-m", *QUICK_TMS, *overrides, f"paths.output_dir={tmp_path}"], tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 

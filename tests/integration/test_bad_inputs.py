@@ -1,7 +1,6 @@
 """Bad input fails before any work with a message naming the key, the value and what is allowed."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from subnetlab.cli.targets import TargetError, save_target
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
-from tests.conftest import REPO, compose_raw
+from tests.conftest import compose_raw, run_cli
 
 
 @pytest.mark.parametrize(
@@ -45,13 +44,7 @@ def test_config_errors_name_key_value_and_allowed(
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "run.py"), *args, f"paths.output_dir={cwd}"],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_cli([*args, f"paths.output_dir={cwd}"], cwd, timeout=120)
 
 
 def test_cli_config_error_exits_nonzero_without_traceback(tmp_path: Path) -> None:
