@@ -95,17 +95,21 @@ class GWModule(MethodModule):
         reps = self.representations(self.target, self.probe_inputs())
         cache = self.ctx.run_dir / "distances.pt" if cfg.cache_distances else None
         distances = layer_distances(reps, cfg.metric, cfg.normalize, cache_path=cache)
-        dtype = torch.float32 if cfg.precision == "float32" else torch.float64
-        self._result = gw_layer_matrix(
-            distances.to(self._solver_device()),
-            solver=cfg.solver,
-            epsilon=cfg.epsilon,
-            dtype=dtype,
-            prune_ratio=cfg.prune_ratio,
-        )
+        self._result = self._solve(distances)
         if cfg.baselines:
             self._baselines = similarity_layer_matrices(list(reps.values()))
         self._group_layers()
+
+    def _solve(self, distances: torch.Tensor) -> LayerGW:
+        """GW between every pair of the (L, N, N) layer distance matrices, as configured."""
+        cfg = self.cfg
+        return gw_layer_matrix(
+            distances.to(self._solver_device()),
+            solver=cfg.solver,
+            epsilon=cfg.epsilon,
+            dtype=torch.float32 if cfg.precision == "float32" else torch.float64,
+            prune_ratio=cfg.prune_ratio,
+        )
 
     def _group_layers(self) -> None:
         """Clusters, contiguous segments and merges of the L×L GW matrix."""

@@ -17,7 +17,7 @@ from subnetlab.methods.base import RunContext
 from subnetlab.methods.gw import plots
 from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import GWModule
-from subnetlab.methods.gw.pairwise import LayerGW, gw_layer_matrix, similarity_layer_matrices
+from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
 from subnetlab.methods.train.recipes import build_model, train_with_recipe
 from subnetlab.schemas.gw import GWSchema
@@ -73,14 +73,7 @@ class GWSeedIdentificationModule(GWModule):
         for model in self._models:
             stacked.extend(self.representations(model, probe).values())
         distances = layer_distances(stacked, cfg.metric, cfg.normalize)
-        dtype = torch.float32 if cfg.precision == "float32" else torch.float64
-        self._gw_all = gw_layer_matrix(
-            distances.to(self._solver_device()),
-            solver=cfg.solver,
-            epsilon=cfg.epsilon,
-            dtype=dtype,
-            prune_ratio=cfg.prune_ratio,
-        )
+        self._gw_all = self._solve(distances)
         self._matrices_all = {
             "gw": self._gw_all.gw,
             "identity_loss": self._gw_all.identity_loss,
