@@ -56,6 +56,13 @@ class MethodModule(L.LightningModule, abc.ABC):
         """Optimiser steps to fit; 0 means there is nothing to fit."""
         return 0
 
+    def logs_this_step(self) -> bool:
+        """Whether Lightning writes this training step's logged values (every
+        ``log_every_n_steps``). ``self.log`` costs more than a toy model's whole step, so the hot
+        loops call it only on these steps."""
+        every = self.trainer.log_every_n_steps
+        return every > 0 and (self.global_step + 1) % every == 0
+
     def run_analysis(self) -> None:  # noqa: B027 - optional hook
         """Work done once after fitting (or instead of it)."""
 

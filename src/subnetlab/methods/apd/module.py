@@ -74,7 +74,8 @@ class APDModule(DecompositionModule):
         total = self.total_loss(
             terms, "try a lower method.lr, schatten_form=factor_norms or check the target"
         )
-        self.log("train/l0", mask.float().sum(-1).mean())
+        if self.logs_this_step():
+            self.log("train/l0", mask.float().sum(-1).mean())
         return total
 
     # --- evaluation -------------------------------------------------------------------------------

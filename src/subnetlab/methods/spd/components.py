@@ -61,7 +61,7 @@ class GateMLPs(nn.Module):
         self.b2 = nn.Parameter(torch.zeros(C))
 
     def forward(self, inner: torch.Tensor) -> torch.Tensor:
-        """inner (batch, C) → pre-activation (batch, C)."""
+        """inner (..., C) → pre-activation (..., C)."""
         hidden = nn.functional.gelu(torch.addcmul(self.b1, inner.unsqueeze(-1), self.w1))
         return (hidden * self.w2).sum(-1) + self.b2
 

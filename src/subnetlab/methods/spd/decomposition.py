@@ -241,16 +241,23 @@ class SPDDecomposition(nn.Module):
         """
         batch = x.shape[0]
         C = {name: self.vu(name)[0].shape[1] for name in self.names}
-        full_uniform = draw_uniform({n: (batch, C[n]) for n in self.names}, generator)
-        layer_uniform = draw_uniform({n: (batch, C[n]) for n in self.names}, generator)
+        active_rows, index, active_weights = self._active_rows(x)
+        # random draws only for the rows whose masks matter: an all-zero row's output ignores
+        # its masks, so it shares its representative's draw (the last row of `active_rows`)
+        full_uniform = draw_uniform({n: (len(index), C[n]) for n in self.names}, generator)
+        layer_uniform = draw_uniform({n: (len(index), C[n]) for n in self.names}, generator)
         if batched:
-            rows, index, weights = self._active_rows(x)
+            rows, weights = active_rows, active_weights
         else:
-            rows, index, weights = x, torch.arange(batch, device=x.device), None
+            rows, weights = x, None
+            draw_of_row = torch.full((batch,), len(index) - 1, device=x.device)
+            draw_of_row[index] = torch.arange(len(index), device=x.device)
+            full_uniform = {n: u[draw_of_row] for n, u in full_uniform.items()}
+            layer_uniform = {n: u[draw_of_row] for n, u in layer_uniform.items()}
         target_out, inputs, outputs = self.target_forward(rows)
         ci = self.causal_importance(inputs, plain=not batched)
-        full_masks = stochastic_masks(ci.lower, {n: u[index] for n, u in full_uniform.items()})
-        layer_masks = stochastic_masks(ci.lower, {n: u[index] for n, u in layer_uniform.items()})
+        full_masks = stochastic_masks(ci.lower, full_uniform)
+        layer_masks = stochastic_masks(ci.lower, layer_uniform)
         if batched:
             outs = self.stacked_masked_forward(rows, full_masks, layer_masks, outputs, ci.inner)
             stochastic = reconstruction_mse(outs[0], target_out, weights)

@@ -59,7 +59,7 @@ class SPDModule(DecompositionModule):
             batch, self.cfg.pnorm, generator, batched=self.cfg.batched_passes
         )
         total = self.total_loss(terms, "try a lower method.lr or check the target")
-        if self.global_step % self.trainer.log_every_n_steps == 0:
+        if self.logs_this_step():
             for name, l0 in ci.l0(self.cfg.ci_threshold).items():
                 self.log(f"train/ci_l0/{name}", l0)
         return total
