@@ -42,8 +42,8 @@ class DecompositionModule(MethodModule):
         return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0, fused=True)
 
     def total_loss(self, terms: dict[str, torch.Tensor], hint: str) -> torch.Tensor:
-        """Σ coeff·term, logged with its terms on logging steps; a NaN/inf total stops the run (``hint`` says how
-        to avoid it)."""
+        """Σ coeff·term, logged with its terms on logging steps; a NaN/inf total stops the run
+        (``hint`` says how to avoid it)."""
         total = sum(self.coeffs[name] * value for name, value in terms.items())
         assert isinstance(total, torch.Tensor)
         if not torch.isfinite(total):
