@@ -37,12 +37,20 @@ def candidate_layers(model: torch.nn.Module) -> list[str]:
     return [name for name, _ in model.named_modules() if name]
 
 
-def select_layers(names: list[str], patterns: list[str]) -> list[str]:
-    """Names matching any fnmatch pattern, in the given (depth) order; at least two."""
-    chosen = [name for name in names if any(fnmatch.fnmatch(name, p) for p in patterns)]
-    if len(chosen) < 2:
-        raise ConfigError("method.modules", patterns, f"patterns matching at least two of {names}")
-    return chosen
+def select_layers(
+    names: list[str], patterns: list[str], submodules: list[str] | None = None
+) -> list[str]:
+    """Names matching any fnmatch pattern, in the given (depth) order; at least two. When the
+    patterns match fewer than two of ``names`` (a residual model's block outputs), they may name
+    ``submodules`` instead (e.g. ``blocks.*.mlp.1``, each block's MLP hidden layer)."""
+    for pool in (names, submodules or []):
+        chosen = [name for name in pool if any(fnmatch.fnmatch(name, p) for p in patterns)]
+        if len(chosen) >= 2:
+            return chosen
+    allowed = f"patterns matching at least two of {names}"
+    if submodules:
+        allowed += " or of the submodules (e.g. " + ", ".join(submodules[:4]) + ", ...)"
+    raise ConfigError("method.modules", patterns, allowed)
 
 
 class GWModule(MethodModule):
@@ -60,7 +68,8 @@ class GWModule(MethodModule):
             raise ValueError("GW needs a datamodule with eval_batch(size) for its probe inputs")
         self.cfg, self.ctx = cfg, ctx
         self.target = ctx.target
-        self.layer_names = select_layers(candidate_layers(ctx.target), cfg.modules)
+        submodules = [name for name, _ in ctx.target.named_modules() if name]
+        self.layer_names = select_layers(candidate_layers(ctx.target), cfg.modules, submodules)
         self._result: LayerGW | None = None
         self._baselines: dict[str, np.ndarray] = {}
         self._clusters = np.zeros(0, dtype=np.int64)

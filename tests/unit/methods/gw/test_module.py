@@ -10,6 +10,7 @@ from subnetlab.cli.targets import save_target
 from subnetlab.methods.gw.module import GWModule, candidate_layers, select_layers
 from subnetlab.methods.gw.synthetic import PlantedGroupsNet
 from subnetlab.models.tms import TMS
+from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
 
@@ -70,6 +71,18 @@ def test_layer_selection_for_plain_modules() -> None:
     assert select_layers(names, ["blocks.*"]) == net.layer_names
     with pytest.raises(ConfigError, match="at least two"):
         select_layers(names, ["blocks.0"])
+
+
+def test_layer_selection_reaches_a_residual_models_submodules() -> None:
+    model = Transformer(vocab_size=7, n_ctx=3, d_model=8, n_heads=2, d_mlp=16, n_layers=3)
+    submodules = [name for name, _ in model.named_modules() if name]
+    blocks = candidate_layers(model)
+    assert blocks == ["blocks.0", "blocks.1", "blocks.2"]
+    assert select_layers(blocks, ["*"], submodules) == blocks  # block outputs first
+    hidden = select_layers(blocks, ["blocks.*.mlp.1"], submodules)
+    assert hidden == ["blocks.0.mlp.1", "blocks.1.mlp.1", "blocks.2.mlp.1"]
+    with pytest.raises(ConfigError, match="or of the submodules"):
+        select_layers(blocks, ["nothing.*"], submodules)
 
 
 class _ProbeData:
