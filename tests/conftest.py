@@ -68,6 +68,20 @@ QUICK_TMS = [
 ]
 
 
+def tiny_transformer(n_layers: int, train_steps: int) -> list[str]:
+    """Overrides for a seconds-long transformer on (a + b) mod 7."""
+    return [
+        "dataset.p=7",
+        "model.vocab_size=8",
+        "model.d_model=16",
+        "model.n_heads=2",
+        "model.d_mlp=32",
+        f"model.n_layers={n_layers}",
+        f"model.recipe.steps={train_steps}",
+        "model.recipe.batch_size=32",
+    ]
+
+
 @pytest.fixture(autouse=True)
 def _single_thread() -> None:
     torch.set_num_threads(1)

@@ -3,21 +3,14 @@
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, tiny_transformer
 
 
 def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
     overrides = [
         "method=gw",
         "model=transformer",
-        "dataset.p=7",
-        "model.vocab_size=8",
-        "model.d_model=16",
-        "model.n_heads=2",
-        "model.d_mlp=32",
-        "model.n_layers=4",
-        "model.recipe.steps=30",
-        "model.recipe.batch_size=32",
+        *tiny_transformer(n_layers=4, train_steps=30),
         "method.probe_size=40",
         "trainer.progress_bar=false",
         f"paths.output_dir={tmp_path}",

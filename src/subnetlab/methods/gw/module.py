@@ -27,6 +27,11 @@ def _is_decomposable(model: torch.nn.Module) -> bool:
     )
 
 
+def submodule_names(model: torch.nn.Module) -> list[str]:
+    """Every named submodule, in registration (for the models here: depth) order."""
+    return [name for name, _ in model.named_modules() if name]
+
+
 def candidate_layers(model: torch.nn.Module) -> list[str]:
     """Layer names in depth order: a decomposable target's linear maps, a residual model's block
     outputs (``block_names()``: the transformer, Hugging Face models), else its submodules."""
@@ -34,7 +39,7 @@ def candidate_layers(model: torch.nn.Module) -> list[str]:
         return list(model.weights())  # type: ignore[operator]
     if callable(getattr(model, "block_names", None)):
         return list(model.block_names())  # type: ignore[operator]
-    return [name for name, _ in model.named_modules() if name]
+    return submodule_names(model)
 
 
 def select_layers(
@@ -43,13 +48,14 @@ def select_layers(
     """Names matching any fnmatch pattern, in the given (depth) order; at least two. When the
     patterns match fewer than two of ``names`` (a residual model's block outputs), they may name
     ``submodules`` instead (e.g. ``blocks.*.mlp.1``, each block's MLP hidden layer)."""
-    for pool in (names, submodules or []):
+    extra = submodules if submodules and submodules != names else []
+    for pool in (names, extra):
         chosen = [name for name in pool if any(fnmatch.fnmatch(name, p) for p in patterns)]
         if len(chosen) >= 2:
             return chosen
     allowed = f"patterns matching at least two of {names}"
-    if submodules:
-        allowed += " or of the submodules (e.g. " + ", ".join(submodules[:4]) + ", ...)"
+    if extra:
+        allowed += " or of the submodules (e.g. " + ", ".join(extra[:4]) + ", ...)"
     raise ConfigError("method.modules", patterns, allowed)
 
 
@@ -68,8 +74,9 @@ class GWModule(MethodModule):
             raise ValueError("GW needs a datamodule with eval_batch(size) for its probe inputs")
         self.cfg, self.ctx = cfg, ctx
         self.target = ctx.target
-        submodules = [name for name, _ in ctx.target.named_modules() if name]
-        self.layer_names = select_layers(candidate_layers(ctx.target), cfg.modules, submodules)
+        self.layer_names = select_layers(
+            candidate_layers(ctx.target), cfg.modules, submodule_names(ctx.target)
+        )
         self._result: LayerGW | None = None
         self._baselines: dict[str, np.ndarray] = {}
         self._clusters = np.zeros(0, dtype=np.int64)

@@ -2,17 +2,11 @@ import json
 from pathlib import Path
 
 from subnetlab.cli.runner import run
+from tests.conftest import tiny_transformer
 
 TINY = [
     "experiment=gw_compression",
-    "dataset.p=7",
-    "model.vocab_size=8",
-    "model.d_model=16",
-    "model.n_heads=2",
-    "model.d_mlp=32",
-    "model.n_layers=4",
-    "model.recipe.steps=60",
-    "model.recipe.batch_size=32",
+    *tiny_transformer(n_layers=4, train_steps=60),
     "method.probe_size=40",
     "method.downstream.random_draws=3",
     "method.downstream.finetune_steps=5",

@@ -7,7 +7,12 @@ import torch
 
 from subnetlab.cli.runner import run
 from subnetlab.cli.targets import save_target
-from subnetlab.methods.gw.module import GWModule, candidate_layers, select_layers
+from subnetlab.methods.gw.module import (
+    GWModule,
+    candidate_layers,
+    select_layers,
+    submodule_names,
+)
 from subnetlab.methods.gw.synthetic import PlantedGroupsNet
 from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
@@ -75,7 +80,7 @@ def test_layer_selection_for_plain_modules() -> None:
 
 def test_layer_selection_reaches_a_residual_models_submodules() -> None:
     model = Transformer(vocab_size=7, n_ctx=3, d_model=8, n_heads=2, d_mlp=16, n_layers=3)
-    submodules = [name for name, _ in model.named_modules() if name]
+    submodules = submodule_names(model)
     blocks = candidate_layers(model)
     assert blocks == ["blocks.0", "blocks.1", "blocks.2"]
     assert select_layers(blocks, ["*"], submodules) == blocks  # block outputs first

@@ -4,17 +4,11 @@ from pathlib import Path
 import numpy as np
 
 from subnetlab.cli.runner import run
+from tests.conftest import tiny_transformer
 
 TINY = [
     "experiment=gw_seed_identification",
-    "dataset.p=7",
-    "model.vocab_size=8",
-    "model.d_model=16",
-    "model.n_heads=2",
-    "model.d_mlp=32",
-    "model.n_layers=3",
-    "model.recipe.steps=20",
-    "model.recipe.batch_size=32",
+    *tiny_transformer(n_layers=3, train_steps=20),
     "method.probe_size=30",
     "method.seeds.n_seeds=2",
     "trainer.progress_bar=false",
