@@ -15,6 +15,20 @@ from subnetlab.methods.bimt.geometry import GEOMETRIES, Geometry, layer_position
 from subnetlab.models.layered import ACTIVATIONS, LayeredNet
 
 
+class Activation(nn.Module):
+    """A named elementwise activation as a module, so that hooks can read its output."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ACTIVATIONS[self.name](x)
+
+    def extra_repr(self) -> str:
+        return self.name
+
+
 class MLP(nn.Module):
     """Feed-forward net ``widths[0] -> ... -> widths[-1]`` with an optional token embedding.
 
@@ -78,6 +92,8 @@ class MLP(nn.Module):
         self.linears = nn.ModuleList(
             nn.Linear(widths[i], widths[i + 1]) for i in range(len(widths) - 1)
         )
+        # hidden[i] follows linears[i]; its output is hidden layer i (parameter-free)
+        self.hidden = nn.ModuleList(Activation(activation) for _ in range(len(widths) - 2))
         for layer, pos in enumerate(
             layer_positions(self.unit_counts, geometry, image_shape=image_shape)
         ):
@@ -94,6 +110,11 @@ class MLP(nn.Module):
     def n_layers(self) -> int:
         """Number of weight matrices."""
         return len(self.linears)
+
+    def block_names(self) -> list[str]:
+        """Module names of the hidden layers' outputs (after the activation) in depth order: the
+        default GW layers."""
+        return [f"hidden.{i}" for i in range(len(self.hidden))]
 
     def positions(self, layer: int) -> torch.Tensor:
         """Slot positions of layer ``layer`` (0 = inputs): (unit_counts[layer], D)."""
@@ -112,11 +133,10 @@ class MLP(nn.Module):
             h = self.embedding(x).flatten(-2)
         else:
             h = x[..., self.in_perm]
-        act = ACTIVATIONS[self.activation]
         for i, linear in enumerate(self.linears):
             h = linear(h)
             if i < self.n_layers - 1:
-                h = act(h)
+                h = self.hidden[i](h)
         return h[..., torch.argsort(self.out_perm)]
 
     def unit_tensors(self, layer: int) -> list[tuple[torch.Tensor, int, int]]:

@@ -116,3 +116,20 @@ class MnistImagesSchema:
 
     def __post_init__(self) -> None:
         require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+
+
+@register("dataset", "digits")
+@dataclass
+class DigitsSchema:
+    """The shipped 8×8 handwritten digits (1797 images, 10 classes); ``test_size`` of them held
+    out by a split that depends on ``split_seed`` only."""
+
+    name: str = "digits"
+    test_size: int = 500
+    split_seed: int = 0
+    eval_size: int = 500
+
+    def __post_init__(self) -> None:
+        require(1 <= self.test_size <= 1796, "test_size", self.test_size, "an integer in 1..1796")
+        require(self.split_seed >= 0, "split_seed", self.split_seed, "an integer ≥ 0")
+        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from subnetlab.schemas.base import require
+from subnetlab.schemas.models import SupervisedRecipe
 from subnetlab.schemas.registry import register
 
 ACTIVATIONS = ("silu", "relu", "gelu", "tanh", "identity")
@@ -16,7 +17,9 @@ ACTIVATIONS = ("silu", "relu", "gelu", "tanh", "identity")
 class MLPSchema:
     """widths: neurons per layer, inputs first (with an embedding, widths[0] = n_tokens *
     embed_dim); vocab_size/embed_dim: optional learned token embedding; geometry: neuron layout
-    (line: 1-D layers; grid: image grid in, 2-D hidden grids, outputs on a ring)."""
+    (line: 1-D layers; grid: image grid in, 2-D hidden grids, outputs on a ring); recipe: how
+    ``method=train`` and the seed-identification experiment train it on an image dataset
+    (null: no recipe, e.g. BIMT trains it itself)."""
 
     name: str = "mlp"
     widths: list[int] | None = None
@@ -25,6 +28,7 @@ class MLPSchema:
     embed_dim: int | None = None
     geometry: Literal["line", "grid"] = "line"
     image_shape: list[int] | None = None
+    recipe: SupervisedRecipe | None = None
 
     def __post_init__(self) -> None:
         widths = self.widths

@@ -81,9 +81,9 @@ class ResidMLPSchema:
 
 
 @dataclass
-class TransformerRecipe:
+class SupervisedRecipe:
     """AdamW (β = 0.9, 0.98) with linear warm-up, then cosine decay to 0; minibatches of the
-    train split."""
+    train split (the transformer's and the MLP classifiers' recipe)."""
 
     steps: int = 2000
     batch_size: int = 256
@@ -112,7 +112,7 @@ class TransformerSchema:
     n_heads: int = 4
     d_mlp: int = 256
     n_layers: int = 6
-    recipe: TransformerRecipe = field(default_factory=TransformerRecipe)
+    recipe: SupervisedRecipe = field(default_factory=SupervisedRecipe)
 
     def __post_init__(self) -> None:
         for key in ("vocab_size", "n_ctx", "d_model", "n_heads", "d_mlp", "n_layers"):

@@ -76,3 +76,25 @@ def test_state_dict_round_trip_keeps_permutations():
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MLP(**kwargs)
+
+
+def test_hidden_layers_are_named_modules_whose_outputs_follow_the_activation() -> None:
+    torch.manual_seed(3)
+    model = MLP([4, 5, 6, 2], activation="tanh")
+    assert model.block_names() == ["hidden.0", "hidden.1"]
+    seen: dict[str, torch.Tensor] = {}
+    for name in model.block_names():
+        model.get_submodule(name).register_forward_hook(
+            lambda _m, _i, out, name=name: seen.__setitem__(name, out)
+        )
+    x = torch.randn(3, 4)
+    model(x)
+    first = torch.tanh(model.linears[0](x))
+    torch.testing.assert_close(seen["hidden.0"], first)
+    torch.testing.assert_close(seen["hidden.1"], torch.tanh(model.linears[1](first)))
+    assert set(model.state_dict()) == {  # parameter-free: checkpoints keep their keys
+        *(f"linears.{i}.{p}" for i in range(3) for p in ("weight", "bias")),
+        *(f"positions_{i}" for i in range(4)),
+        "in_perm",
+        "out_perm",
+    }

@@ -33,8 +33,9 @@ def submodule_names(model: torch.nn.Module) -> list[str]:
 
 
 def candidate_layers(model: torch.nn.Module) -> list[str]:
-    """Layer names in depth order: a decomposable target's linear maps, a residual model's block
-    outputs (``block_names()``: the transformer, Hugging Face models), else its submodules."""
+    """Layer names in depth order: a decomposable target's linear maps, a model's
+    ``block_names()`` (the transformer's and Hugging Face models' block outputs, an MLP's hidden
+    layers), else its submodules."""
     if _is_decomposable(model):
         return list(model.weights())  # type: ignore[operator]
     if callable(getattr(model, "block_names", None)):

@@ -20,6 +20,7 @@ from subnetlab.methods.gw.module import GWModule
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
 from subnetlab.methods.train.recipes import build_model, train_with_recipe
+from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.gw import GWSchema
 from subnetlab.utils.progress import step_progress
 
@@ -42,9 +43,12 @@ class GWSeedIdentificationModule(GWModule):
 
     def __init__(self, cfg: GWSchema, ctx: RunContext) -> None:
         if getattr(ctx.model_cfg, "recipe", None) is None:
-            raise ValueError(
-                f"gw_seed_identification trains its models with their recipe; "
-                f"model={ctx.model_cfg.name} has none"
+            raise ConfigError(
+                "model.recipe",
+                None,
+                f"a training recipe (gw_seed_identification trains its models with it; "
+                f"model={ctx.model_cfg.name} has none here): e.g. model=mlp_digits or "
+                "model=transformer",
             )
         # an untrained model of the architecture fixes the layer names before training
         super().__init__(cfg, replace(ctx, target=build_model(ctx.model_cfg)))

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from subnetlab.data.sequence_tasks import build_sequence_task
+from subnetlab.methods.train.image_training import train_image_classifier
 from subnetlab.methods.train.resid_mlp_training import train_resid_mlp
 from subnetlab.methods.train.sequence_training import train_sequence_model
 from subnetlab.methods.train.tms_training import train_tms
@@ -18,6 +19,7 @@ from subnetlab.models.mlp import MLP
 from subnetlab.models.resid_mlp import ResidMLP
 from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
+from subnetlab.schemas.base import ConfigError
 
 OnStep = Callable[[int, float], None]
 
@@ -49,6 +51,14 @@ def build_model(model_cfg: Any) -> nn.Module:
 
 def recipe_with_overrides(model_cfg: Any, overrides: dict[str, Any]) -> Any:
     """The model's recipe with the non-null ``overrides`` applied."""
+    if getattr(model_cfg, "recipe", None) is None:
+        raise ConfigError(
+            "model.recipe",
+            None,
+            "a training recipe (steps, batch_size, lr, weight_decay, warmup_steps); "
+            f"model={model_cfg.name} has none here: set one or pick an option that has one, "
+            "e.g. model=mlp_digits",
+        )
     return replace(model_cfg.recipe, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -100,10 +110,12 @@ def train_with_recipe(
             )
         case "transformer":
             model, report = train_transformer(model_cfg, dataset_cfg, recipe, seed, on_step)
+        case "mlp":
+            model, report = train_image_classifier(model_cfg, dataset_cfg, recipe, seed, on_step)
         case _:
             raise ValueError(
                 f"model {model_cfg.name!r} has no training recipe; known: tms, resid_mlp, "
-                "transformer"
+                "transformer, mlp"
             )
     return model, {k: float(v) for k, v in asdict(report).items()}
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
-
-
-@dataclass
-class SequenceTrainingReport:
-    train_loss: float
-    train_accuracy: float
-    test_loss: float
-    test_accuracy: float
+from subnetlab.methods.train.supervised_training import (
+    TrainingReport,
+    evaluate_logits,
+    fit_minibatches,
+)
 
 
 def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.Tensor:
@@ -29,22 +23,13 @@ def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.T
     return logits.reshape(-1, logits.shape[-1])
 
 
-@torch.no_grad()
 def evaluate(
     model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, predict: str, batch: int = 1024
 ) -> dict[str, float]:
     """Mean cross-entropy (nats per prediction) and accuracy of ``model`` on a split."""
-    was_training = model.training
-    model.eval()
-    total_loss, correct, count = 0.0, 0, 0
-    for x, y in zip(inputs.split(batch), targets.split(batch), strict=True):
-        logits = task_logits(model, x, predict)
-        flat = y.reshape(-1)
-        total_loss += float(F.cross_entropy(logits, flat, reduction="sum"))
-        correct += int((logits.argmax(-1) == flat).sum())
-        count += flat.numel()
-    model.train(was_training)
-    return {"loss": total_loss / count, "accuracy": correct / count}
+    return evaluate_logits(
+        model, inputs, targets, lambda m, x: task_logits(m, x, predict), batch=batch
+    )
 
 
 def train_sequence_model(
@@ -59,31 +44,25 @@ def train_sequence_model(
     seed: int,
     parameters: Iterable[nn.Parameter] | None = None,
     on_step: Callable[[int, float], None] | None = None,
-) -> SequenceTrainingReport:
-    """AdamW (β = 0.9, 0.98) on random minibatches of the train split; lr warmed up linearly
-    over ``warmup_steps``, then cosine-decayed to 0 (a run then ends in a settled state rather
-    than on one of the loss spikes that strong weight decay causes at constant lr).
+) -> TrainingReport:
+    """``fit_minibatches`` on the train split, then the loss and accuracy of both splits.
 
     ``parameters``: what to train (default: all of the model's); the rest stays as it is.
     """
-    gen = torch.Generator().manual_seed(seed + 1)
-    params = list(model.parameters() if parameters is None else parameters)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
-    n_train = task.train_inputs.shape[0]
-    model.train()
-    for step in range(steps):
-        for group in opt.param_groups:
-            warm = min(1.0, (step + 1) / max(warmup_steps, 1))
-            group["lr"] = lr * warm * 0.5 * (1.0 + math.cos(math.pi * step / steps))
-        idx = torch.randint(n_train, (min(batch_size, n_train),), generator=gen)
-        logits = task_logits(model, task.train_inputs[idx], task.predict)
-        loss = F.cross_entropy(logits, task.train_targets[idx].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if on_step is not None:
-            on_step(step, float(loss.detach()))
-    model.eval()
+    fit_minibatches(
+        model,
+        task.train_inputs,
+        task.train_targets,
+        lambda m, x: task_logits(m, x, task.predict),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        warmup_steps=warmup_steps,
+        seed=seed,
+        parameters=parameters,
+        on_step=on_step,
+    )
     train = evaluate(model, task.train_inputs, task.train_targets, task.predict)
     test = evaluate(model, task.test_inputs, task.test_targets, task.predict)
-    return SequenceTrainingReport(train["loss"], train["accuracy"], test["loss"], test["accuracy"])
+    return TrainingReport(train["loss"], train["accuracy"], test["loss"], test["accuracy"])

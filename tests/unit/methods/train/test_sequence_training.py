@@ -8,7 +8,7 @@ from subnetlab.methods.train.recipes import build_model, train_with_recipe
 from subnetlab.methods.train.sequence_training import evaluate, train_sequence_model
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.datasets import ModularAdditionSeqSchema
-from subnetlab.schemas.models import TransformerRecipe, TransformerSchema
+from subnetlab.schemas.models import SupervisedRecipe, TransformerSchema
 
 
 class _FixedLogits(nn.Module):
@@ -59,7 +59,7 @@ def test_recipe_builds_and_trains_the_transformer() -> None:
         n_heads=2,
         d_mlp=16,
         n_layers=2,
-        recipe=TransformerRecipe(steps=5, batch_size=8, warmup_steps=1),
+        recipe=SupervisedRecipe(steps=5, batch_size=8, warmup_steps=1),
     )
     model, report = train_with_recipe(cfg, ModularAdditionSeqSchema(p=7), seed=1)
     assert isinstance(model, Transformer) and model.n_layers == 2

@@ -1,0 +1,43 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from subnetlab.methods.train.supervised_training import (
+    evaluate_logits,
+    fit_minibatches,
+    warmup_cosine_lr,
+)
+
+
+def test_warmup_then_cosine_by_hand() -> None:
+    assert warmup_cosine_lr(1.0, 0, 100, 10) == pytest.approx(0.1 * 0.5 * (1 + math.cos(0.0)))
+    assert warmup_cosine_lr(1.0, 9, 100, 10) == pytest.approx(0.5 * (1 + math.cos(0.09 * math.pi)))
+    assert warmup_cosine_lr(2.0, 50, 100, 10) == pytest.approx(1.0)  # half-way: cos(π/2) = 0
+    assert warmup_cosine_lr(1.0, 0, 4, 0) == pytest.approx(1.0)  # no warm-up
+
+
+def test_fit_separates_two_gaussian_blobs() -> None:
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(200) % 2
+    inputs = torch.randn(200, 2, generator=gen) + 3.0 * (2 * labels[:, None] - 1)
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    before = evaluate_logits(model, inputs, labels)
+    losses: list[float] = []
+    fit_minibatches(
+        model,
+        inputs,
+        labels,
+        steps=200,
+        batch_size=32,
+        lr=0.05,
+        weight_decay=0.0,
+        warmup_steps=10,
+        seed=0,
+        on_step=lambda _step, loss: losses.append(loss),
+    )
+    after = evaluate_logits(model, inputs, labels, batch=64)
+    assert len(losses) == 200 and not model.training
+    assert after["accuracy"] >= 0.99 and after["loss"] < 0.1 < before["loss"]
