@@ -85,7 +85,7 @@ def _folder_name(parts: list[str], fallback: str) -> str:
     if len(safe) <= _MAX_NAME:
         return safe
     digest = hashlib.sha1(joined.encode()).hexdigest()[:8]
-    return f"{safe[:_MAX_NAME - 9].rstrip('-,')}-{digest}"
+    return f"{safe[: _MAX_NAME - 9].rstrip('-,')}-{digest}"
 
 
 def sweep_name(overrides: list[str]) -> str:

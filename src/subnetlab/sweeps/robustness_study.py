@@ -29,10 +29,16 @@ def sweep_command(
     experiment: str, preset: str, sweep_dir: Path, seeds: str, n_jobs: int
 ) -> list[str]:
     return [
-        sys.executable, str(REPO / "run.py"), "-m",
-        f"experiment={experiment}", f"sweep={preset}", f"seed={seeds}",
-        "hydra/launcher=parallel", f"hydra.launcher.n_jobs={n_jobs}",
-        f"hydra.sweep.dir={sweep_dir}", "trainer.progress_bar=false",
+        sys.executable,
+        str(REPO / "run.py"),
+        "-m",
+        f"experiment={experiment}",
+        f"sweep={preset}",
+        f"seed={seeds}",
+        "hydra/launcher=parallel",
+        f"hydra.launcher.n_jobs={n_jobs}",
+        f"hydra.sweep.dir={sweep_dir}",
+        "trainer.progress_bar=false",
     ]
 
 

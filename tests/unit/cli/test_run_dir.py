@@ -49,9 +49,21 @@ def test_sweep_name_ignores_order_and_launcher_and_stays_short() -> None:
 
 
 def test_job_name_keeps_only_what_the_sweep_varies() -> None:
-    command = ["experiment=spd_tms_5_2", "seed=0,1", "paths.output_dir=/tmp/x", "resume=true",
-               "trainer.progress_bar=false", "method.steps=range(1,3)"]
-    job = ["experiment=spd_tms_5_2", "seed=1", "paths.output_dir=/tmp/x", "method.lr=0.01",
-           "trainer.progress_bar=False", "method.steps=2"]  # Hydra normalises false → False
+    command = [
+        "experiment=spd_tms_5_2",
+        "seed=0,1",
+        "paths.output_dir=/tmp/x",
+        "resume=true",
+        "trainer.progress_bar=false",
+        "method.steps=range(1,3)",
+    ]
+    job = [
+        "experiment=spd_tms_5_2",
+        "seed=1",
+        "paths.output_dir=/tmp/x",
+        "method.lr=0.01",
+        "trainer.progress_bar=False",
+        "method.steps=2",
+    ]  # Hydra normalises false → False
     assert job_name(job, command) == "method.lr=0.01,method.steps=2,seed=1"
     assert job_name(["experiment=spd_tms_5_2"], command) == "job"

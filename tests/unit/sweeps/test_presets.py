@@ -49,4 +49,3 @@ def test_launcher_presets(launcher: str, target: str, knobs: dict) -> None:
     assert cfg._target_.endswith(target)
     for key, value in knobs.items():
         assert cfg[key] == value, key
-

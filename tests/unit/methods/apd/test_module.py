@@ -17,9 +17,7 @@ QUICK_APD = [
 ]
 
 
-def test_apd_run_through_the_runner_writes_spd_comparable_metrics(
-    composed, tmp_path: Path
-) -> None:
+def test_apd_run_through_the_runner_writes_spd_comparable_metrics(composed, tmp_path: Path) -> None:
     result = run(composed(QUICK_APD), tmp_path / "run")
     assert result.status == "ok", result.error
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
