@@ -43,7 +43,12 @@ class TrainModule(MethodModule):
             )
 
     def final_metrics(self) -> dict[str, float]:
-        return dict(self._report)
+        """The training report; ``loss`` (the default objective) is the final training loss,
+        which the supervised recipes report as ``train_loss``."""
+        out = dict(self._report)
+        if "loss" not in out and "train_loss" in out:
+            out["loss"] = out["train_loss"]
+        return out
 
     def trained_target(self) -> nn.Module | None:
         return self._model
