@@ -54,6 +54,10 @@ def composed(tmp_path: Path) -> Callable[[list[str]], dict[str, Any]]:
     return lambda overrides: compose_raw(overrides, tmp_path)
 
 
+# a run that draws no progress bar and writes no logs (the tests read metrics and files)
+QUIET_RUN = ["trainer.progress_bar=false", "logger=none"]
+
+
 # a TMS run small enough for a unit-test budget: short target recipe, few SPD steps
 QUICK_TMS = [
     "model.recipe.steps=300",

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.methods.train.sequence_training import evaluate, train_sequence_model
+from subnetlab.methods.train.sequence_training import evaluate, logits_where_scored
+from subnetlab.methods.train.supervised_training import fit_minibatches
+from subnetlab.schemas.models import SupervisedRecipe
 
 
 @dataclass
@@ -47,16 +49,17 @@ def finetune(
     params = trainable_parameters(tuned, blocks)
     before = evaluate(tuned, task.test_inputs, task.test_targets, task.predict)
     if steps > 0:
-        train_sequence_model(
+        recipe = SupervisedRecipe(
+            steps=steps, batch_size=batch_size, lr=lr, weight_decay=0.0, warmup_steps=0
+        )
+        fit_minibatches(
             tuned,
-            task,
-            steps=steps,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=0.0,
-            warmup_steps=0,
-            seed=seed,
-            parameters=params,
+            task.train_inputs,
+            task.train_targets,
+            recipe,
+            seed,
+            logits_where_scored(task.predict),
+            params,
         )
     after = evaluate(tuned, task.test_inputs, task.test_targets, task.predict)
     names = blocks if blocks is not None else ["all"]

@@ -19,8 +19,11 @@ from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import GWModule
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
-from subnetlab.methods.train.recipes import build_model, train_with_recipe
-from subnetlab.schemas.base import ConfigError
+from subnetlab.methods.train.recipes import (
+    build_model,
+    recipe_with_overrides,
+    train_with_recipe,
+)
 from subnetlab.schemas.gw import GWSchema
 from subnetlab.utils.progress import step_progress
 
@@ -42,14 +45,7 @@ class GWSeedIdentificationModule(GWModule):
     needs_target = False
 
     def __init__(self, cfg: GWSchema, ctx: RunContext) -> None:
-        if getattr(ctx.model_cfg, "recipe", None) is None:
-            raise ConfigError(
-                "model.recipe",
-                None,
-                f"a training recipe (gw_seed_identification trains its models with it; "
-                f"model={ctx.model_cfg.name} has none here): e.g. model=mlp_digits or "
-                "model=transformer",
-            )
+        recipe_with_overrides(ctx.model_cfg, {})  # refuses a model without a recipe up front
         # an untrained model of the architecture fixes the layer names before training
         super().__init__(cfg, replace(ctx, target=build_model(ctx.model_cfg)))
         self._matrices_all: dict[str, np.ndarray] = {}

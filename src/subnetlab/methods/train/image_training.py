@@ -8,11 +8,7 @@ from typing import Any
 import torch
 
 from subnetlab.data.image_classification import build_image_task
-from subnetlab.methods.train.supervised_training import (
-    TrainingReport,
-    evaluate_logits,
-    fit_minibatches,
-)
+from subnetlab.methods.train.supervised_training import TrainingReport, fit_and_score
 from subnetlab.models.mlp import MLP
 
 
@@ -40,18 +36,12 @@ def train_image_classifier(
         )
     torch.manual_seed(seed)
     model = MLP(**model_cfg.model_kwargs())
-    fit_minibatches(
+    report = fit_and_score(
         model,
-        task.train_images,
-        task.train_labels,
-        steps=recipe.steps,
-        batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        weight_decay=recipe.weight_decay,
-        warmup_steps=recipe.warmup_steps,
-        seed=seed,
+        (task.train_images, task.train_labels),
+        (task.test_images, task.test_labels),
+        recipe,
+        seed,
         on_step=on_step,
     )
-    train = evaluate_logits(model, task.train_images, task.train_labels)
-    test = evaluate_logits(model, task.test_images, task.test_labels)
-    return model, TrainingReport(train["loss"], train["accuracy"], test["loss"], test["accuracy"])
+    return model, report

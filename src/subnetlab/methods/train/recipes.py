@@ -133,15 +133,5 @@ def train_transformer(
         )
     torch.manual_seed(seed)
     model = build_model(model_cfg)
-    report = train_sequence_model(
-        model,
-        task,
-        steps=recipe.steps,
-        batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        weight_decay=recipe.weight_decay,
-        warmup_steps=recipe.warmup_steps,
-        seed=seed,
-        on_step=on_step,
-    )
+    report = train_sequence_model(model, task, recipe, seed, on_step=on_step)
     return model, report

@@ -9,10 +9,12 @@ from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
 from subnetlab.methods.train.supervised_training import (
+    LogitsFn,
     TrainingReport,
     evaluate_logits,
-    fit_minibatches,
+    fit_and_score,
 )
+from subnetlab.schemas.models import SupervisedRecipe
 
 
 def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.Tensor:
@@ -23,46 +25,37 @@ def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.T
     return logits.reshape(-1, logits.shape[-1])
 
 
+def logits_where_scored(predict: str) -> LogitsFn:
+    """``task_logits`` for one kind of task, as the supervised loop's logits function."""
+    return lambda model, inputs: task_logits(model, inputs, predict)
+
+
 def evaluate(
     model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, predict: str, batch: int = 1024
 ) -> dict[str, float]:
     """Mean cross-entropy (nats per prediction) and accuracy of ``model`` on a split."""
-    return evaluate_logits(
-        model, inputs, targets, lambda m, x: task_logits(m, x, predict), batch=batch
-    )
+    return evaluate_logits(model, inputs, targets, logits_where_scored(predict), batch=batch)
 
 
 def train_sequence_model(
     model: nn.Module,
     task: SequenceTask,
-    *,
-    steps: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    warmup_steps: int,
+    recipe: SupervisedRecipe,
     seed: int,
     parameters: Iterable[nn.Parameter] | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> TrainingReport:
-    """``fit_minibatches`` on the train split, then the loss and accuracy of both splits.
+    """``model`` trained on the task's train split as ``recipe`` says, scored on both splits.
 
     ``parameters``: what to train (default: all of the model's); the rest stays as it is.
     """
-    fit_minibatches(
+    return fit_and_score(
         model,
-        task.train_inputs,
-        task.train_targets,
-        lambda m, x: task_logits(m, x, task.predict),
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        warmup_steps=warmup_steps,
-        seed=seed,
-        parameters=parameters,
-        on_step=on_step,
+        (task.train_inputs, task.train_targets),
+        (task.test_inputs, task.test_targets),
+        recipe,
+        seed,
+        logits_where_scored(task.predict),
+        parameters,
+        on_step,
     )
-    train = evaluate(model, task.train_inputs, task.train_targets, task.predict)
-    test = evaluate(model, task.test_inputs, task.test_targets, task.predict)
-    return TrainingReport(train["loss"], train["accuracy"], test["loss"], test["accuracy"])

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from subnetlab.schemas.models import SupervisedRecipe
+
 # (model, inputs) -> logits (n, V) where the task is scored; targets flatten to (n,)
 LogitsFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
@@ -60,30 +62,27 @@ def fit_minibatches(
     model: nn.Module,
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    logits_fn: LogitsFn = plain_logits,
-    *,
-    steps: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    warmup_steps: int,
+    recipe: SupervisedRecipe,
     seed: int,
+    logits_fn: LogitsFn = plain_logits,
     parameters: Iterable[nn.Parameter] | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> None:
-    """AdamW (β = 0.9, 0.98) on random minibatches of (inputs, targets) with cross-entropy; the
-    lr warms up linearly over ``warmup_steps``, then decays along a cosine to 0 (a run then ends
-    in a settled state rather than on one of the loss spikes strong weight decay causes at a
-    constant lr). ``parameters``: what to train (default: all of the model's)."""
+    """AdamW (β = 0.9, 0.98) on random minibatches of (inputs, targets) with cross-entropy, as
+    ``recipe`` says; the lr warms up linearly over ``recipe.warmup_steps``, then decays along a
+    cosine to 0 (a run then ends in a settled state rather than on one of the loss spikes strong
+    weight decay causes at a constant lr). ``parameters``: what to train (default: all)."""
     gen = torch.Generator().manual_seed(seed + 1)
     params = list(model.parameters() if parameters is None else parameters)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
+    opt = torch.optim.AdamW(
+        params, lr=recipe.lr, weight_decay=recipe.weight_decay, betas=(0.9, 0.98)
+    )
     n_train = inputs.shape[0]
     model.train()
-    for step in range(steps):
+    for step in range(recipe.steps):
         for group in opt.param_groups:
-            group["lr"] = warmup_cosine_lr(lr, step, steps, warmup_steps)
-        idx = torch.randint(n_train, (min(batch_size, n_train),), generator=gen)
+            group["lr"] = warmup_cosine_lr(recipe.lr, step, recipe.steps, recipe.warmup_steps)
+        idx = torch.randint(n_train, (min(recipe.batch_size, n_train),), generator=gen)
         loss = F.cross_entropy(logits_fn(model, inputs[idx]), targets[idx].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -91,3 +90,26 @@ def fit_minibatches(
         if on_step is not None:
             on_step(step, float(loss.detach()))
     model.eval()
+
+
+def fit_and_score(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    recipe: SupervisedRecipe,
+    seed: int,
+    logits_fn: LogitsFn = plain_logits,
+    parameters: Iterable[nn.Parameter] | None = None,
+    on_step: Callable[[int, float], None] | None = None,
+) -> TrainingReport:
+    """``fit_minibatches`` on the (inputs, targets) of ``train``, then both splits' loss and
+    accuracy."""
+    fit_minibatches(model, *train, recipe, seed, logits_fn, parameters, on_step)
+    train_scores = evaluate_logits(model, *train, logits_fn)
+    test_scores = evaluate_logits(model, *test, logits_fn)
+    return TrainingReport(
+        train_scores["loss"],
+        train_scores["accuracy"],
+        test_scores["loss"],
+        test_scores["accuracy"],
+    )

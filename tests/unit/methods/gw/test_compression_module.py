@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from subnetlab.cli.runner import run
-from tests.conftest import tiny_transformer
+from tests.conftest import QUIET_RUN, tiny_transformer
 
 TINY = [
     "experiment=gw_compression",
@@ -10,8 +10,7 @@ TINY = [
     "method.probe_size=40",
     "method.downstream.random_draws=3",
     "method.downstream.finetune_steps=5",
-    "trainer.progress_bar=false",
-    "logger=none",
+    *QUIET_RUN,
 ]
 
 

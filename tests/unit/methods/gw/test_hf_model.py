@@ -18,6 +18,7 @@ from subnetlab.methods.gw.hf_model import (  # noqa: E402
     transformer_blocks,
 )
 from subnetlab.methods.gw.representations import collect_representations  # noqa: E402
+from tests.conftest import QUIET_RUN  # noqa: E402
 
 
 @pytest.fixture
@@ -59,8 +60,7 @@ def test_gw_run_on_a_hugging_face_folder(composed, tmp_path: Path, tiny_gpt2: Pa
         "method.hf.probe=random_tokens",
         "method.hf.seq_len=8",
         "method.probe_size=40",
-        "trainer.progress_bar=false",
-        "logger=none",
+        *QUIET_RUN,
     ]
     result = run(composed(overrides), tmp_path / "run")
     assert result.status == "ok", result.error

@@ -18,6 +18,7 @@ from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
+from tests.conftest import QUIET_RUN
 
 QUICK = [
     "method=gw",
@@ -27,8 +28,7 @@ QUICK = [
     "model.n_hidden_layers=2",
     "dataset.feature_probability=0.3",
     "method.probe_size=64",
-    "trainer.progress_bar=false",
-    "logger=none",
+    *QUIET_RUN,
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from subnetlab.cli.runner import run
 from subnetlab.schemas.base import ConfigError
-from tests.conftest import tiny_transformer
+from tests.conftest import QUIET_RUN, tiny_transformer
 
 TINY = [
     "experiment=gw_seed_identification",
@@ -15,8 +15,7 @@ TINY = [
     *tiny_transformer(n_layers=3, train_steps=20),
     "method.probe_size=30",
     "method.seeds.n_seeds=2",
-    "trainer.progress_bar=false",
-    "logger=none",
+    *QUIET_RUN,
 ]
 
 
@@ -46,8 +45,7 @@ def test_default_setting_is_the_digits_mlp_and_probes_its_hidden_layers(
         "method.probe_size=40",
         "method.seeds.n_seeds=2",
         "method.seeds.first_seed=4",
-        "trainer.progress_bar=false",
-        "logger=none",
+        *QUIET_RUN,
     ]
     result = run(composed(overrides), tmp_path / "run")
     assert result.status == "ok", result.error

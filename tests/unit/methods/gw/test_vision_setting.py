@@ -11,6 +11,7 @@ from subnetlab.cli.targets import save_target
 from subnetlab.data.mnist_idx import write_idx
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.mlp import MLPSchema
+from tests.conftest import QUIET_RUN
 
 
 def test_gw_on_an_mlp_over_mnist_images(composed, tmp_path: Path) -> None:
@@ -31,8 +32,7 @@ def test_gw_on_an_mlp_over_mnist_images(composed, tmp_path: Path) -> None:
         "method.modules=[linears.*]",
         "method.probe_size=30",
         f"target.ckpt={tmp_path / 'target.pt'}",
-        "trainer.progress_bar=false",
-        "logger=none",
+        *QUIET_RUN,
     ]
     result = run(composed(overrides), tmp_path / "run")
     assert result.status == "ok", result.error

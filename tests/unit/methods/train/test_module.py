@@ -7,6 +7,7 @@ from subnetlab.cli.targets import load_target
 from subnetlab.data.image_classification import build_image_task
 from subnetlab.schemas.datasets import DigitsSchema
 from subnetlab.schemas.mlp import MLPSchema
+from tests.conftest import QUIET_RUN
 
 
 def test_train_run_saves_a_digit_mlp_that_classifies_and_reports_its_loss(
@@ -19,8 +20,7 @@ def test_train_run_saves_a_digit_mlp_that_classifies_and_reports_its_loss(
         "method.steps=150",
         "model.recipe.lr=0.01",
         "model.recipe.warmup_steps=10",
-        "trainer.progress_bar=false",
-        "logger=none",
+        *QUIET_RUN,
     ]
     result = run(composed(overrides), tmp_path / "run")
     assert result.status == "ok", result.error
@@ -44,8 +44,7 @@ def test_train_run_of_tms_keeps_its_own_loss(composed, tmp_path: Path) -> None:
         "model=tms",
         "model.recipe.steps=200",
         "model.recipe.n_candidates=2",
-        "trainer.progress_bar=false",
-        "logger=none",
+        *QUIET_RUN,
     ]
     result = run(composed(overrides), tmp_path / "run")
     assert result.status == "ok", result.error

@@ -36,17 +36,8 @@ def test_training_learns_a_tiny_modular_task_and_respects_frozen_parameters() ->
     frozen = model.blocks[0].mlp[0].weight.detach().clone()
     before = evaluate(model, task.train_inputs, task.train_targets, "last")["loss"]
     trainable = [p for n, p in model.named_parameters() if not n.startswith("blocks.0.")]
-    report = train_sequence_model(
-        model,
-        task,
-        steps=150,
-        batch_size=20,
-        lr=1e-2,
-        weight_decay=0.0,
-        warmup_steps=5,
-        seed=0,
-        parameters=trainable,
-    )
+    recipe = SupervisedRecipe(steps=150, batch_size=20, lr=1e-2, weight_decay=0.0, warmup_steps=5)
+    report = train_sequence_model(model, task, recipe, seed=0, parameters=trainable)
     assert report.train_loss < 0.5 * before
     assert torch.equal(model.blocks[0].mlp[0].weight, frozen)
 

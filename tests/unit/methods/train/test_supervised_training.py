@@ -9,6 +9,7 @@ from subnetlab.methods.train.supervised_training import (
     fit_minibatches,
     warmup_cosine_lr,
 )
+from subnetlab.schemas.models import SupervisedRecipe
 
 
 def test_warmup_then_cosine_by_hand() -> None:
@@ -26,17 +27,9 @@ def test_fit_separates_two_gaussian_blobs() -> None:
     model = nn.Linear(2, 2)
     before = evaluate_logits(model, inputs, labels)
     losses: list[float] = []
+    recipe = SupervisedRecipe(steps=200, batch_size=32, lr=0.05, weight_decay=0.0, warmup_steps=10)
     fit_minibatches(
-        model,
-        inputs,
-        labels,
-        steps=200,
-        batch_size=32,
-        lr=0.05,
-        weight_decay=0.0,
-        warmup_steps=10,
-        seed=0,
-        on_step=lambda _step, loss: losses.append(loss),
+        model, inputs, labels, recipe, seed=0, on_step=lambda _step, loss: losses.append(loss)
     )
     after = evaluate_logits(model, inputs, labels, batch=64)
     assert len(losses) == 200 and not model.training
