@@ -16,10 +16,11 @@ from dataclasses import replace
 
 import torch
 
+from subnetlab.data.tasks import TaskData
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.swaps import relocate
 from subnetlab.methods.bimt.tasks import build_task
-from subnetlab.methods.bimt.train_loop import BimtSettings, TaskData, train_bimt
+from subnetlab.methods.bimt.train_loop import BimtSettings, train_bimt
 from subnetlab.models.mlp import MLP
 
 MNIST_COST = CostSettings(

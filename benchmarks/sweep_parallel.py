@@ -23,9 +23,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(args: list[str], output_dir: Path, targets_dir: Path) -> float:
     command = [
-        sys.executable, str(REPO / "run.py"), *args,
-        f"paths.output_dir={output_dir}", f"paths.targets_dir={targets_dir}",
-        "trainer.progress_bar=false", "trainer.threads=1",
+        sys.executable,
+        str(REPO / "run.py"),
+        *args,
+        f"paths.output_dir={output_dir}",
+        f"paths.targets_dir={targets_dir}",
+        "trainer.progress_bar=false",
+        "trainer.threads=1",
     ]
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
@@ -56,8 +60,10 @@ def main() -> None:
         rows = []
         for name, launcher in (
             ("basic", []),
-            (f"joblib n_jobs={opts.n_jobs}",
-             ["hydra/launcher=parallel", f"hydra.launcher.n_jobs={opts.n_jobs}"]),
+            (
+                f"joblib n_jobs={opts.n_jobs}",
+                ["hydra/launcher=parallel", f"hydra.launcher.n_jobs={opts.n_jobs}"],
+            ),
         ):
             out = root / name.split()[0]
             wall = _run(["-m", *launcher, *job], out, targets)
@@ -66,8 +72,10 @@ def main() -> None:
                 raise SystemExit(f"{name}: expected {opts.jobs} ok jobs, got {statuses}")
             rows.append((name, wall))
     basic = rows[0][1]
-    print(f"sweep: {opts.jobs} jobs × {opts.steps} SPD steps (TMS 5-2, batch 4096, C 20), "
-          f"1 torch thread per job")
+    print(
+        f"sweep: {opts.jobs} jobs × {opts.steps} SPD steps (TMS 5-2, batch 4096, C 20), "
+        f"1 torch thread per job"
+    )
     print(f"{'launcher':<16} {'wall s':>8} {'speed-up':>9}")
     for name, wall in rows:
         print(f"{name:<16} {wall:8.1f} {basic / wall:8.2f}×")

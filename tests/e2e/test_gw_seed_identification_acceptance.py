@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.cli.outputs import read_metrics
+from subnetlab.lifecycle.outputs import read_metrics
 from tests.conftest import run_cli
 
 

@@ -7,7 +7,7 @@ import lightning as L
 import pytest
 import torch
 
-from subnetlab.cli.runner import ResumeError, run
+from subnetlab.lifecycle.runner import ResumeError, run
 from tests.conftest import QUICK_TMS, compose_raw
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import TargetError, save_target
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import TargetError, save_target
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema

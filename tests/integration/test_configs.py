@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.cli.runner import _build_datamodule, _method_class
+from subnetlab.lifecycle.runner import _build_datamodule, _method_class
 from subnetlab.methods.base import RunContext
-from subnetlab.methods.train.recipes import build_model
 from subnetlab.schemas.run import validate_run_config
+from subnetlab.training.recipes import build_model
 from tests.conftest import CONF, compose_raw
 
 

@@ -14,8 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from subnetlab.cli.console import console, print_config_tree, print_summary
-from subnetlab.cli.outputs import write_json_atomic
-from subnetlab.cli.runner import USER_ERRORS, run, worst_objective
+from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.lifecycle.runner import USER_ERRORS, run, worst_objective
 from subnetlab.schemas.base import ConfigError
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from subnetlab.methods.bimt.geometry import GEOMETRIES, Geometry, layer_positions
+from subnetlab.models.geometry import GEOMETRIES, Geometry, layer_positions
 from subnetlab.models.layered import ACTIVATIONS, LayeredNet
 
 

@@ -21,7 +21,7 @@ from subnetlab.methods.apd.components import (
     component_matrices,
 )
 from subnetlab.methods.apd.losses import SchattenForm, schatten_p, simplicity_loss
-from subnetlab.methods.spd.losses import faithfulness_loss, reconstruction_mse
+from subnetlab.methods.decomposition.losses import faithfulness_loss, reconstruction_mse
 from subnetlab.models.decomposable import (
     DecomposableModel,
     forward_recording,

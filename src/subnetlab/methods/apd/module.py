@@ -19,7 +19,7 @@ from subnetlab.methods.apd.metrics import (
     share_l0,
 )
 from subnetlab.methods.base import RunContext
-from subnetlab.methods.decomposition_module import DecompositionModule
+from subnetlab.methods.decomposition.module import DecompositionModule
 from subnetlab.schemas.apd import APDSchema
 from subnetlab.schemas.base import ConfigError, to_dict
 

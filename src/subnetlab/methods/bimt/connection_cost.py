@@ -12,7 +12,7 @@ from typing import Literal
 
 import torch
 
-from subnetlab.methods.bimt.geometry import pairwise_distance
+from subnetlab.models.geometry import pairwise_distance
 from subnetlab.models.mlp import MLP
 
 Reduction = Literal["sum", "mean"]

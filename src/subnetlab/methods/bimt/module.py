@@ -15,17 +15,17 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.data.permutation_s4 import parity, s4_elements
-from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.bimt.connection_cost import CostSettings
-from subnetlab.methods.bimt.plots import (
+from subnetlab.analysis.mlp_plots import (
     draw_network,
     embedding_dimensions,
     figure_to_rgb,
     receptive_fields,
 )
+from subnetlab.data.permutation_s4 import parity, s4_elements
+from subnetlab.data.tasks import build_task_data, check_model_fits_task
+from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.schedule import LambdaSchedule
-from subnetlab.methods.bimt.task_data import TaskSpec, build_task_data
 from subnetlab.methods.bimt.train_loop import BimtSettings, train_bimt
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import flatten, to_dict
@@ -55,31 +55,6 @@ def settings_from_schema(cfg: BimtSchema, task_loss: str) -> BimtSettings:
         swap_top_k=cfg.swap_top_k,
         log_every=cfg.log_every,
     )
-
-
-def check_model_fits_task(model: MLP, spec: TaskSpec) -> None:
-    """Raise a ValueError naming the widths a task needs when ``model`` does not fit it."""
-    if spec.vocab_size is not None:
-        if model.embedding is None or model.embedding.num_embeddings != spec.vocab_size:
-            raise ValueError(
-                f"this token task needs model.vocab_size={spec.vocab_size} (and embed_dim), got "
-                f"vocab_size={model.embedding.num_embeddings if model.embedding else None}"
-            )
-        if model.n_tokens != spec.n_inputs:
-            raise ValueError(
-                f"this task has {spec.n_inputs} tokens per example: model.widths[0] must be "
-                f"{spec.n_inputs} * embed_dim, got {model.widths[0]}"
-            )
-    elif model.embedding is not None or model.widths[0] != spec.n_inputs:
-        raise ValueError(
-            f"this task has {spec.n_inputs} input features: model.widths[0] must be "
-            f"{spec.n_inputs} without an embedding, got widths={model.widths}"
-        )
-    if model.widths[-1] != spec.n_outputs:
-        raise ValueError(
-            f"this task has {spec.n_outputs} outputs: model.widths[-1] must be {spec.n_outputs}, "
-            f"got widths={model.widths}"
-        )
 
 
 class BimtModule(MethodModule):

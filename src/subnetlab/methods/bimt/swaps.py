@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import torch
 
 from subnetlab.methods.bimt.connection_cost import CostSettings
-from subnetlab.methods.bimt.geometry import pairwise_distance
+from subnetlab.models.geometry import pairwise_distance
 from subnetlab.models.mlp import MLP
 
 

@@ -13,10 +13,11 @@ import torch
 from subnetlab.data.modular_addition import modular_addition
 from subnetlab.data.permutation_s4 import permutation_s4
 from subnetlab.data.symbolic import SYMBOLIC_TASKS, symbolic_dataset
+from subnetlab.data.tasks import TaskData
 from subnetlab.data.two_moons import two_moons
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.schedule import LambdaSchedule
-from subnetlab.methods.bimt.train_loop import THREE_PHASES, BimtSettings, TaskData
+from subnetlab.methods.bimt.train_loop import THREE_PHASES, BimtSettings
 from subnetlab.models.mlp import MLP
 
 TASKS: tuple[str, ...] = (

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
+from subnetlab.data.tasks import TaskData, TaskLoss
 from subnetlab.methods.bimt.connection_cost import ConnectionCost, CostSettings, connection_cost
 from subnetlab.methods.bimt.metrics import structure_metrics
 from subnetlab.methods.bimt.schedule import LambdaSchedule, start_step
@@ -17,24 +17,7 @@ from subnetlab.methods.bimt.swaps import relocate
 from subnetlab.methods.bimt.training_regime import TrainingRegime
 from subnetlab.models.mlp import MLP
 
-TaskLoss = Literal["mse", "cross_entropy", "mse_onehot"]
 THREE_PHASES: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.25, 10.0), (0.75, 1.0))
-
-
-@dataclass
-class TaskData:
-    """Train and test tensors of one task.
-
-    x: (n, n_inputs) float features or (n, n_tokens) long token ids; y: (n, n_outputs) float
-    targets (regression) or (n,) long labels (classification).
-    """
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    #: count hidden neurons shared by the outputs' sub-circuits (multi-output symbolic tasks)
-    report_shared: bool = False
 
 
 @dataclass

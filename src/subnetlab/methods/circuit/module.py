@@ -15,9 +15,8 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab.data.tasks import build_task_data, check_model_fits_task
 from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.bimt.module import check_model_fits_task
-from subnetlab.methods.bimt.task_data import build_task_data
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
@@ -78,7 +77,7 @@ class CircuitModule(MethodModule):
                 "method.train",
                 "a training block",
                 "null for method=circuit on a given target (the study's "
-                "method._target_=subnetlab.methods.circuit.study.CircuitStudyModule uses it)",
+                "method._target_=subnetlab.studies.circuit_study.CircuitStudyModule uses it)",
             )
         target = self.ctx.target
         if not isinstance(target, MLP):

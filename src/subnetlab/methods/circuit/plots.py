@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.methods.bimt.plots import draw_network
+from subnetlab.analysis.mlp_plots import draw_network
 from subnetlab.models.mlp import MLP
 
 from .edge_graph import EdgeGraph, EdgeMask

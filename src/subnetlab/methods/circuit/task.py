@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from subnetlab.data.symbolic import SYMBOLIC_TASKS
-from subnetlab.methods.bimt.task_data import TaskSpec
+from subnetlab.data.tasks import TaskSpec
 from subnetlab.models.layered import LayeredNet
 from subnetlab.models.mlp import MLP
 

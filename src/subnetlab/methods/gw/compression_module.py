@@ -21,8 +21,8 @@ from subnetlab.methods.gw.compression import (
 from subnetlab.methods.gw.downstream_plots import finetune_figure, removal_figure
 from subnetlab.methods.gw.group_finetuning import FinetuneResult, finetune
 from subnetlab.methods.gw.module import GWModule
-from subnetlab.methods.train.sequence_training import evaluate
 from subnetlab.schemas.gw import GWSchema
+from subnetlab.training.sequence_training import evaluate
 
 
 def compression_table(curves: RemovalCurves, metric: str) -> str:

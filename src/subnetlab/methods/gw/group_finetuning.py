@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.methods.train.sequence_training import evaluate, logits_where_scored
-from subnetlab.methods.train.supervised_training import fit_minibatches
 from subnetlab.schemas.models import SupervisedRecipe
+from subnetlab.training.sequence_training import evaluate, logits_where_scored
+from subnetlab.training.supervised_training import fit_minibatches
 
 
 @dataclass

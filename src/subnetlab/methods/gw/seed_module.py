@@ -19,12 +19,12 @@ from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import GWModule
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
-from subnetlab.methods.train.recipes import (
+from subnetlab.schemas.gw import GWSchema
+from subnetlab.training.recipes import (
     build_model,
     recipe_with_overrides,
     train_with_recipe,
 )
-from subnetlab.schemas.gw import GWSchema
 from subnetlab.utils.progress import step_progress
 
 # measure -> whether a smaller value means closer

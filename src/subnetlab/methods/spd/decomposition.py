@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from subnetlab.methods.decomposition.losses import faithfulness_loss, reconstruction_mse
 from subnetlab.methods.spd.components import (
     GateMLPs,
     LinearComponents,
@@ -15,9 +16,7 @@ from subnetlab.methods.spd.components import (
 )
 from subnetlab.methods.spd.losses import (
     draw_uniform,
-    faithfulness_loss,
     importance_minimality_loss,
-    reconstruction_mse,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (

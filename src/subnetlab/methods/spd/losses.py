@@ -5,29 +5,6 @@ from __future__ import annotations
 import torch
 
 
-def faithfulness_loss(
-    target_weights: dict[str, torch.Tensor], component_weights: dict[str, torch.Tensor]
-) -> torch.Tensor:
-    """Σ_l ‖W^l − Σ_c U^l_c V^l_c‖_F² divided by the number of entries of all decomposed
-    matrices."""
-    total = sum((target_weights[n] - component_weights[n]).pow(2).sum() for n in target_weights)
-    n_entries = sum(w.numel() for w in target_weights.values())
-    return total / n_entries
-
-
-def reconstruction_mse(
-    output: torch.Tensor, target_output: torch.Tensor, row_weights: torch.Tensor | None = None
-) -> torch.Tensor:
-    """MSE averaged over batch and output dimensions (and over any leading copy dimension).
-
-    ``row_weights`` (batch,) summing to 1 replaces the plain mean over the batch.
-    """
-    per_row = (output - target_output).pow(2).mean(-1)
-    if row_weights is None:
-        return per_row.mean()
-    return (per_row * row_weights).sum(-1).mean()
-
-
 def importance_minimality_loss(
     ci_upper: dict[str, torch.Tensor], pnorm: float, row_weights: torch.Tensor | None = None
 ) -> torch.Tensor:

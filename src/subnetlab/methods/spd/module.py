@@ -13,7 +13,7 @@ from subnetlab.analysis.column_matching import mmcs_ml2r
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
 from subnetlab.methods.base import RunContext
-from subnetlab.methods.decomposition_module import DecompositionModule
+from subnetlab.methods.decomposition.module import DecompositionModule
 from subnetlab.methods.spd import plots
 from subnetlab.methods.spd.decomposition import SPDDecomposition
 from subnetlab.schemas.base import ConfigError, to_dict

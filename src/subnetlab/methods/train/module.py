@@ -7,9 +7,9 @@ from typing import Any
 from torch import nn
 
 from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.train.recipes import recipe_with_overrides, train_with_recipe
 from subnetlab.schemas.base import flatten, to_dict
 from subnetlab.schemas.train import TrainSchema
+from subnetlab.training.recipes import recipe_with_overrides, train_with_recipe
 from subnetlab.utils.progress import step_progress
 
 

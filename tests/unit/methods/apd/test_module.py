@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.cli.runner import run
+from subnetlab.lifecycle.runner import run
 from subnetlab.schemas.base import ConfigError
 from tests.conftest import QUICK_TMS
 

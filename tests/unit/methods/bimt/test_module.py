@@ -11,8 +11,8 @@ from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from subnetlab.cli.run_dir import register_resolvers
-from subnetlab.cli.runner import run
 from subnetlab.data.mnist_idx import write_idx
+from subnetlab.lifecycle.runner import run
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.run import validate_run_config

@@ -3,9 +3,10 @@ from dataclasses import replace
 import pytest
 import torch
 
+from subnetlab.data.tasks import TaskData
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.schedule import LambdaSchedule
-from subnetlab.methods.bimt.train_loop import BimtSettings, TaskData, task_loss, train_bimt
+from subnetlab.methods.bimt.train_loop import BimtSettings, task_loss, train_bimt
 from subnetlab.methods.bimt.training_regime import TRAIN_TYPES
 from subnetlab.models.mlp import MLP
 

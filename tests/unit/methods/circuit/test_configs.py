@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from subnetlab.methods.circuit.module import CircuitModule
-from subnetlab.methods.circuit.study import CircuitStudyModule
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
 from subnetlab.schemas.run import validate_run_config
+from subnetlab.studies.circuit_study import CircuitStudyModule
 from tests.conftest import compose_raw
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import TargetError
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import TargetError
 from subnetlab.methods.circuit.edge_graph import EdgeGraph
 from subnetlab.methods.circuit.module import MASK_FILE, MASK_FORMAT
 from subnetlab.schemas.base import ConfigError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from subnetlab.methods.bimt.task_data import build_task_data
+from subnetlab.data.tasks import build_task_data
 from subnetlab.methods.circuit.task import (
     circuit_net,
     circuit_task,

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from subnetlab.cli.runner import run
+from subnetlab.lifecycle.runner import run
 from tests.conftest import QUIET_RUN, tiny_transformer
 
 TINY = [

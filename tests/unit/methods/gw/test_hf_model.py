@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from subnetlab.cli.runner import run
+from subnetlab.lifecycle.runner import run
 
 transformers = pytest.importorskip(
     "transformers", reason="optional extra not installed: pip install 'subnetlab[transformers]'"

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import save_target
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import save_target
 from subnetlab.methods.gw.module import (
     GWModule,
     candidate_layers,

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subnetlab.cli.runner import run
+from subnetlab.lifecycle.runner import run
 from subnetlab.schemas.base import ConfigError
 from tests.conftest import QUIET_RUN, tiny_transformer
 

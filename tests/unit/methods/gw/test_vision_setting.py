@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import save_target
 from subnetlab.data.mnist_idx import write_idx
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import save_target
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.mlp import MLPSchema
 from tests.conftest import QUIET_RUN

@@ -1,10 +1,9 @@
 import torch
 
+from subnetlab.methods.decomposition.losses import faithfulness_loss, reconstruction_mse
 from subnetlab.methods.spd.losses import (
     draw_uniform,
-    faithfulness_loss,
     importance_minimality_loss,
-    reconstruction_mse,
     stochastic_masks,
 )
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.cli.runner import run
-from subnetlab.methods.spd.schedules import lr_at
+from subnetlab.lifecycle.runner import run
+from subnetlab.methods.decomposition.schedules import lr_at
 from tests.conftest import QUICK_TMS
 
 

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import torch
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import load_target
 from subnetlab.data.image_classification import build_image_task
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import load_target
 from subnetlab.schemas.datasets import DigitsSchema
 from subnetlab.schemas.mlp import MLPSchema
 from tests.conftest import QUIET_RUN

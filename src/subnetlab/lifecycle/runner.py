@@ -21,8 +21,8 @@ from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
-from subnetlab.cli.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
-from subnetlab.cli.targets import TARGET_FILE, TargetError, obtain_target, save_target
+from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
+from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.run import RunConfig, validate_run_config

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import torch
 
+from subnetlab.data.tasks import build_task_data
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.bimt.module import settings_from_schema
-from subnetlab.methods.bimt.task_data import build_task_data
 from subnetlab.methods.bimt.train_loop import train_bimt
+from subnetlab.methods.circuit.module import CircuitModule
+from subnetlab.methods.circuit.resources import PeakMemory, latency_ms
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
-
-from .module import CircuitModule
-from .resources import PeakMemory, latency_ms
 
 
 class CircuitStudyModule(CircuitModule):

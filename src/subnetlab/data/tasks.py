@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
+
+import torch
 
 from subnetlab.data.mnist_idx import load_mnist
 from subnetlab.data.modular_addition import modular_addition
 from subnetlab.data.permutation_s4 import permutation_s4
 from subnetlab.data.symbolic import SYMBOLIC_TASKS, symbolic_dataset
 from subnetlab.data.two_moons import two_moons
-from subnetlab.methods.bimt.train_loop import TaskData, TaskLoss
+
+TaskLoss = Literal["mse", "cross_entropy", "mse_onehot"]
+
+
+@dataclass
+class TaskData:
+    """Train and test tensors of one task.
+
+    x: (n, n_inputs) float features or (n, n_tokens) long token ids; y: (n, n_outputs) float
+    targets (regression) or (n,) long labels (classification).
+    """
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    #: count hidden neurons shared by the outputs' sub-circuits (multi-output symbolic tasks)
+    report_shared: bool = False
 
 
 @dataclass
@@ -57,3 +76,36 @@ def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
         "symbolic_feature_sharing, symbolic_compositionality, two_moons, modular_addition, "
         "permutation_s4, mnist"
     )
+
+
+class LayeredInput(Protocol):
+    """What the fit check reads of a layered network (``models.mlp.MLP`` has these)."""
+
+    widths: list[int]
+    n_tokens: int
+    embedding: torch.nn.Embedding | None
+
+
+def check_model_fits_task(model: LayeredInput, spec: TaskSpec) -> None:
+    """Raise a ValueError naming the widths a task needs when ``model`` does not fit it."""
+    if spec.vocab_size is not None:
+        if model.embedding is None or model.embedding.num_embeddings != spec.vocab_size:
+            raise ValueError(
+                f"this token task needs model.vocab_size={spec.vocab_size} (and embed_dim), got "
+                f"vocab_size={model.embedding.num_embeddings if model.embedding else None}"
+            )
+        if model.n_tokens != spec.n_inputs:
+            raise ValueError(
+                f"this task has {spec.n_inputs} tokens per example: model.widths[0] must be "
+                f"{spec.n_inputs} * embed_dim, got {model.widths[0]}"
+            )
+    elif model.embedding is not None or model.widths[0] != spec.n_inputs:
+        raise ValueError(
+            f"this task has {spec.n_inputs} input features: model.widths[0] must be "
+            f"{spec.n_inputs} without an embedding, got widths={model.widths}"
+        )
+    if model.widths[-1] != spec.n_outputs:
+        raise ValueError(
+            f"this task has {spec.n_outputs} outputs: model.widths[-1] must be {spec.n_outputs}, "
+            f"got widths={model.widths}"
+        )

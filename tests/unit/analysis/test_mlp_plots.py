@@ -3,7 +3,7 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 
-from subnetlab.methods.bimt.plots import (
+from subnetlab.analysis.mlp_plots import (
     NEGATIVE_COLOUR,
     draw_network,
     embedding_dimensions,

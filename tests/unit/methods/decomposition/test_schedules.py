@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from subnetlab.methods.spd.schedules import lr_at
+from subnetlab.methods.decomposition.schedules import lr_at
 
 
 def test_quarter_cosine_of_the_paper_branch() -> None:

@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from subnetlab.cli.runner import run
-from subnetlab.cli.targets import load_target
+from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.targets import load_target
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.run import validate_run_config
 from tests.conftest import compose_raw

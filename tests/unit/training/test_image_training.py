@@ -1,10 +1,10 @@
 import pytest
 
-from subnetlab.methods.train.recipes import train_with_recipe
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.datasets import DigitsSchema
 from subnetlab.schemas.mlp import MLPSchema
 from subnetlab.schemas.models import SupervisedRecipe
+from subnetlab.training.recipes import train_with_recipe
 
 RECIPE = SupervisedRecipe(steps=300, batch_size=64, lr=1e-2, weight_decay=0.0, warmup_steps=20)
 

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from subnetlab.methods.bimt.geometry import (
+from subnetlab.models.geometry import (
     grid_positions,
     layer_positions,
     line_positions,

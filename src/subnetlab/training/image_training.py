@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 from subnetlab.data.image_classification import build_image_task
-from subnetlab.methods.train.supervised_training import TrainingReport, fit_and_score
 from subnetlab.models.mlp import MLP
+from subnetlab.training.supervised_training import TrainingReport, fit_and_score
 
 
 def train_image_classifier(

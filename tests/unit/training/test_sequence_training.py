@@ -4,11 +4,11 @@ import torch
 from torch import nn
 
 from subnetlab.data.modular_sequences import modular_addition_sequences
-from subnetlab.methods.train.recipes import build_model, train_with_recipe
-from subnetlab.methods.train.sequence_training import evaluate, train_sequence_model
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.datasets import ModularAdditionSeqSchema
 from subnetlab.schemas.models import SupervisedRecipe, TransformerSchema
+from subnetlab.training.recipes import build_model, train_with_recipe
+from subnetlab.training.sequence_training import evaluate, train_sequence_model
 
 
 class _FixedLogits(nn.Module):

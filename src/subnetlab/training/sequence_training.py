@@ -8,13 +8,13 @@ import torch
 from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.methods.train.supervised_training import (
+from subnetlab.schemas.models import SupervisedRecipe
+from subnetlab.training.supervised_training import (
     LogitsFn,
     TrainingReport,
     evaluate_logits,
     fit_and_score,
 )
-from subnetlab.schemas.models import SupervisedRecipe
 
 
 def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.Tensor:

@@ -4,12 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from subnetlab.methods.train.supervised_training import (
+from subnetlab.schemas.models import SupervisedRecipe
+from subnetlab.training.supervised_training import (
     evaluate_logits,
     fit_minibatches,
     warmup_cosine_lr,
 )
-from subnetlab.schemas.models import SupervisedRecipe
 
 
 def test_warmup_then_cosine_by_hand() -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from subnetlab.cli.targets import TargetError, load_target, save_target, target_hash
+from subnetlab.lifecycle.targets import TargetError, load_target, save_target, target_hash
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema

@@ -1,6 +1,6 @@
 import torch
 
-from subnetlab.methods.train.tms_training import features_reconstructed, train_tms
+from subnetlab.training.tms_training import features_reconstructed, train_tms
 
 
 def test_features_reconstructed_counts_probe_diagonals_within_tolerance() -> None:

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from subnetlab.methods.base import MethodModule
+from subnetlab.methods.decomposition.schedules import lr_at
 from subnetlab.methods.errors import NonFiniteLossError
-from subnetlab.methods.spd.schedules import lr_at
 from subnetlab.schemas.base import flatten, to_dict
 
 

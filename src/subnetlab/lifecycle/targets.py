@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from subnetlab.cli.outputs import write_json_atomic
-from subnetlab.methods.train.recipes import build_model, train_with_recipe
+from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.training.recipes import build_model, train_with_recipe
 from subnetlab.utils.progress import step_progress
 
 FORMAT = "subnetlab-target/1"

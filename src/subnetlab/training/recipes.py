@@ -11,15 +11,15 @@ import torch
 from torch import nn
 
 from subnetlab.data.sequence_tasks import build_sequence_task
-from subnetlab.methods.train.image_training import train_image_classifier
-from subnetlab.methods.train.resid_mlp_training import train_resid_mlp
-from subnetlab.methods.train.sequence_training import train_sequence_model
-from subnetlab.methods.train.tms_training import train_tms
 from subnetlab.models.mlp import MLP
 from subnetlab.models.resid_mlp import ResidMLP
 from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.base import ConfigError
+from subnetlab.training.image_training import train_image_classifier
+from subnetlab.training.resid_mlp_training import train_resid_mlp
+from subnetlab.training.sequence_training import train_sequence_model
+from subnetlab.training.tms_training import train_tms
 
 OnStep = Callable[[int, float], None]
 
