@@ -14,7 +14,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from hydra.utils import get_class
+from hydra.utils import get_class, get_method
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.tensorboard import SummaryWriter
@@ -24,8 +24,11 @@ from subnetlab.callbacks.progress import StepProgressBar
 from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
 from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.schemas.base import ConfigError, asdict_flat
+from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, validate_run_config
+from subnetlab.training.recipes import build_model
 
 log = logging.getLogger("subnetlab")
 
@@ -68,6 +71,35 @@ def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
     if not issubclass(cls, MethodModule):
         raise TypeError(f"method._target_={raw['method']['_target_']} is not a MethodModule")
     return cls
+
+
+def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> None:
+    """Raise a ConfigError before any work when ``method=`` cannot analyse ``model=``; the message
+    names the model families it can analyse."""
+    if not method_cls.needs_target:
+        return
+    try:
+        method_cls.check_target(build_model(cfg.model), cfg.model)
+    except TargetCapabilityError as err:
+        raise ConfigError(
+            "model",
+            cfg.model.name,
+            f"a model that method={cfg.method.name} can analyse ({err}): "
+            + ", ".join(compatible_models(method_cls)),
+        ) from None
+
+
+def compatible_models(method_cls: type[MethodModule]) -> list[str]:
+    """The registered model families whose default architecture ``method_cls`` accepts."""
+    names = []
+    for name, schema in sorted(schemas("model").items()):
+        try:
+            model_cfg = schema()
+            method_cls.check_target(build_model(model_cfg), model_cfg)
+        except (TargetCapabilityError, ConfigError):  # ConfigError: no default architecture
+            continue
+        names.append(name)
+    return names
 
 
 def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
@@ -160,6 +192,12 @@ def run(
     """
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
+    check_method_fits_model(method_cls, cfg)
+    if cfg.resume and cfg.study is None and not method_cls.trains:
+        raise ResumeError(
+            f"resume=true: method={cfg.method.name} trains nothing, so there is nothing to "
+            "continue; run it again without resume"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     if skip_if_done:
         previous = read_metrics(run_dir)
@@ -175,49 +213,12 @@ def run(
     notes: list[str] = []
     metrics: dict[str, Any] = {}
     status, error = "ok", None
-    module: MethodModule | None = None
     try:
-        target = None
-        if method_cls.needs_target:
-            target, how = obtain_target(
-                cfg.model,
-                cfg.dataset,
-                cfg.target.ckpt,
-                cfg.target.seed,
-                Path(cfg.paths.targets_dir),
-                cfg.target.cache,
-            )
-            notes.append(how)
-            log.info(how)
-            L.seed_everything(cfg.seed, workers=True, verbose=False)
-        datamodule = _build_datamodule(raw, cfg)
-        writer = (
-            SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
-        )
-        ctx = RunContext(
-            seed=cfg.seed,
-            run_dir=run_dir,
-            model_cfg=cfg.model,
-            dataset_cfg=cfg.dataset,
-            target=target,
-            datamodule=datamodule,
-            extras={"summary_writer": writer},
-        )
-        module = method_cls(cfg.method, ctx)
-        if module.max_steps > 0:
-            _fit(module, cfg, ctx, run_dir, extra_callbacks)
-        module.run_analysis()
-        metrics = {k: float(v) for k, v in module.final_metrics().items()}
-        step = module.max_steps
-        save_figures(module.figures(), run_dir, writer, step)
-        module.save_artifacts(run_dir)
-        trained = module.trained_target()
-        if trained is not None:
-            save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
-        if writer is not None:
-            params = {**asdict_flat(cfg), **module.hparams_for_logging()}
-            write_hparams(writer, params, metrics, step)
-            writer.close()
+        if cfg.study is not None:
+            study = get_method(raw["study"]["_target_"])
+            metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
+        else:
+            metrics = _run_method(raw, cfg, method_cls, run_dir, extra_callbacks, notes)
     except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
         _write_record(run_dir, cfg, {}, "failed", str(err), start)
         raise
@@ -233,6 +234,60 @@ def run(
     if status == "ok" and metric not in metrics:
         notes.append(f"optimized_metric={metric} is not among the final metrics {sorted(metrics)}")
     return RunResult(status, record, objective, run_dir, error, notes)
+
+
+def _run_method(
+    raw: dict[str, Any],
+    cfg: RunConfig,
+    method_cls: type[MethodModule],
+    run_dir: Path,
+    extra_callbacks: Sequence[L.Callback],
+    notes: list[str],
+) -> dict[str, float]:
+    """One method's lifecycle: target → data → module → fit → analysis → outputs; returns the
+    final metrics."""
+    target = None
+    if method_cls.needs_target:
+        target, how = obtain_target(
+            cfg.model,
+            cfg.dataset,
+            cfg.target.ckpt,
+            cfg.target.seed,
+            Path(cfg.paths.targets_dir),
+            cfg.target.cache,
+        )
+        notes.append(how)
+        log.info(how)
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = _build_datamodule(raw, cfg)
+    writer = (
+        SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
+    )
+    ctx = RunContext(
+        seed=cfg.seed,
+        run_dir=run_dir,
+        model_cfg=cfg.model,
+        dataset_cfg=cfg.dataset,
+        target=target,
+        datamodule=datamodule,
+        extras={"summary_writer": writer},
+    )
+    module = method_cls(cfg.method, ctx)
+    if module.max_steps > 0:
+        _fit(module, cfg, ctx, run_dir, extra_callbacks)
+    module.run_analysis()
+    metrics = {k: float(v) for k, v in module.final_metrics().items()}
+    step = module.max_steps
+    save_figures(module.figures(), run_dir, writer, step)
+    module.save_artifacts(run_dir)
+    trained = module.trained_target()
+    if trained is not None:
+        save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
+    if writer is not None:
+        params = {**asdict_flat(cfg), **module.hparams_for_logging()}
+        write_hparams(writer, params, metrics, step)
+        writer.close()
+    return metrics
 
 
 def _write_record(

@@ -43,6 +43,16 @@ class MethodModule(L.LightningModule, abc.ABC):
     maximized_metrics: frozenset[str] = frozenset()
     #: analysis methods need a trained target (``target.ckpt`` or trained on the fly)
     needs_target: bool = False
+    #: the method trains through the Lightning Trainer, so ``resume=true`` can continue it
+    trains: bool = False
+
+    @classmethod
+    def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
+        """Raise ``methods.errors.TargetCapabilityError`` when this method cannot analyse ``model``.
+
+        Called by the runner on the untrained architecture of ``model=...`` before any target is
+        trained or loaded, so a mismatch costs nothing. Methods that need a capability (matrices to
+        decompose, a layered MLP, hookable layers) override it."""
 
     @classmethod
     def maximizes(cls, metric: str) -> bool:

@@ -93,6 +93,7 @@ class RunConfig:
     callbacks: CallbacksSchema = field(default_factory=CallbacksSchema)
     target: TargetSchema = field(default_factory=TargetSchema)
     paths: PathsSchema = field(default_factory=PathsSchema)
+    study: Any = None  # a study option (conf/study/): a study's own knobs, or null for one run
 
 
 GROUPS = ("method", "model", "dataset")
@@ -107,7 +108,10 @@ def validate_run_config(raw: dict[str, Any]) -> RunConfig:
         if data.get(group) is None:
             raise ConfigError(group, None, f"a {group} option (choose one with {group}=NAME)")
         groups[group] = validate_group(group, data.pop(group))
-    placeholder = {g: None for g in GROUPS}
+    study = data.pop("study", None)
+    if study is not None:
+        groups["study"] = validate_group("study", study)
+    placeholder = {g: None for g in groups}
     cfg = from_dict(RunConfig, {**data, **placeholder})
     for group, node in groups.items():
         setattr(cfg, group, node)

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from subnetlab.data.tasks import build_task_data, check_model_fits_task
 from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
@@ -42,11 +43,16 @@ class CircuitModule(MethodModule):
     higher_is_better = False
     needs_target = True
 
+    @classmethod
+    def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
+        if not isinstance(model, MLP):
+            raise TargetCapabilityError(
+                "circuit discovery needs a layered MLP (Linear layers and elementwise activations)"
+            )
+
     def __init__(self, cfg: CircuitSchema, ctx: RunContext) -> None:
         super().__init__()
         self.cfg, self.ctx = cfg, ctx
-        if ctx.model_cfg.name != "mlp":
-            raise ConfigError("model", ctx.model_cfg.name, "mlp (circuits are found in model=mlp)")
         self.network = self._network()
         try:
             self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)

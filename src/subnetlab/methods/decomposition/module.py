@@ -11,7 +11,7 @@ from torch import nn
 
 from subnetlab.methods.base import MethodModule
 from subnetlab.methods.decomposition.schedules import lr_at
-from subnetlab.methods.errors import NonFiniteLossError
+from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
 from subnetlab.schemas.base import flatten, to_dict
 
 
@@ -23,6 +23,15 @@ class DecompositionModule(MethodModule):
     higher_is_better = False
     maximized_metrics = frozenset({"mmcs"})
     needs_target = True
+    trains = True
+
+    @classmethod
+    def check_target(cls, model: nn.Module, model_cfg: Any) -> None:
+        if not all(hasattr(model, attr) for attr in ("weights", "forward_with", "tied")):
+            raise TargetCapabilityError(
+                "parameter decomposition needs a target that names its decomposable matrices "
+                "(weights(), forward_with(), tied)"
+            )
 
     cfg: Any
     decomposition: nn.Module
