@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -44,15 +45,25 @@ def entry(cfg: DictConfig) -> float:
         )
     assert isinstance(raw, dict)
     raw.pop("hydra", None)
-    print_config_tree(cfg)
+    secondary = _secondary_rank()
+    if not secondary:
+        print_config_tree(cfg)
     try:
         result = run(raw, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
         return _user_error(err, run_dir, multirun, worst_objective(raw))
+    if result.status == "secondary":  # rank > 0 of a multi-process run: rank 0 reports
+        return result.objective
     print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
     if result.status != "ok" and not multirun:
         sys.exit(1)
     return result.objective
+
+
+def _secondary_rank() -> bool:
+    """Whether this process is a rank > 0 that Lightning's DDP launcher started (it re-runs the
+    command with the same run folder)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
 
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:

@@ -33,8 +33,10 @@ class SparseFeatureDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> StepBatches:
-        start = (lambda: self.trainer.global_step) if self.trainer is not None else (lambda: 0)
-        return StepBatches(partial(self.sample), self.cfg.batch_size, self.seed, start)
+        trainer = self.trainer
+        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
+        rank = trainer.global_rank if trainer is not None else 0
+        return StepBatches(partial(self.sample), self.cfg.batch_size, self.seed, start, rank)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """A fixed held-out batch (same for every call)."""

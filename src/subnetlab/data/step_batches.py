@@ -13,24 +13,41 @@ import torch
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 
-def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
-    """A generator whose state is a pure function of (seed, step, stream)."""
-    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 7 + stream)
+# rank r > 0 of a multi-process (DDP) run draws from its own range of seeds; rank 0 keeps the
+# single-process seeds, so one device and rank 0 of several see the same draws
+RANK_OFFSET = 2**56
+
+
+def step_generator(seed: int, step: int, stream: int = 0, rank: int = 0) -> torch.Generator:
+    """A generator whose state is a pure function of (seed, step, stream, rank)."""
+    if not 0 <= rank < 256:
+        raise ValueError(f"rank={rank}: step generators support ranks 0..255")
+    return torch.Generator().manual_seed(
+        (seed * 1_000_003 + step) * 7 + stream + rank * RANK_OFFSET
+    )
 
 
 class StepBatches:
-    """Iterable of batches ``sample(batch_size, step_generator(seed, t))`` for t = start, start+1, …
+    """Iterable of batches ``sample(batch_size, step_generator(seed, t, rank=rank))`` for
+    t = start, start+1, …
 
-    ``start`` is read when iteration begins (the trainer's global step on resume).
+    ``start`` is read when iteration begins (the trainer's global step on resume); ``rank`` is the
+    process's rank in a multi-process run (each rank draws its own batches).
     """
 
     def __init__(
-        self, sample: SampleFn, batch_size: int, seed: int, start: Callable[[], int]
+        self,
+        sample: SampleFn,
+        batch_size: int,
+        seed: int,
+        start: Callable[[], int],
+        rank: int = 0,
     ) -> None:
         self.sample, self.batch_size, self.seed, self.start = sample, batch_size, seed, start
+        self.rank = rank
 
     def __iter__(self) -> Iterator[torch.Tensor]:
         step = self.start()
         while True:
-            yield self.sample(self.batch_size, step_generator(self.seed, step))
+            yield self.sample(self.batch_size, step_generator(self.seed, step, rank=self.rank))
             step += 1

@@ -37,6 +37,11 @@ class ResumeError(ValueError):
     """``resume=true`` cannot continue this run folder."""
 
 
+class SecondaryRankDone(Exception):
+    """Raised on ranks > 0 of a multi-process run once fitting ends: rank 0 alone evaluates and
+    writes the run's outputs."""
+
+
 USER_ERRORS = (ConfigError, TargetError, ResumeError)
 
 
@@ -126,7 +131,7 @@ def _fit(
     ctx: RunContext,
     run_dir: Path,
     extra: Sequence[L.Callback],
-) -> None:
+) -> L.Trainer:
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
     steps = (
@@ -175,8 +180,9 @@ def _fit(
         ckpt_path = str(last)
         log.info("resuming from %s", last)
     trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
-    if cfg.callbacks.checkpoint and trainer.is_global_zero:
+    if cfg.callbacks.checkpoint:  # every rank takes part; rank 0 writes
         trainer.save_checkpoint(last)
+    return trainer
 
 
 def run(
@@ -219,6 +225,8 @@ def run(
             metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
         else:
             metrics = _run_method(raw, cfg, method_cls, run_dir, extra_callbacks, notes)
+    except SecondaryRankDone:
+        return RunResult("secondary", {}, math.nan, run_dir)
     except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
         _write_record(run_dir, cfg, {}, "failed", str(err), start)
         raise
@@ -274,7 +282,9 @@ def _run_method(
     )
     module = method_cls(cfg.method, ctx)
     if module.max_steps > 0:
-        _fit(module, cfg, ctx, run_dir, extra_callbacks)
+        trainer = _fit(module, cfg, ctx, run_dir, extra_callbacks)
+        if not trainer.is_global_zero:  # a multi-process run: rank 0 evaluates and writes
+            raise SecondaryRankDone
     module.run_analysis()
     metrics = {k: float(v) for k, v in module.final_metrics().items()}
     step = module.max_steps

@@ -54,7 +54,7 @@ class SPDModule(DecompositionModule):
         self._figure_data: dict[str, Any] = {}
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        generator = step_generator(self.seed, self.global_step, MASK_STREAM)
+        generator = step_generator(self.seed, self.global_step, MASK_STREAM, self.global_rank)
         terms, ci = self.decomposition.losses(
             batch, self.cfg.pnorm, generator, batched=self.cfg.batched_passes
         )
