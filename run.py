@@ -1,10 +1,16 @@
 """Entry point: ``python run.py method=spd model=tms`` (see README.md and ``--help``)."""
 
-import hydra
-from omegaconf import DictConfig
+import sys
 
-from subnetlab.cli.main import entry
-from subnetlab.cli.run_dir import register_resolvers
+from subnetlab.cli.preflight import check_launcher
+
+check_launcher(sys.argv[1:])
+
+import hydra  # noqa: E402 - after the checks that need no heavy import
+from omegaconf import DictConfig  # noqa: E402
+
+from subnetlab.cli.main import entry  # noqa: E402
+from subnetlab.cli.run_dir import register_resolvers  # noqa: E402
 
 register_resolvers()
 
