@@ -15,7 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from subnetlab.cli.console import console, print_config_tree, print_summary
-from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.lifecycle.interrupts import RunInterrupted
+from subnetlab.lifecycle.outputs import read_metrics, write_json_atomic
 from subnetlab.lifecycle.runner import USER_ERRORS, run, worst_objective
 from subnetlab.schemas.base import ConfigError
 
@@ -52,6 +53,11 @@ def entry(cfg: DictConfig) -> float:
         result = run(raw, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
         return _user_error(err, run_dir, multirun, worst_objective(raw))
+    except RunInterrupted as interrupt:  # a signal stops this run and, in a sweep, the sweep
+        record = read_metrics(run_dir) or {}
+        console.print(f"interrupted: {record.get('error', interrupt)}", markup=False)
+        console.print(f"run folder: {run_dir}", markup=False)
+        sys.exit(interrupt.exit_code)
     if result.status == "secondary":  # rank > 0 of a multi-process run: rank 0 reports
         return result.objective
     print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
@@ -68,8 +74,9 @@ def _secondary_rank() -> bool:
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
     console.print(f"[bold red]error:[/bold red] {err}")
-    if multirun:  # the sweep goes on: record the failure and hand back the worst value
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
+    # every run folder has a status: Hydra made this one before the config could be checked
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
+    if multirun:  # the sweep goes on: hand back the worst value
         return worst
     sys.exit(2)

@@ -34,12 +34,14 @@ def wants_resume(argv: list[str]) -> bool:
 
 
 def find_resumable(runs_dir: Path, overrides: list[str]) -> Path | None:
-    """The newest run folder whose recorded overrides (minus ``resume``) equal ``overrides``."""
+    """The newest run folder that has a checkpoint and whose recorded overrides (minus
+    ``resume``) equal ``overrides`` (a newer attempt killed before its first checkpoint is
+    passed over)."""
     if not runs_dir.is_dir():
         return None
     for folder in sorted(runs_dir.iterdir(), reverse=True):
         recorded = folder / ".hydra" / "overrides.yaml"
-        if not recorded.is_file():
+        if not recorded.is_file() or not (folder / "checkpoints" / "last.ckpt").is_file():
             continue
         previous = yaml.safe_load(recorded.read_text()) or []
         if [o for o in previous if not _is_resume(o)] == overrides:
@@ -48,12 +50,19 @@ def find_resumable(runs_dir: Path, overrides: list[str]) -> Path | None:
 
 
 def new_run_name(runs_dir: Path, now: datetime | None = None) -> str:
+    """A new folder under ``runs_dir`` named after the time, created here: ``mkdir`` either makes
+    it or fails, so runs started in the same second never share a folder (``_2``, ``_3``, ...)."""
     base = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    runs_dir.mkdir(parents=True, exist_ok=True)
     name, n = base, 1
-    while (runs_dir / name).exists():
-        n += 1
-        name = f"{base}_{n}"
-    return name
+    while True:
+        try:
+            (runs_dir / name).mkdir()
+        except FileExistsError:
+            n += 1
+            name = f"{base}_{n}"
+            continue
+        return name
 
 
 def run_id(output_dir: str) -> str:
@@ -70,7 +79,7 @@ def run_id(output_dir: str) -> str:
 #: overrides that change how a sweep runs, not what it computes
 _LAUNCH_ONLY = ("hydra/launcher", "hydra.launcher.", "hydra.sweep.", "paths.output_dir")
 #: overrides left out of job folder names (where the run lives, not what it is)
-_NOT_IN_JOB_NAME = ("resume", "paths.output_dir", "target.ckpt", "hydra")
+_NOT_IN_JOB_NAME = ("resume", "paths.output_dir", "hydra")
 _MAX_NAME = 120
 
 
@@ -79,11 +88,15 @@ def _key(override: str) -> str:
 
 
 def _folder_name(parts: list[str], fallback: str) -> str:
-    """``parts`` joined by commas, made filesystem-safe; long names end in a hash of the whole."""
+    """``parts`` joined by commas, made filesystem-safe; a name that had to change (unsafe
+    characters such as ``/`` or ``*``) or to be shortened ends in a hash of the whole, so
+    different overrides never share a folder."""
     joined = ",".join(parts)
     safe = re.sub(r"[^A-Za-z0-9_.,=+-]+", "-", joined).strip("-,") or fallback
-    if len(safe) <= _MAX_NAME:
+    if len(safe) <= _MAX_NAME and (safe == joined or not parts):
         return safe
+    if len(safe) <= _MAX_NAME - 9:
+        return f"{safe}-{hashlib.sha1(joined.encode()).hexdigest()[:8]}"
     digest = hashlib.sha1(joined.encode()).hexdigest()[:8]
     return f"{safe[: _MAX_NAME - 9].rstrip('-,')}-{digest}"
 

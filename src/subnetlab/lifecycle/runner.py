@@ -21,6 +21,11 @@ from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.lifecycle.interrupts import (
+    RunInterrupted,
+    StopAtStepBoundary,
+    signals_interrupt_the_run,
+)
 from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
 from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
@@ -114,11 +119,27 @@ def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataMod
     return get_class(target)(cfg.dataset, cfg.seed, cfg.model)
 
 
-def _loggers(cfg: RunConfig, run_dir: Path) -> Any:
+def _checkpoint_step(path: Path) -> int:
+    """The global step a checkpoint was written at; a file that is not a readable checkpoint is
+    a ResumeError (read with ``weights_only=True``: a checkpoint is data, never code)."""
+    try:
+        step = torch.load(path, map_location="cpu", weights_only=True)["global_step"]
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user-facing case
+        reason = str(err).splitlines()[0] if str(err) else err.__class__.__name__
+        raise ResumeError(f"{path} is not a readable checkpoint ({reason[:200]})") from None
+    return int(step)
+
+
+def _loggers(cfg: RunConfig, run_dir: Path, resume_step: int | None) -> Any:
     match cfg.logger.name:
         case "tensorboard":
+            # on resume, TensorBoard hides what the stopped run logged after its checkpoint
             return TensorBoardLogger(
-                save_dir=str(run_dir), name="", version="tb", default_hp_metric=False
+                save_dir=str(run_dir),
+                name="",
+                version="tb",
+                default_hp_metric=False,
+                purge_step=resume_step,
             )
         case "csv":
             return CSVLogger(save_dir=str(run_dir), name="", version="csv")
@@ -131,6 +152,7 @@ def _fit(
     ctx: RunContext,
     run_dir: Path,
     extra: Sequence[L.Callback],
+    resume_step: int | None,
 ) -> L.Trainer:
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
@@ -154,6 +176,7 @@ def _fit(
         callbacks.append(StepProgressBar(f"{cfg.method.name} on {cfg.model.name}"))
     if cfg.callbacks.figures_every_n_steps > 0:
         callbacks.append(PeriodicFigures(cfg.callbacks.figures_every_n_steps))
+    callbacks.append(StopAtStepBoundary(last if cfg.callbacks.checkpoint else None))
     callbacks.extend(extra)
     trainer = L.Trainer(
         max_steps=steps,
@@ -163,7 +186,7 @@ def _fit(
         strategy=cfg.trainer.strategy,
         precision=cfg.trainer.precision,  # type: ignore[arg-type]
         deterministic=cfg.trainer.deterministic,
-        logger=_loggers(cfg, run_dir),
+        logger=_loggers(cfg, run_dir, resume_step),
         callbacks=callbacks,
         enable_checkpointing=cfg.callbacks.checkpoint,
         enable_progress_bar=False,
@@ -173,12 +196,9 @@ def _fit(
         limit_val_batches=0,
         default_root_dir=str(run_dir),
     )
-    ckpt_path = None
-    if cfg.resume:
-        if not last.is_file():
-            raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
-        ckpt_path = str(last)
-        log.info("resuming from %s", last)
+    if resume_step is not None:
+        log.info("resuming from %s (step %d)", last, resume_step)
+    ckpt_path = str(last) if resume_step is not None else None
     trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
     if cfg.callbacks.checkpoint:  # every rank takes part; rank 0 writes
         trainer.save_checkpoint(last)
@@ -199,18 +219,27 @@ def run(
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
     check_method_fits_model(method_cls, cfg)
-    if cfg.resume and cfg.study is None and not method_cls.trains:
+    if cfg.resume and not skip_if_done and cfg.study is None and not method_cls.trains:
         raise ResumeError(
             f"resume=true: method={cfg.method.name} trains nothing, so there is nothing to "
             "continue; run it again without resume"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if skip_if_done:
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if skip_if_done:  # a sweep job or a study's stage: finished → skip; interrupted → continue
         previous = read_metrics(run_dir)
         if previous is not None and previous.get("status") == "ok":
             metric = cfg.optimized_metric or method_cls.default_optimized_metric
             value = float(previous.get(metric, worst_value(method_cls.maximizes(metric))))
             return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
+        resume_from = last if last.is_file() and method_cls.trains else None
+    elif cfg.resume:
+        if not last.is_file():
+            raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
+        resume_from = last
+    else:
+        resume_from = None
+    resume_step = _checkpoint_step(resume_from) if resume_from is not None else None
+    run_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
     torch_threads_before = torch.get_num_threads()
     if cfg.trainer.threads is not None:
@@ -220,13 +249,25 @@ def run(
     metrics: dict[str, Any] = {}
     status, error = "ok", None
     try:
-        if cfg.study is not None:
-            study = get_method(raw["study"]["_target_"])
-            metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
-        else:
-            metrics = _run_method(raw, cfg, method_cls, run_dir, extra_callbacks, notes)
+        with signals_interrupt_the_run():
+            if cfg.study is not None:
+                study = get_method(raw["study"]["_target_"])
+                metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
+            else:
+                metrics = _run_method(
+                    raw, cfg, method_cls, run_dir, extra_callbacks, notes, resume_step
+                )
     except SecondaryRankDone:
         return RunResult("secondary", {}, math.nan, run_dir)
+    except RunInterrupted as interrupt:  # record it, then stop the process (and any sweep)
+        checkpoint = run_dir / "checkpoints" / "last.ckpt"
+        how = (
+            f"continue with the same command plus resume=true (from {checkpoint})"
+            if checkpoint.is_file()
+            else "no checkpoint was written yet: run it again"
+        )
+        _write_record(run_dir, cfg, {}, "interrupted", f"{interrupt}; {how}", start)
+        raise
     except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
         _write_record(run_dir, cfg, {}, "failed", str(err), start)
         raise
@@ -251,6 +292,7 @@ def _run_method(
     run_dir: Path,
     extra_callbacks: Sequence[L.Callback],
     notes: list[str],
+    resume_step: int | None,
 ) -> dict[str, float]:
     """One method's lifecycle: target → data → module → fit → analysis → outputs; returns the
     final metrics."""
@@ -269,7 +311,9 @@ def _run_method(
         L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = _build_datamodule(raw, cfg)
     writer = (
-        SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
+        SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
+        if cfg.logger.name == "tensorboard"
+        else None
     )
     ctx = RunContext(
         seed=cfg.seed,
@@ -282,7 +326,7 @@ def _run_method(
     )
     module = method_cls(cfg.method, ctx)
     if module.max_steps > 0:
-        trainer = _fit(module, cfg, ctx, run_dir, extra_callbacks)
+        trainer = _fit(module, cfg, ctx, run_dir, extra_callbacks, resume_step)
         if not trainer.is_global_zero:  # a multi-process run: rank 0 evaluates and writes
             raise SecondaryRankDone
     module.run_analysis()
