@@ -3,8 +3,10 @@
 import sys
 
 from subnetlab.cli.preflight import check_launcher
+from subnetlab.cli.sweep_signals import stop_sweep_on_signal
 
 check_launcher(sys.argv[1:])
+stop_sweep_on_signal(sys.argv[1:])
 
 import hydra  # noqa: E402 - after the checks that need no heavy import
 from omegaconf import DictConfig  # noqa: E402

@@ -104,3 +104,27 @@ def test_a_signal_stops_a_sweep_and_a_rerun_finishes_it(tmp_path: Path) -> None:
         assert json.loads((sweep / f"seed={seed}" / "metrics.json").read_text())["status"] == "ok"
     log = (sweep / "seed=8" / "run.log").read_text()
     assert "resuming from" in log  # seed 8 continued from its checkpoint, not from step 0
+
+
+def test_a_signal_to_a_parallel_sweep_leaves_no_worker_alive(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")  # the `parallel` extra, installed by `make test`
+    args = ["-m", "hydra/launcher=parallel", "seed=0,1", *LONG_TMS, f"paths.output_dir={tmp_path}"]
+    proc = _start(args, tmp_path)
+    _wait_for("multiruns/*/seed=*/checkpoints/last.ckpt", tmp_path, proc)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert workers
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stdout[-2000:] + stderr[-2000:]
+    assert "SIGTERM stopped the sweep" in stderr
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
+    (sweep,) = (tmp_path / "multiruns").iterdir()
+    statuses = [json.loads(p.read_text())["status"] for p in sweep.glob("seed=*/metrics.json")]
+    assert statuses and set(statuses) <= {"interrupted", "ok"}
+
+    rerun = _start(args, tmp_path)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, out[-2000:] + err[-2000:]
+    for seed in (0, 1):
+        assert json.loads((sweep / f"seed={seed}" / "metrics.json").read_text())["status"] == "ok"

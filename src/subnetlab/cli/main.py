@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import os
 import sys
 import warnings
@@ -57,6 +58,11 @@ def entry(cfg: DictConfig) -> float:
         record = read_metrics(run_dir) or {}
         console.print(f"interrupted: {record.get('error', interrupt)}", markup=False)
         console.print(f"run folder: {run_dir}", markup=False)
+        if multiprocessing.current_process().name != "MainProcess":
+            # a joblib worker: a SystemExit would leave it idle in its pool; end the process
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(interrupt.exit_code)
         sys.exit(interrupt.exit_code)
     if result.status == "secondary":  # rank > 0 of a multi-process run: rank 0 reports
         return result.objective

@@ -1,6 +1,7 @@
 """Signals end a run with a recorded status: SIGTERM (a scheduler's time limit, pre-emption) and
 SIGINT (Ctrl-C) stop training at the next step boundary, save a checkpoint of that step and raise
-``RunInterrupted``; outside training they raise at once. A second signal raises at once."""
+``RunInterrupted``; outside training they raise at once. Signals that arrive while a stop is
+pending (Ctrl-C reaches every process of a terminal's group, a sweep forwards it) change nothing."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ _state = _State()
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
-    if _state.deferring and _state.pending is None:
-        _state.pending = signum
+    if _state.deferring:
+        if _state.pending is None:
+            _state.pending = signum
         return
     raise RunInterrupted(signum)
 
@@ -95,9 +97,9 @@ class StopAtStepBoundary(L.Callback):
         signum = _state.pending
         if signum is None:
             return
-        _state.deferring = False  # a further signal now raises at once
         if self.last is not None:
             trainer.save_checkpoint(self.last)
+        _state.deferring = False
         raise RunInterrupted(signum, trainer.global_step)
 
     def on_exception(
