@@ -56,7 +56,7 @@ def entry(cfg: DictConfig) -> float:
 
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
-    console.print(f"[bold red]error:[/bold red] {err}")
+    console.print(f"[bold red]error:[/bold red] {err}", soft_wrap=True)  # one line, any width
     if multirun:  # the sweep goes on: record the failure and hand back the worst value
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
