@@ -7,6 +7,7 @@ in about a second. Hydra's help is still there as ``--hydra-help``."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -75,8 +76,8 @@ def knobs(
             continue
         key = f"{prefix}.{name}" if prefix else name
         value = values.get(name, defaults[name]) if isinstance(values, dict) else defaults[name]
-        nested = unannotate(info.annotation)[0]
-        if is_schema(nested) and optional_member(nested) is nested:
+        nested = optional_member(unannotate(info.annotation)[0])
+        if is_schema(nested) and (isinstance(value, dict) or defaults[name] is not None):
             yield from knobs(nested, value if isinstance(value, dict) else {}, key)
             continue
         yield Knob(
@@ -107,8 +108,7 @@ def _table(rows: list[Knob]) -> list[str]:
 
 def _first_sentence(doc: str) -> str:
     paragraph = " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")
-    end = paragraph.find(". ")
-    return paragraph if end < 0 else paragraph[: end + 1]
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", paragraph)[0]
 
 
 def _option_lines(group: str, names: list[str]) -> list[str]:

@@ -178,7 +178,8 @@ def type_label(annotation: Any, constraints: Iterable[Any] = ()) -> str:
             return f"list[{item}], " + ("non-empty" if least == 1 else f"≥ {least} items")
         return f"list[{item}]"
     if is_schema(base):
-        return "{" + ", ".join(schema_fields(base)) + "}"
+        names = list(schema_fields(base))
+        return "{" + ", ".join(names[:3] + (["…"] if len(names) > 3 else [])) + "}"
     if origin is dict or base is dict:
         return "mapping"
     return "any"
