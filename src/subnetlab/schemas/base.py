@@ -98,7 +98,6 @@ def schema(cls: type[T]) -> type[T]:
     ``dataclasses.replace``) raises :class:`ConfigError` instead of pydantic's ValidationError."""
     built: Any = pydantic.dataclasses.dataclass(config=SCHEMA_CONFIG)(cls)
     pydantic_init: Callable[..., None] = built.__init__
-
     names = list(schema_fields(built))
 
     @functools.wraps(pydantic_init)
