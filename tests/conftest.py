@@ -15,11 +15,13 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from subnetlab.cli.run_dir import register_resolvers
+from subnetlab.schemas.store import store_schema_defaults
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
 
 register_resolvers()
+store_schema_defaults()
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:

@@ -25,10 +25,19 @@ from tests.conftest import compose_raw, run_cli
         (
             "dataset.feature_probability=1.5",
             "dataset.feature_probability",
-            "a probability in [0, 1]",
+            "a number in [0, 1]",
         ),
         ("method.lr_schedule=cosinus", "method.lr_schedule", "one of 'constant'"),
-        ("seed=-3", "seed", "≥ 0"),
+        ("seed=-3", "seed", "an integer in [0, 4294967295]"),
+        ("seed=4294967296", "seed", "an integer in [0, 4294967295]"),
+        ("seed=1.5", "seed", "an integer in [0, 4294967295]"),
+        ("target.seed=-1", "target.seed", "an integer in [0, 4294967295]"),
+        ("method.lr=inf", "method.lr", "a finite number > 0"),
+        ("method.lr=nan", "method.lr", "a finite number > 0"),
+        ("method.coeffs.faithfulness=inf", "method.coeffs.faithfulness", "a finite number ≥ 0"),
+        ("dataset.value_high=inf", "dataset.value_high", "a finite number"),
+        ("method.steps='100'", "method.steps", "an integer ≥ 1"),
+        ("method.batched_passes=1", "method.batched_passes", "true or false"),
         ("model.n_features=1", "model.n_features", "≥ 2"),
         ("method.modules=[{pattern:'nothing*',C:4}]", "method.modules", "patterns matching"),
     ],
@@ -47,10 +56,21 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run_cli([*args, f"paths.output_dir={cwd}"], cwd, timeout=120)
 
 
-def test_cli_config_error_exits_nonzero_without_traceback(tmp_path: Path) -> None:
-    proc = _cli("method.lr=abc", cwd=tmp_path)
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("method.lr=abc", "method.lr='abc': allowed a number > 0"),
+        ("method.coeffs.faithfulness=inf", "method.coeffs.faithfulness=inf: allowed a finite"),
+        ("seed=4294967296", "seed=4294967296: allowed an integer in [0, 4294967295]"),
+    ],
+)
+def test_cli_config_error_exits_nonzero_without_traceback(
+    override: str, message: str, tmp_path: Path
+) -> None:
+    proc = _cli(override, cwd=tmp_path)
     assert proc.returncode == 2
-    assert "method.lr='abc'" in proc.stdout and "allowed a number" in proc.stdout
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (tmp_path / "targets").exists()  # nothing was trained
 

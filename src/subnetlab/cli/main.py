@@ -79,7 +79,7 @@ def _secondary_rank() -> bool:
 
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
-    console.print(f"[bold red]error:[/bold red] {err}")
+    console.print(f"[bold red]error:[/bold red] {err}", soft_wrap=True)  # one line, any width
     # every run folder has a status: Hydra made this one before the config could be checked
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})

@@ -1,15 +1,37 @@
-"""Typed, closed config schemas: strict dict → dataclass conversion with clear errors."""
+"""Typed, closed config schemas on pydantic v2, with errors that name the key, the value and what
+is allowed.
+
+A schema is a class decorated with :func:`schema`: a pydantic dataclass (so ``dataclasses.asdict``,
+``replace`` and ``fields`` keep working) that forbids unknown keys, never coerces a string to a
+number or a bool to an integer, and rejects inf and nan in every float field. Scalar fields are
+annotated with pydantic's ``StrictInt``/``StrictFloat``/``StrictBool``/``StrictStr`` (a strict
+config would also refuse the mappings that nested schemas are given as), range checks are
+``Field(ge=…, gt=…, le=…, lt=…)``, and each field carries a one-line ``description`` that
+``python run.py --help`` lists. Checks across fields live in a ``model_validator(mode="after")``
+that raises :class:`ConfigError` through :func:`require`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import types
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic.dataclasses
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from subnetlab.schemas.describe import allowed_values, field_at, schema_fields
 
 T = TypeVar("T")
 
 # keys Hydra/instantiate put into nodes that are not schema fields
 RESERVED_KEYS = frozenset({"_target_", "_partial_", "_recursive_", "_convert_"})
+
+SCHEMA_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+#: the seeds numpy, torch and Lightning's ``seed_everything`` all accept
+MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
@@ -20,110 +42,122 @@ class ConfigError(ValueError):
         super().__init__(f"invalid config value {key}={value!r}: allowed {allowed}")
 
     def under(self, prefix: str) -> ConfigError:
-        return ConfigError(f"{prefix}.{self.key}" if prefix else self.key, self.value, self.allowed)
+        """The same error with its key below ``prefix`` (``coeffs.lr`` → ``method.coeffs.lr``)."""
+        if not prefix:
+            return self
+        if not self.key:
+            key = prefix
+        elif self.key.startswith("["):
+            key = f"{prefix}{self.key}"
+        else:
+            key = f"{prefix}.{self.key}"
+        return ConfigError(key, self.value, self.allowed)
 
 
 def require(ok: bool, key: str, value: Any, allowed: str) -> None:
-    """Raise a ConfigError for ``key`` unless ``ok``; used in schemas' ``__post_init__``."""
+    """Raise a ConfigError for ``key`` unless ``ok``; used by checks that span several fields."""
     if not ok:
         raise ConfigError(key, value, allowed)
 
 
-def _type_name(tp: Any) -> str:
-    origin = get_origin(tp)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in get_args(tp))
-    if origin in (Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in get_args(tp))
-    if origin in (list, tuple):
-        args = get_args(tp)
-        return f"a list of {_type_name(args[0])}" if args else "a list"
-    if origin is dict:
-        return f"a mapping to {_type_name(get_args(tp)[1])}"
-    if tp is type(None):
-        return "null"
-    if dataclasses.is_dataclass(tp):
-        return f"a mapping with keys {[f.name for f in dataclasses.fields(tp)]}"
-    return getattr(tp, "__name__", str(tp))
+def _join(path: str, loc: tuple[Any, ...]) -> str:
+    key = path
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif isinstance(part, str):
+            key = f"{key}.{part}" if key else part
+    return key
 
 
-def _convert(tp: Any, value: Any, key: str) -> Any:
-    origin = get_origin(tp)
-    if tp is Any:
-        return value
-    if origin is Literal:
-        if value not in get_args(tp):
-            raise ConfigError(key, value, _type_name(tp))
-        return value
-    if origin in (Union, types.UnionType):
-        for arg in get_args(tp):
-            try:
-                return _convert(arg, value, key)
-            except ConfigError:
-                continue
-        raise ConfigError(key, value, _type_name(tp))
-    if tp is type(None):
-        if value is not None:
-            raise ConfigError(key, value, "null")
-        return None
-    if origin in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(key, value, _type_name(tp))
-        (item_tp,) = get_args(tp)[:1] or (Any,)
-        items = [_convert(item_tp, v, f"{key}[{i}]") for i, v in enumerate(value)]
-        return items if origin is list else tuple(items)
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(key, value, _type_name(tp))
-        _, val_tp = get_args(tp)
-        return {str(k): _convert(val_tp, v, f"{key}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(key, value, _type_name(tp))
-        return from_dict(tp, value, key)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(key, value, "true or false")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(key, value, "an integer")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(key, value, "a number")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(key, value, "a string")
-        return value
-    raise TypeError(f"schema type {tp!r} of {key} is not supported by the validator")
+def config_error(cls: type, err: ValidationError, path: str = "") -> ConfigError:
+    """The first problem of pydantic's ``err`` (validating ``cls`` at ``path``) as a ConfigError
+    naming the full key, the bad value and what the schema allows there."""
+    first = err.errors(include_url=False)[0]
+    loc = tuple(part for part in first["loc"] if isinstance(part, (str, int)))
+    kind = first["type"]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, ConfigError):  # a check across fields: its key is relative to loc
+        return cause.under(_join(path, loc))
+    key = _join(path, loc)
+    where = field_at(cls, loc)
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        return ConfigError(key, first["input"], f"only the keys {sorted(where.owner_fields)}")
+    allowed = allowed_values(where.annotation, where.constraints)
+    if kind in ("missing", "missing_argument"):
+        return ConfigError(key, "<missing>", f"a value: {allowed}")
+    if kind == "finite_number":
+        allowed = allowed.replace("a number", "a finite number", 1)
+    elif cause is not None:  # a plain ValueError from a validator
+        allowed = str(cause)
+    return ConfigError(key, first["input"], allowed)
 
 
-def from_dict(cls: type[T], data: dict[str, Any], path: str = "") -> T:
-    """Build dataclass ``cls`` from ``data``; unknown keys, wrong types and bad ranges raise
-    ConfigError naming the full key, the value and what is allowed."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    hints = get_type_hints(cls)
-    unknown = sorted(set(data) - set(fields) - RESERVED_KEYS)
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(key, data[unknown[0]], f"only the keys {sorted(fields)}")
-    kwargs: dict[str, Any] = {}
-    for name, field in fields.items():
-        key = f"{path}.{name}" if path else name
-        if name not in data:
-            if (
-                field.default is dataclasses.MISSING
-                and field.default_factory is dataclasses.MISSING
-            ):
-                raise ConfigError(key, "<missing>", f"a value of type {_type_name(hints[name])}")
-            continue
-        kwargs[name] = _convert(hints[name], data[name], key)
+def schema(cls: type[T]) -> type[T]:
+    """Class decorator: ``cls`` as a closed pydantic dataclass whose construction (also through
+    ``dataclasses.replace``) raises :class:`ConfigError` instead of pydantic's ValidationError."""
+    built: Any = pydantic.dataclasses.dataclass(config=SCHEMA_CONFIG)(cls)
+    pydantic_init: Callable[..., None] = built.__init__
+    names = list(schema_fields(built))
+
+    @functools.wraps(pydantic_init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__name__} takes at most {len(names)} positional values")
+        doubled = set(names[: len(args)]) & set(kwargs)
+        if doubled:
+            raise TypeError(f"{cls.__name__} got {sorted(doubled)} twice")
+        try:  # positional values by name, so an error names the field, not its position
+            pydantic_init(self, **dict(zip(names, args, strict=False)), **kwargs)
+        except ValidationError as err:
+            raise config_error(built, err) from None
+
+    built.__init__ = __init__
+    return built  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+def _without_reserved(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_reserved(v) for k, v in value.items() if k not in RESERVED_KEYS}
+    if isinstance(value, list):
+        return [_without_reserved(v) for v in value]
+    return value
+
+
+def from_dict(cls: type[T], data: Any, path: str = "") -> T:
+    """Validate the mapping ``data`` (Hydra's ``_target_``-style keys ignored) into schema ``cls``.
+
+    Raises ConfigError naming the full key (``path`` + the field's key), the value and what is
+    allowed, for unknown keys, wrong types, out-of-range and non-finite values."""
+    if not isinstance(data, dict):
+        raise ConfigError(path, data, allowed_values(cls, ()))
     try:
-        return cls(**kwargs)
-    except ConfigError as err:
-        raise err.under(path) from None
+        return _adapter(cls).validate_python(_without_reserved(data))  # type: ignore[no-any-return]
+    except ValidationError as err:
+        raise config_error(cls, err, path) from None
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def defaults_of(cls: type) -> dict[str, Any]:
+    """Every field of schema ``cls`` at its default, as plain data (nested schemas as dicts).
+    Read from the field declarations: ``cls``'s own checks (which may import heavy modules) do
+    not run."""
+    return {
+        name: _plain(info.get_default(call_default_factory=True))
+        for name, info in schema_fields(cls).items()
+    }
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -145,9 +179,20 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-__all__ = ["ConfigError", "require", "from_dict", "to_dict", "flatten", "asdict_flat"]
-
-
 def asdict_flat(cfg: Any) -> dict[str, Any]:
     """A schema instance (with nested schema instances) as one flat '/'-separated dict."""
     return flatten(dataclasses.asdict(cfg))
+
+
+__all__ = [
+    "MAX_SEED",
+    "ConfigError",
+    "asdict_flat",
+    "config_error",
+    "defaults_of",
+    "flatten",
+    "from_dict",
+    "require",
+    "schema",
+    "to_dict",
+]

@@ -1,171 +1,158 @@
-"""Schemas of ``method=bimt`` and of the BIMT task datasets."""
+"""Schemas of ``method=bimt`` (brain-inspired modular training, arXiv:2305.08746) and of the BIMT
+task datasets. Defaults: the paper's symbolic-formula notebook."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
-from subnetlab.schemas.base import require
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+
+from subnetlab.schemas.base import require, schema
 from subnetlab.schemas.registry import register
 
-TRAIN_TYPES = ("vanilla", "l1", "l1_local", "l1_swap", "bimt")
 
-
-@dataclass
+@schema
 class BimtCostSchema:
-    """layer_gap: l0 (cost of a vertical wire; alone it is L1); distance_weight: wf (scale of
-    wire length); reduction: sum over entries or mean per tensor; exempt_last_layer: no
-    wire-length term on the last layer."""
+    """The connection cost: each weight's |w| times its wire length (arXiv:2305.08746 §2)."""
 
-    layer_gap: float = 0.1
-    distance_weight: float = 1.0
-    reduction: Literal["sum", "mean"] = "sum"
-    exempt_last_layer: bool = False
+    layer_gap: StrictFloat = Field(
+        0.1, ge=0, description="l0: cost of a vertical wire (alone it is plain L1)"
+    )
+    distance_weight: StrictFloat = Field(
+        1.0, ge=0, description="wf: scale of the horizontal wire length"
+    )
+    reduction: Literal["sum", "mean"] = Field(
+        "sum", description="sum over entries or mean per tensor (rescales the useful lambda)"
+    )
+    exempt_last_layer: StrictBool = Field(
+        False, description="no wire-length term on the last layer"
+    )
 
-    def __post_init__(self) -> None:
-        require(self.layer_gap >= 0, "cost.layer_gap", self.layer_gap, "a number ≥ 0")
-        require(
-            self.distance_weight >= 0, "cost.distance_weight", self.distance_weight, "a number ≥ 0"
-        )
 
-
-@dataclass
+@schema
 class LambdaPhaseSchema:
-    """From ``start`` (a fraction of training) on, lambda = base * ``multiplier``."""
+    """From ``start`` (a fraction of training) on, lambda = lambda_base × ``multiplier``."""
 
-    start: float = 0.0
-    multiplier: float = 1.0
+    start: StrictFloat = Field(0.0, ge=0, lt=1, description="fraction of training")
+    multiplier: StrictFloat = Field(1.0, ge=0, description="lambda = lambda_base × this")
 
 
 @register("method", "bimt")
-@dataclass
+@schema
 class BimtSchema:
-    name: str = "bimt"
-    train_type: Literal["vanilla", "l1", "l1_local", "l1_swap", "bimt"] = "bimt"
-    steps: int = 20000
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    batch_size: int | None = None  # null: full batch
-    loss: Literal["auto", "mse", "cross_entropy", "mse_onehot"] = "auto"
-    lambda_base: float = 1e-3
-    lambda_phases: list[LambdaPhaseSchema] = field(
+    """BIMT training of ``model=mlp``: the task loss plus lambda × the connection cost, with
+    neuron swaps that shorten the wires; ``train_type`` picks the ablation."""
+
+    name: StrictStr = Field("bimt", description="the method option")
+    train_type: Literal["vanilla", "l1", "l1_local", "l1_swap", "bimt"] = Field(
+        "bimt",
+        description="the ablation: no penalty, plain L1, distance-weighted L1, L1 with swaps, "
+        "distance-weighted L1 with swaps",
+    )
+    steps: StrictInt = Field(20000, ge=1, description="training steps")
+    lr: StrictFloat = Field(2e-3, gt=0, description="AdamW learning rate")
+    weight_decay: StrictFloat = Field(0.0, ge=0, description="AdamW weight decay")
+    batch_size: StrictInt | None = Field(
+        None, ge=1, description="minibatch size; null = the full training set every step"
+    )
+    loss: Literal["auto", "mse", "cross_entropy", "mse_onehot"] = Field(
+        "auto", description="auto: mse (regression), cross_entropy (classes), mse_onehot (mnist)"
+    )
+    lambda_base: StrictFloat = Field(
+        1e-3, ge=0, description="lambda = lambda_base × the multiplier of the current phase"
+    )
+    lambda_phases: list[LambdaPhaseSchema] = Field(
         default_factory=lambda: [
             LambdaPhaseSchema(0.0, 1.0),
             LambdaPhaseSchema(0.25, 10.0),
             LambdaPhaseSchema(0.75, 1.0),
-        ]
+        ],
+        min_length=1,
+        description="{start: fraction of training, multiplier}, starts from 0 strictly increasing",
     )
-    bias_penalty_start: float = 0.0
-    cost: BimtCostSchema = field(default_factory=BimtCostSchema)
-    swap_every: int = 200
-    swap_top_k: int = 5
-    log_every: int = 200
-    image_every: int = 1000  # network picture to TensorBoard every N steps; 0: only at the end
-    torch_threads: int = 1  # intra-op threads while training (small nets); 0: torch's default
+    bias_penalty_start: StrictFloat = Field(
+        0.0, ge=0, le=1, description="fraction of training after which biases join the cost"
+    )
+    cost: BimtCostSchema = Field(default_factory=BimtCostSchema, description="connection cost")
+    swap_every: StrictInt = Field(
+        200, ge=1, description="neuron relocation every N steps (l1_swap, bimt)"
+    )
+    swap_top_k: StrictInt = Field(5, ge=1, description="most connected neurons tried per layer")
+    log_every: StrictInt = Field(200, ge=1, description="steps between logged training scalars")
+    image_every: StrictInt = Field(
+        1000, ge=0, description="network picture to TensorBoard every N steps; 0: only at the end"
+    )
+    torch_threads: StrictInt = Field(
+        1, ge=0, description="intra-op threads while training (small nets); 0: torch's default"
+    )
 
-    def __post_init__(self) -> None:
-        for key in ("steps", "swap_every", "swap_top_k", "log_every"):
-            value = getattr(self, key)
-            require(value >= 1, key, value, "an integer ≥ 1")
-        require(self.lr > 0, "lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
-        require(
-            self.batch_size is None or self.batch_size >= 1,
-            "batch_size",
-            self.batch_size,
-            "null or an integer ≥ 1",
-        )
-        require(self.lambda_base >= 0, "lambda_base", self.lambda_base, "a number ≥ 0")
+    @model_validator(mode="after")
+    def _phases_increase(self) -> BimtSchema:
         starts = [phase.start for phase in self.lambda_phases]
         require(
-            bool(starts)
-            and starts[0] == 0.0
-            and all(b > a for a, b in zip(starts, starts[1:], strict=False))
-            and starts[-1] < 1,
+            starts[0] == 0.0 and all(b > a for a, b in zip(starts, starts[1:], strict=False)),
             "lambda_phases",
             [(p.start, p.multiplier) for p in self.lambda_phases],
             "phases whose starts begin at 0 and increase strictly within [0, 1)",
         )
-        for i, phase in enumerate(self.lambda_phases):
-            require(
-                phase.multiplier >= 0,
-                f"lambda_phases[{i}].multiplier",
-                phase.multiplier,
-                "a number ≥ 0",
-            )
-        require(
-            0 <= self.bias_penalty_start <= 1,
-            "bias_penalty_start",
-            self.bias_penalty_start,
-            "a fraction of training in [0, 1]",
-        )
-        require(self.image_every >= 0, "image_every", self.image_every, "an integer ≥ 0")
-        require(self.torch_threads >= 0, "torch_threads", self.torch_threads, "an integer ≥ 0")
+        return self
 
 
 @register("dataset", "symbolic_independence")
 @register("dataset", "symbolic_feature_sharing")
 @register("dataset", "symbolic_compositionality")
-@dataclass
+@schema
 class SymbolicDatasetSchema:
-    """Inputs uniform in [-1, 1]; the task is the option name without ``symbolic_``."""
+    """BIMT's symbolic formulas, inputs uniform in [-1, 1]; the task is the option name without
+    ``symbolic_``."""
 
     name: Literal[
         "symbolic_independence", "symbolic_feature_sharing", "symbolic_compositionality"
-    ] = "symbolic_independence"
-    n_train: int = 100
-    n_test: int = 100
-
-    def __post_init__(self) -> None:
-        require(self.n_train >= 1, "n_train", self.n_train, "an integer ≥ 1")
-        require(self.n_test >= 1, "n_test", self.n_test, "an integer ≥ 1")
+    ] = Field("symbolic_independence", description="the dataset option (the formula)")
+    n_train: StrictInt = Field(100, ge=1, description="training points")
+    n_test: StrictInt = Field(100, ge=1, description="test points")
 
 
 @register("dataset", "two_moons")
-@dataclass
+@schema
 class TwoMoonsDatasetSchema:
-    name: str = "two_moons"
-    n_train: int = 200
-    n_test: int = 200
-    noise: float = 0.1
+    """Two interleaving half circles with Gaussian noise (two classes)."""
 
-    def __post_init__(self) -> None:
-        require(self.n_train >= 2, "n_train", self.n_train, "an integer ≥ 2")
-        require(self.n_test >= 2, "n_test", self.n_test, "an integer ≥ 2")
-        require(self.noise >= 0, "noise", self.noise, "a number ≥ 0")
+    name: StrictStr = Field("two_moons", description="the dataset option")
+    n_train: StrictInt = Field(200, ge=2, description="training points")
+    n_test: StrictInt = Field(200, ge=2, description="test points")
+    noise: StrictFloat = Field(0.1, ge=0, description="standard deviation of the Gaussian noise")
 
 
 @register("dataset", "modular_addition")
-@dataclass
+@schema
 class ModularAdditionDatasetSchema:
-    name: str = "modular_addition"
-    p: int = 59
-    train_fraction: float = 0.8
+    """(a + b) mod p over all p² pairs as two tokens; a random ``train_fraction`` for training."""
 
-    def __post_init__(self) -> None:
-        require(self.p >= 2, "p", self.p, "an integer ≥ 2")
-        require(
-            0 < self.train_fraction < 1, "train_fraction", self.train_fraction, "a number in (0, 1)"
-        )
+    name: StrictStr = Field("modular_addition", description="the dataset option")
+    p: StrictInt = Field(59, ge=2, description="the modulus")
+    train_fraction: StrictFloat = Field(
+        0.8, gt=0, lt=1, description="share of the p² pairs used for training"
+    )
 
 
 @register("dataset", "permutation_s4")
-@dataclass
+@schema
 class PermutationS4DatasetSchema:
-    name: str = "permutation_s4"
-    train_fraction: float = 0.8
+    """Composition of two elements of the symmetric group S4 (576 pairs)."""
 
-    def __post_init__(self) -> None:
-        require(
-            0 < self.train_fraction < 1, "train_fraction", self.train_fraction, "a number in (0, 1)"
-        )
+    name: StrictStr = Field("permutation_s4", description="the dataset option")
+    train_fraction: StrictFloat = Field(
+        0.8, gt=0, lt=1, description="share of the 576 pairs used for training"
+    )
 
 
 @register("dataset", "mnist")
-@dataclass
+@schema
 class MnistDatasetSchema:
-    """IDX files in ``data_dir`` (plain or .gz); downloaded there when missing and ``download``."""
+    """MNIST IDX files (plain or .gz) in ``data_dir``; downloaded there when missing and
+    ``download``."""
 
-    name: str = "mnist"
-    data_dir: str = "data/mnist"
-    download: bool = True
+    name: StrictStr = Field("mnist", description="the dataset option")
+    data_dir: StrictStr = Field("data/mnist", description="folder of the four IDX files")
+    download: StrictBool = Field(True, description="download the files when they are missing")

@@ -1,49 +1,74 @@
-"""Schema of ``method=circuit``: automated circuit discovery on a trained ``model=mlp``."""
+"""Schema of ``method=circuit``: automated circuit discovery (ACDC, arXiv:2304.14997; edge
+attribution patching, arXiv:2310.10348; weight magnitude) on a trained ``model=mlp``."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Literal
 
-from subnetlab.schemas.base import require
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+
+from subnetlab.schemas.base import require, schema
 from subnetlab.schemas.bimt import BimtSchema
 from subnetlab.schemas.registry import register
 
 
 @register("method", "circuit")
-@dataclass
+@schema
 class CircuitSchema:
-    """algorithm: acdc (greedy patching), eap (gradient attribution) or magnitude (|w| / max|w|);
-    tau: the algorithm's threshold (acdc: metric rise, eap: |score|, magnitude: a fraction in
-    [0, 1]); metric: auto picks mse for regression tasks and kl for classification; ablation:
-    what a removed edge carries; n_examples: clean examples taken from ``split``;
-    eap_prefilter: acdc only, the fraction of edges (highest |EAP score|) ACDC starts from;
-    ig_steps: integrated-gradient steps of EAP (0: plain gradient); tau_sweep: thresholds whose
-    circuits give the ROC AUC against the task's ground truth; train: the study's block, used
-    by ``CircuitStudyModule`` to train its own target with ``method=bimt`` settings."""
+    """Circuit discovery: nodes are neurons, edges are weights; a removed edge carries its
+    source's ablated activation."""
 
-    name: str = "circuit"
-    algorithm: Literal["acdc", "eap", "magnitude"] = "acdc"
-    tau: float = 0.01
-    metric: Literal["auto", "kl", "logit_diff", "mse"] = "auto"
-    ablation: Literal["corrupted", "zero", "mean"] = "corrupted"
-    n_examples: int = 100
-    split: Literal["train", "test"] = "test"
-    eap_prefilter: float | None = None
-    ig_steps: int = 5
-    candidates_per_pass: int = 256
-    abs_value: bool = False
-    tau_sweep: list[float] = field(default_factory=list)
-    latency_repeats: int = 50
-    torch_threads: int = 1
-    train: BimtSchema | None = None
+    name: StrictStr = Field("circuit", description="the method option")
+    algorithm: Literal["acdc", "eap", "magnitude"] = Field(
+        "acdc",
+        description="acdc (greedy patching) | eap (gradient attribution) | magnitude (|w|/max|w|)",
+    )
+    tau: StrictFloat = Field(
+        0.01,
+        ge=0,
+        description="acdc: metric rise below which an edge goes; eap: |score|; magnitude: "
+        "a fraction in [0, 1]",
+    )
+    metric: Literal["auto", "kl", "logit_diff", "mse"] = Field(
+        "auto", description="auto: mse for regression tasks, kl for classification"
+    )
+    ablation: Literal["corrupted", "zero", "mean"] = Field(
+        "corrupted",
+        description="what a removed edge carries: another example's activation, 0, or the mean",
+    )
+    n_examples: StrictInt = Field(100, ge=2, description="clean examples, taken from split")
+    split: Literal["train", "test"] = Field("test", description="where the examples come from")
+    eap_prefilter: StrictFloat | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="acdc only: start from this fraction of edges with the largest |EAP score|",
+    )
+    ig_steps: StrictInt = Field(
+        5, ge=0, description="EAP integrated-gradient steps (0: plain gradient)"
+    )
+    candidates_per_pass: StrictInt = Field(
+        256, ge=1, description="acdc: candidate edges patched in one batched forward pass"
+    )
+    abs_value: StrictBool = Field(False, description="acdc: compare |metric change| with tau")
+    tau_sweep: list[StrictFloat] = Field(
+        default_factory=list,
+        description="thresholds whose circuits give the node ROC AUC against the ground truth",
+    )
+    latency_repeats: StrictInt = Field(
+        50, ge=1, description="study: timed forward passes of the trained net"
+    )
+    torch_threads: StrictInt = Field(1, ge=0, description="these nets are tiny; 0: torch's default")
+    train: BimtSchema | None = Field(
+        None,
+        description="study only (experiment=circuit_study*): the method=bimt settings of the "
+        "target it trains",
+    )
 
-    def __post_init__(self) -> None:
-        require(math.isfinite(self.tau) and self.tau >= 0, "tau", self.tau, "a finite number ≥ 0")
+    @model_validator(mode="after")
+    def _thresholds_fit_the_algorithm(self) -> CircuitSchema:
         if self.algorithm == "magnitude":
             require(self.tau <= 1, "tau", self.tau, "a fraction in [0, 1] for magnitude")
-        require(self.n_examples >= 2, "n_examples", self.n_examples, "an integer ≥ 2")
         if self.eap_prefilter is not None:
             require(
                 self.algorithm == "acdc",
@@ -51,25 +76,7 @@ class CircuitSchema:
                 self.eap_prefilter,
                 "null unless algorithm=acdc (it pre-selects the edges ACDC tests)",
             )
-            require(
-                0 < self.eap_prefilter <= 1,
-                "eap_prefilter",
-                self.eap_prefilter,
-                "null or a fraction of edges in (0, 1]",
-            )
-        require(self.ig_steps >= 0, "ig_steps", self.ig_steps, "an integer ≥ 0")
-        require(
-            self.candidates_per_pass >= 1,
-            "candidates_per_pass",
-            self.candidates_per_pass,
-            "an integer ≥ 1",
-        )
         for i, value in enumerate(self.tau_sweep):
-            ok = math.isfinite(value) and value >= 0
-            if self.algorithm == "magnitude":
-                ok = ok and value <= 1
+            ok = value >= 0 and (self.algorithm != "magnitude" or value <= 1)
             require(ok, f"tau_sweep[{i}]", value, "finite thresholds ≥ 0 (≤ 1 for magnitude)")
-        require(
-            self.latency_repeats >= 1, "latency_repeats", self.latency_repeats, "an integer ≥ 1"
-        )
-        require(self.torch_threads >= 0, "torch_threads", self.torch_threads, "an integer ≥ 0")
+        return self

@@ -1,135 +1,128 @@
-"""Schemas of the synthetic sparse-feature datasets (``dataset/``)."""
+"""Schemas of the synthetic sparse-feature, sequence and image datasets (``dataset/``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
-from subnetlab.schemas.base import require
+from subnetlab.schemas.base import MAX_SEED, require, schema
 from subnetlab.schemas.registry import register
 
+_OPTION = "the dataset option"
+_P_HELP = "probability that a feature is on"
+_LOW_HELP = "lower end of an active feature's uniform value"
+_HIGH_HELP = "upper end of an active feature's uniform value"
+_BATCH_HELP = "batch of the analysis methods (a target trains with model.recipe)"
+_EVAL_HELP = "size of the probe/evaluation set when a method asks for none"
+_SPLIT_SEED_HELP = "seed of the train/test split (independent of the run seed)"
 
-def _check_sparse(p: float, low: float, high: float, batch_size: int) -> None:
-    require(0.0 <= p <= 1.0, "feature_probability", p, "a probability in [0, 1]")
+
+def _check_interval(low: float, high: float) -> None:
     require(low < high, "value_high", high, f"a number above value_low={low}")
-    require(batch_size >= 1, "batch_size", batch_size, "an integer ≥ 1")
 
 
 @register("dataset", "sparse_features")
-@dataclass
+@schema
 class SparseFeaturesSchema:
-    """TMS data: each feature on with probability p, value U[value_low, value_high];
-    label = input."""
+    """TMS data: each feature on with probability p, value U[0, 1]; label = input. The batch of
+    1024 is the quick default; the paper's experiments set theirs (SPD 4096, APD 2048)."""
 
-    name: str = "sparse_features"
-    feature_probability: float = 0.05
-    value_low: float = 0.0
-    value_high: float = 1.0
-    batch_size: int = 4096
-    eval_size: int = 10_000
+    name: StrictStr = Field("sparse_features", description=_OPTION)
+    feature_probability: StrictFloat = Field(0.05, ge=0, le=1, description=_P_HELP)
+    value_low: StrictFloat = Field(0.0, description=_LOW_HELP)
+    value_high: StrictFloat = Field(1.0, description=_HIGH_HELP)
+    batch_size: StrictInt = Field(1024, ge=1, description=_BATCH_HELP)
+    eval_size: StrictInt = Field(10_000, ge=1, description=_EVAL_HELP)
 
-    def __post_init__(self) -> None:
-        _check_sparse(self.feature_probability, self.value_low, self.value_high, self.batch_size)
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+    @model_validator(mode="after")
+    def _values_form_an_interval(self) -> SparseFeaturesSchema:
+        _check_interval(self.value_low, self.value_high)
+        return self
 
 
 @register("dataset", "resid_features")
-@dataclass
+@schema
 class ResidFeaturesSchema:
-    """ResidMLP data: p = 0.01, values U[−1, 1]; labels x + ReLU(x) (decomposition uses the
-    target's outputs)."""
+    """ResidMLP data: each feature on with probability p, value U[−1, 1]; labels x + ReLU(x)
+    (decomposition uses the target's outputs)."""
 
-    name: str = "resid_features"
-    feature_probability: float = 0.01
-    value_low: float = -1.0
-    value_high: float = 1.0
-    batch_size: int = 2048
-    eval_size: int = 10_000
+    name: StrictStr = Field("resid_features", description=_OPTION)
+    feature_probability: StrictFloat = Field(0.01, ge=0, le=1, description=_P_HELP)
+    value_low: StrictFloat = Field(-1.0, description=_LOW_HELP)
+    value_high: StrictFloat = Field(1.0, description=_HIGH_HELP)
+    batch_size: StrictInt = Field(2048, ge=1, description=_BATCH_HELP)
+    eval_size: StrictInt = Field(10_000, ge=1, description=_EVAL_HELP)
 
-    def __post_init__(self) -> None:
-        _check_sparse(self.feature_probability, self.value_low, self.value_high, self.batch_size)
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+    @model_validator(mode="after")
+    def _values_form_an_interval(self) -> ResidFeaturesSchema:
+        _check_interval(self.value_low, self.value_high)
+        return self
 
 
 @register("dataset", "modular_addition_seq")
-@dataclass
+@schema
 class ModularAdditionSeqSchema:
-    """Modular addition as sequences ``a b =`` for a transformer (vocabulary p + 1, length 3);
-    the train/test split depends on ``split_seed`` only, so every run sees the same held-out set.
-    """
+    """(a + b) mod p as sequences ``a b =`` for ``model=transformer`` (vocabulary p + 1, length
+    3); the split depends on ``split_seed`` only, so every run sees the same held-out set."""
 
-    name: str = "modular_addition_seq"
-    p: int = 59
-    train_fraction: float = 0.8
-    split_seed: int = 0
-    batch_size: int = 256
-    eval_size: int = 1000
-
-    def __post_init__(self) -> None:
-        require(self.p >= 2, "p", self.p, "an integer ≥ 2")
-        require(
-            0 < self.train_fraction < 1, "train_fraction", self.train_fraction, "a number in (0, 1)"
-        )
-        require(self.split_seed >= 0, "split_seed", self.split_seed, "an integer ≥ 0")
-        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+    name: StrictStr = Field("modular_addition_seq", description=_OPTION)
+    p: StrictInt = Field(59, ge=2, description="the modulus")
+    train_fraction: StrictFloat = Field(
+        0.8, gt=0, lt=1, description="share of the p² pairs used for training"
+    )
+    split_seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description=_SPLIT_SEED_HELP)
+    batch_size: StrictInt = Field(256, ge=1, description=_BATCH_HELP)
+    eval_size: StrictInt = Field(1000, ge=1, description=_EVAL_HELP)
 
 
 @register("dataset", "char_lm")
-@dataclass
+@schema
 class CharLMSchema:
     """Next-character prediction on a text shipped in ``subnetlab/data/texts`` (96-symbol ASCII
     vocabulary); the last ``test_fraction`` of the text is held out."""
 
-    name: str = "char_lm"
-    text: str = "shakespeare_sonnets"
-    context: int = 32
-    test_fraction: float = 0.1
-    train_stride: int = 1
-    test_stride: int = 4
-    batch_size: int = 64
-    eval_size: int = 1000
+    name: StrictStr = Field("char_lm", description=_OPTION)
+    text: StrictStr = Field(
+        "shakespeare_sonnets", description="a shipped text: subnetlab/data/texts/<text>.txt"
+    )
+    context: StrictInt = Field(32, ge=1, description="characters per input window")
+    test_fraction: StrictFloat = Field(
+        0.1, gt=0, lt=1, description="held-out share at the end of the text"
+    )
+    train_stride: StrictInt = Field(1, ge=1, description="characters between training windows")
+    test_stride: StrictInt = Field(4, ge=1, description="characters between test windows")
+    batch_size: StrictInt = Field(64, ge=1, description=_BATCH_HELP)
+    eval_size: StrictInt = Field(1000, ge=1, description=_EVAL_HELP)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _text_is_shipped(self) -> CharLMSchema:
         from subnetlab.data.char_text import shipped_texts
 
         texts = shipped_texts()
         require(self.text in texts, "text", self.text, f"one of {texts}")
-        require(self.context >= 1, "context", self.context, "an integer ≥ 1")
-        require(
-            0 < self.test_fraction < 1, "test_fraction", self.test_fraction, "a number in (0, 1)"
-        )
-        require(self.train_stride >= 1, "train_stride", self.train_stride, "an integer ≥ 1")
-        require(self.test_stride >= 1, "test_stride", self.test_stride, "an integer ≥ 1")
-        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+        return self
 
 
 @register("dataset", "mnist_images")
-@dataclass
+@schema
 class MnistImagesSchema:
-    """MNIST test images (flattened to 784) as probe inputs for analysis methods; the IDX files
-    must already be in ``data_dir`` (nothing is downloaded)."""
+    """MNIST test images (flattened to 784) as probe inputs for analysis methods, e.g. for
+    ``method=gw`` on an MLP trained on MNIST; the IDX files must already be in ``data_dir``
+    (nothing is downloaded)."""
 
-    name: str = "mnist_images"
-    data_dir: str = "data/mnist"
-    eval_size: int = 1000
-
-    def __post_init__(self) -> None:
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+    name: StrictStr = Field("mnist_images", description=_OPTION)
+    data_dir: StrictStr = Field("data/mnist", description="folder of the MNIST IDX files")
+    eval_size: StrictInt = Field(1000, ge=1, description=_EVAL_HELP)
 
 
 @register("dataset", "digits")
-@dataclass
+@schema
 class DigitsSchema:
-    """The shipped 8×8 handwritten digits (1797 images, 10 classes); ``test_size`` of them held
-    out by a split that depends on ``split_seed`` only."""
+    """The shipped 8×8 handwritten digits (UCI optdigits, 1797 images, 10 classes; no download);
+    ``test_size`` of them held out by a split that depends on ``split_seed`` only."""
 
-    name: str = "digits"
-    test_size: int = 500
-    split_seed: int = 0
-    eval_size: int = 500
-
-    def __post_init__(self) -> None:
-        require(1 <= self.test_size <= 1796, "test_size", self.test_size, "an integer in 1..1796")
-        require(self.split_seed >= 0, "split_seed", self.split_seed, "an integer ≥ 0")
-        require(self.eval_size >= 1, "eval_size", self.eval_size, "an integer ≥ 1")
+    name: StrictStr = Field("digits", description=_OPTION)
+    test_size: StrictInt = Field(
+        500, ge=1, le=1796, description="held-out images (the probe set comes from them first)"
+    )
+    split_seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description=_SPLIT_SEED_HELP)
+    eval_size: StrictInt = Field(500, ge=1, description=_EVAL_HELP)

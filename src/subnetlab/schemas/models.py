@@ -2,125 +2,111 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
-from subnetlab.schemas.base import require
+from subnetlab.schemas.base import require, schema
 from subnetlab.schemas.registry import register
 
 
-@dataclass
+@schema
 class TMSRecipe:
-    """Paper recipe (AdamW, constant lr) plus how many candidates are trained at once."""
+    """The paper's recipe (AdamW, constant lr) plus how many candidates are trained at once;
+    the best one reconstructing every feature is kept."""
 
-    steps: int = 10_000
-    batch_size: int = 1024
-    lr: float = 5e-3
-    weight_decay: float = 0.01
-    n_candidates: int = 4
-    probe_tolerance: float = 0.3
-
-    def __post_init__(self) -> None:
-        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
-        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.lr > 0, "lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
-        require(self.n_candidates >= 1, "n_candidates", self.n_candidates, "an integer ≥ 1")
-        require(
-            0 < self.probe_tolerance < 0.75,
-            "probe_tolerance",
-            self.probe_tolerance,
-            "a number in (0, 0.75)",
-        )
+    steps: StrictInt = Field(10_000, ge=1, description="training steps")
+    batch_size: StrictInt = Field(1024, ge=1, description="fresh sparse-feature draws per step")
+    lr: StrictFloat = Field(5e-3, gt=0, description="AdamW learning rate (constant)")
+    weight_decay: StrictFloat = Field(0.01, ge=0, description="AdamW weight decay")
+    n_candidates: StrictInt = Field(
+        4, ge=1, description="initialisations trained at once; the best healthy one is kept"
+    )
+    probe_tolerance: StrictFloat = Field(
+        0.3,
+        gt=0,
+        lt=0.75,
+        description="a feature counts as reconstructed within this of its one-hot probe value",
+    )
 
 
 @register("model", "tms")
-@dataclass
+@schema
 class TMSSchema:
-    name: str = "tms"
-    n_features: int = 5
-    n_hidden: int = 2
-    n_hidden_layers: int = 0
-    recipe: TMSRecipe = field(default_factory=TMSRecipe)
+    """Toy model of superposition: x̂ = ReLU(WᵀWx + b), W ∈ R^{n_hidden×n_features}, tied
+    weights; optional fixed identity hidden layers."""
 
-    def __post_init__(self) -> None:
-        require(self.n_features >= 2, "n_features", self.n_features, "an integer ≥ 2")
-        require(self.n_hidden >= 1, "n_hidden", self.n_hidden, "an integer ≥ 1")
-        require(
-            self.n_hidden_layers >= 0, "n_hidden_layers", self.n_hidden_layers, "an integer ≥ 0"
-        )
+    name: StrictStr = Field("tms", description="the model family")
+    n_features: StrictInt = Field(5, ge=2, description="input and output features")
+    n_hidden: StrictInt = Field(2, ge=1, description="hidden dimensions (rows of W)")
+    n_hidden_layers: StrictInt = Field(
+        0, ge=0, description="fixed identity layers (n_hidden × n_hidden) between W and Wᵀ"
+    )
+    recipe: TMSRecipe = Field(default_factory=TMSRecipe, description="training recipe")
 
 
-@dataclass
+@schema
 class ResidMLPRecipe:
-    steps: int = 1000
-    batch_size: int = 2048
-    lr: float = 3e-3
-    weight_decay: float = 0.01
+    """The paper's recipe: AdamW, cosine lr decay."""
 
-    def __post_init__(self) -> None:
-        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
-        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.lr > 0, "lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
+    steps: StrictInt = Field(1000, ge=1, description="training steps")
+    batch_size: StrictInt = Field(2048, ge=1, description="fresh sparse-feature draws per step")
+    lr: StrictFloat = Field(3e-3, gt=0, description="AdamW peak learning rate (cosine decay)")
+    weight_decay: StrictFloat = Field(0.01, ge=0, description="AdamW weight decay")
 
 
 @register("model", "resid_mlp")
-@dataclass
+@schema
 class ResidMLPSchema:
-    name: str = "resid_mlp"
-    n_features: int = 100
-    d_embed: int = 1000
-    d_mlp: int = 50
-    n_layers: int = 1
-    recipe: ResidMLPRecipe = field(default_factory=ResidMLPRecipe)
+    """ResidMLP: n_features features embedded in a d_embed-wide residual stream, n_layers ReLU
+    MLPs of d_mlp neurons each, no biases."""
 
-    def __post_init__(self) -> None:
-        for key in ("n_features", "d_embed", "d_mlp", "n_layers"):
-            value = getattr(self, key)
-            require(value >= 1, key, value, "an integer ≥ 1")
+    name: StrictStr = Field("resid_mlp", description="the model family")
+    n_features: StrictInt = Field(100, ge=1, description="input and output features")
+    d_embed: StrictInt = Field(1000, ge=1, description="residual stream width")
+    d_mlp: StrictInt = Field(50, ge=1, description="neurons per MLP")
+    n_layers: StrictInt = Field(1, ge=1, description="MLP layers")
+    recipe: ResidMLPRecipe = Field(default_factory=ResidMLPRecipe, description="training recipe")
 
 
-@dataclass
+@schema
 class SupervisedRecipe:
     """AdamW (β = 0.9, 0.98) with linear warm-up, then cosine decay to 0; minibatches of the
     train split (the transformer's and the MLP classifiers' recipe)."""
 
-    steps: int = 2000
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1.0
-    warmup_steps: int = 100
-
-    def __post_init__(self) -> None:
-        require(self.steps >= 1, "steps", self.steps, "an integer ≥ 1")
-        require(self.batch_size >= 1, "batch_size", self.batch_size, "an integer ≥ 1")
-        require(self.lr > 0, "lr", self.lr, "a number > 0")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "a number ≥ 0")
-        require(self.warmup_steps >= 0, "warmup_steps", self.warmup_steps, "an integer ≥ 0")
+    steps: StrictInt = Field(2000, ge=1, description="training steps")
+    batch_size: StrictInt = Field(256, ge=1, description="minibatch size")
+    lr: StrictFloat = Field(1e-3, gt=0, description="AdamW peak learning rate")
+    weight_decay: StrictFloat = Field(1.0, ge=0, description="AdamW weight decay")
+    warmup_steps: StrictInt = Field(100, ge=0, description="linear warm-up steps")
 
 
 @register("model", "transformer")
-@dataclass
+@schema
 class TransformerSchema:
-    """Small decoder-only transformer; ``vocab_size`` and ``n_ctx`` must cover the dataset's
-    tokens and sequence length (checked when it is trained)."""
+    """Small decoder-only transformer (pre-LN blocks, causal attention); ``vocab_size`` and
+    ``n_ctx`` must cover the dataset's tokens and sequence length (checked when it is trained).
+    Its block outputs are the GW layers."""
 
-    name: str = "transformer"
-    vocab_size: int = 60
-    n_ctx: int = 3
-    d_model: int = 64
-    n_heads: int = 4
-    d_mlp: int = 256
-    n_layers: int = 6
-    recipe: SupervisedRecipe = field(default_factory=SupervisedRecipe)
+    name: StrictStr = Field("transformer", description="the model family")
+    vocab_size: StrictInt = Field(
+        60, ge=1, description="≥ the dataset's vocabulary (p + 1; 96 for char_lm)"
+    )
+    n_ctx: StrictInt = Field(
+        3, ge=1, description="≥ the dataset's sequence length (3; char_lm: its context)"
+    )
+    d_model: StrictInt = Field(64, ge=1, description="residual stream width")
+    n_heads: StrictInt = Field(4, ge=1, description="attention heads (divides d_model)")
+    d_mlp: StrictInt = Field(256, ge=1, description="MLP hidden width")
+    n_layers: StrictInt = Field(6, ge=1, description="transformer blocks")
+    recipe: SupervisedRecipe = Field(
+        default_factory=SupervisedRecipe, description="training recipe"
+    )
 
-    def __post_init__(self) -> None:
-        for key in ("vocab_size", "n_ctx", "d_model", "n_heads", "d_mlp", "n_layers"):
-            value = getattr(self, key)
-            require(value >= 1, key, value, "an integer ≥ 1")
+    @model_validator(mode="after")
+    def _heads_divide_the_width(self) -> TransformerSchema:
         require(
             self.d_model % self.n_heads == 0,
             "n_heads",
             self.n_heads,
             f"a divisor of d_model={self.d_model}",
         )
+        return self

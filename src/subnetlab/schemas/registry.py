@@ -1,4 +1,4 @@
-"""Which schema dataclass validates which config-group option."""
+"""Which schema validates which config-group option."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def _load_all() -> None:
 
 
 def schemas(group: str) -> dict[str, type]:
+    """Option name → schema class of ``group`` (``method``, ``model``, ``dataset``)."""
     _load_all()
     return dict(_SCHEMAS.get(group, {}))
 

@@ -1,102 +1,137 @@
-"""Schema of the top-level run config and of the trainer/logger/callbacks/target groups."""
+"""Schema of the top-level run config and of the trainer/logger/callbacks/paths groups and the
+``target`` block."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from subnetlab.schemas.base import ConfigError, from_dict, require
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+
+from subnetlab.schemas.base import MAX_SEED, ConfigError, from_dict, schema
 from subnetlab.schemas.registry import validate_group
 
 
-@dataclass
+@schema
 class TrainerSchema:
-    name: str = "cpu"
-    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
-    devices: int = 1
-    strategy: Literal["auto", "ddp", "ddp_spawn"] = "auto"
-    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
-    deterministic: bool = False
-    max_steps: int | None = None  # caps the method's own step count (debug runs)
-    log_every_n_steps: int = 50
-    progress_bar: bool = True
-    threads: int | None = None  # torch intra-op threads; null = torch's default
+    """The Lightning Trainer of every run (``trainer=cpu|gpu|ddp|debug``)."""
 
-    def __post_init__(self) -> None:
-        require(self.devices >= 1, "devices", self.devices, "an integer ≥ 1")
-        require(
-            self.max_steps is None or self.max_steps >= 1,
-            "max_steps",
-            self.max_steps,
-            "null or an integer ≥ 1",
-        )
-        require(self.log_every_n_steps >= 1, "log_every_n_steps", self.log_every_n_steps, "≥ 1")
-        require(self.threads is None or self.threads >= 1, "threads", self.threads, "null or ≥ 1")
+    name: StrictStr = Field("cpu", description="the trainer option")
+    accelerator: Literal["cpu", "gpu", "auto"] = Field("cpu", description="Lightning accelerator")
+    devices: StrictInt = Field(1, ge=1, description="devices of one run (2+: use strategy=ddp)")
+    strategy: Literal["auto", "ddp", "ddp_spawn"] = Field("auto", description="Lightning strategy")
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = Field(
+        "32-true", description="Lightning precision"
+    )
+    deterministic: StrictBool = Field(False, description="deterministic torch algorithms")
+    max_steps: StrictInt | None = Field(
+        None, ge=1, description="caps the method's own step count (debug runs); null: no cap"
+    )
+    log_every_n_steps: StrictInt = Field(
+        50, ge=1, description="steps between logged training scalars"
+    )
+    progress_bar: StrictBool = Field(True, description="draw the step progress bar")
+    threads: StrictInt | None = Field(
+        1,
+        ge=1,
+        description="torch intra-op threads; the toys are latency-bound (null: torch decides)",
+    )
 
 
-@dataclass
+@schema
 class LoggerSchema:
-    name: Literal["tensorboard", "csv", "none"] = "tensorboard"
+    """Where training scalars go (``logger=tensorboard|csv|none``)."""
+
+    name: Literal["tensorboard", "csv", "none"] = Field(
+        "tensorboard", description="the logger option: TensorBoard events, CSV files or nothing"
+    )
 
 
-@dataclass
+@schema
 class CallbacksSchema:
-    name: str = "default"
-    checkpoint: bool = True
-    checkpoint_every_n_steps: int = 500
-    figures_every_n_steps: int = 0  # 0: figures only at the end
+    """Checkpoints and periodic figures (``callbacks=default|none``)."""
 
-    def __post_init__(self) -> None:
-        require(
-            self.checkpoint_every_n_steps >= 1,
-            "checkpoint_every_n_steps",
-            self.checkpoint_every_n_steps,
-            "an integer ≥ 1",
-        )
-        require(
-            self.figures_every_n_steps >= 0,
-            "figures_every_n_steps",
-            self.figures_every_n_steps,
-            "an integer ≥ 0",
-        )
+    name: StrictStr = Field("default", description="the callbacks option")
+    checkpoint: StrictBool = Field(
+        True, description="keep checkpoints/last.ckpt (what resume=true continues from)"
+    )
+    checkpoint_every_n_steps: StrictInt = Field(
+        500, ge=1, description="steps between checkpoint saves"
+    )
+    figures_every_n_steps: StrictInt = Field(
+        0, ge=0, description=">0: also log the method's figures to TensorBoard every N steps"
+    )
 
 
-@dataclass
+@schema
 class TargetSchema:
-    ckpt: str | None = None  # a train/bimt run folder or its target.pt
-    seed: int = 0  # seed of the target's training when it is trained on the fly
-    cache: bool = True
+    """The trained network an analysis method (spd, apd, circuit, gw) works on."""
+
+    ckpt: StrictStr | None = Field(
+        None,
+        description="a train/bimt run folder (or its target.pt); null = train with the model's "
+        "recipe",
+    )
+    seed: StrictInt = Field(
+        0, ge=0, le=MAX_SEED, description="seed of that on-the-fly training (not the run seed)"
+    )
+    cache: StrictBool = Field(True, description="reuse targets cached in paths.targets_dir")
 
 
-@dataclass
+@schema
 class PathsSchema:
-    root_dir: str = "."
-    output_dir: str = "outputs"
-    data_dir: str = "data"
-    targets_dir: str = "outputs/targets"
+    """Where runs, data and cached targets live."""
+
+    root_dir: StrictStr = Field(".", description="the project folder")
+    output_dir: StrictStr = Field("outputs", description="run and sweep folders go below it")
+    data_dir: StrictStr = Field("data", description="downloaded and local datasets")
+    targets_dir: StrictStr = Field(
+        "outputs/targets", description="cache of targets trained on the fly"
+    )
 
 
-@dataclass
+@schema
 class RunConfig:
     """Everything a run needs, validated. Group nodes are schema instances of their option."""
 
-    method: Any
-    model: Any
-    dataset: Any
-    seed: int = 0
-    task_name: str = "run"
-    optimized_metric: str | None = None
-    resume: bool = False
-    tags: list[str] = field(default_factory=list)
-    trainer: TrainerSchema = field(default_factory=TrainerSchema)
-    logger: LoggerSchema = field(default_factory=LoggerSchema)
-    callbacks: CallbacksSchema = field(default_factory=CallbacksSchema)
-    target: TargetSchema = field(default_factory=TargetSchema)
-    paths: PathsSchema = field(default_factory=PathsSchema)
-    study: Any = None  # a study option (conf/study/): a study's own knobs, or null for one run
+    method: Any = Field(None, description="the method option's settings (method=NAME)")
+    model: Any = Field(None, description="the model option's settings (model=NAME)")
+    dataset: Any = Field(None, description="the dataset option's settings (dataset=NAME)")
+    seed: StrictInt = Field(
+        0, ge=0, le=MAX_SEED, description="seed of the run (numpy, torch, Lightning)"
+    )
+    task_name: StrictStr = Field("run", description="a label of the run")
+    optimized_metric: StrictStr | None = Field(
+        None, description="final metric handed back to sweepers; null = the method's default"
+    )
+    resume: StrictBool = Field(
+        False,
+        description="continue the newest run folder of the same command from checkpoints/last.ckpt",
+    )
+    tags: list[StrictStr] = Field(default_factory=list, description="free-form labels")
+    trainer: TrainerSchema = Field(default_factory=TrainerSchema, description="trainer group")
+    logger: LoggerSchema = Field(default_factory=LoggerSchema, description="logger group")
+    callbacks: CallbacksSchema = Field(
+        default_factory=CallbacksSchema, description="callbacks group"
+    )
+    target: TargetSchema = Field(default_factory=TargetSchema, description="the analysed target")
+    paths: PathsSchema = Field(default_factory=PathsSchema, description="paths group")
+    study: Any = Field(
+        None,
+        description="a study option (study=NAME): several runs as one experiment; null: one run",
+    )
 
 
+#: groups whose option picks a schema through the registry (by the node's ``name``)
 GROUPS = ("method", "model", "dataset")
+#: groups that may stay unset (null): ``study=NAME`` runs a study instead of one method
+OPTIONAL_GROUPS = ("study",)
+#: groups with one schema for all their options
+FIXED_GROUPS: dict[str, type] = {
+    "trainer": TrainerSchema,
+    "logger": LoggerSchema,
+    "callbacks": CallbacksSchema,
+    "paths": PathsSchema,
+}
 TOP_LEVEL_IGNORED = frozenset({"hydra"})
 
 
@@ -111,9 +146,7 @@ def validate_run_config(raw: dict[str, Any]) -> RunConfig:
     study = data.pop("study", None)
     if study is not None:
         groups["study"] = validate_group("study", study)
-    placeholder = {g: None for g in groups}
-    cfg = from_dict(RunConfig, {**data, **placeholder})
+    cfg = from_dict(RunConfig, data)
     for group, node in groups.items():
         setattr(cfg, group, node)
-    require(cfg.seed >= 0, "seed", cfg.seed, "an integer ≥ 0")
     return cfg

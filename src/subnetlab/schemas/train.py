@@ -1,29 +1,20 @@
-"""Schema of ``method=train`` (train the model with its recipe; fields override the recipe)."""
+"""Schema of ``method=train``: train the model with its recipe; non-null fields override the
+recipe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from subnetlab.schemas.base import require
+from subnetlab.schemas.base import schema
 from subnetlab.schemas.registry import register
 
 
 @register("method", "train")
-@dataclass
+@schema
 class TrainSchema:
-    name: str = "train"
-    steps: int | None = None
-    lr: float | None = None
-    batch_size: int | None = None
+    """Plain supervised training of ``model`` on ``dataset``, saved as the run's target.pt."""
 
-    def __post_init__(self) -> None:
-        require(
-            self.steps is None or self.steps >= 1, "steps", self.steps, "null or an integer ≥ 1"
-        )
-        require(self.lr is None or self.lr > 0, "lr", self.lr, "null or a number > 0")
-        require(
-            self.batch_size is None or self.batch_size >= 1,
-            "batch_size",
-            self.batch_size,
-            "null or an integer ≥ 1",
-        )
+    name: StrictStr = Field("train", description="the method option")
+    steps: StrictInt | None = Field(None, ge=1, description="null: the recipe's steps")
+    lr: StrictFloat | None = Field(None, gt=0, description="null: the recipe's learning rate")
+    batch_size: StrictInt | None = Field(None, ge=1, description="null: the recipe's batch size")
