@@ -13,10 +13,18 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from subnetlab.cli.console import console, print_config_tree, print_summary
+from subnetlab.cli.console import (
+    FILE_ONLY,
+    keep_file_only_records_off_console,
+    print_config_tree,
+    print_error,
+    print_summary,
+)
 from subnetlab.cli.outputs import write_json_atomic
 from subnetlab.cli.runner import USER_ERRORS, run, worst_objective
 from subnetlab.schemas.base import ConfigError
+
+log = logging.getLogger("subnetlab")
 
 
 def _quiet_libraries() -> None:
@@ -28,8 +36,12 @@ def _quiet_libraries() -> None:
 
 
 def entry(cfg: DictConfig) -> float:
-    """Run one job; returns the optimized metric (the worst value on failure) for sweepers."""
+    """Run one job; returns the optimized metric (the worst value on failure) for sweepers.
+
+    Every failure ends in one line on the console: bad input (exit 2), a failed run (exit 1, its
+    record in metrics.json) or an unexpected error (exit 1, its traceback in run.log only)."""
     _quiet_libraries()
+    keep_file_only_records_off_console()
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -49,6 +61,14 @@ def entry(cfg: DictConfig) -> float:
         result = run(raw, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
         return _user_error(err, run_dir, multirun, worst_objective(raw))
+    except Exception as err:  # a bug or the environment (e.g. a full disk) outside the run record
+        log.error("run stopped by an unexpected error", exc_info=True, extra=FILE_ONLY)
+        message = f"{err.__class__.__name__}: {err} (traceback in {run_dir / 'run.log'})"
+        print_error("error:", message)
+        if multirun:  # the sweep goes on
+            _record_failure(run_dir, message)
+            return worst_objective(raw)
+        sys.exit(1)
     print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
     if result.status != "ok" and not multirun:
         sys.exit(1)
@@ -56,9 +76,18 @@ def entry(cfg: DictConfig) -> float:
 
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
-    console.print(f"[bold red]error:[/bold red] {err}")
+    print_error("error:", str(err))
     if multirun:  # the sweep goes on: record the failure and hand back the worst value
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
+        _record_failure(run_dir, str(err))
         return worst
     sys.exit(2)
+
+
+def _record_failure(run_dir: Path, error: str) -> None:
+    """``status: failed`` in the job's metrics.json, when its folder can still be written (the
+    failure being reported may be that it cannot: it is on the console then)."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": error})
+    except OSError as err:
+        print_error("error:", f"cannot record the failure in {run_dir}: {err}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,21 @@ from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.cli.checkpoint_io import (
+    NonFiniteCheckpointError,
+    SafeCheckpointIO,
+    check_resumable,
+)
+from subnetlab.cli.console import FILE_ONLY
+from subnetlab.cli.output_folders import OutputFolderError, require_writable_folder
 from subnetlab.cli.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
 from subnetlab.cli.targets import TARGET_FILE, TargetError, obtain_target, save_target
+from subnetlab.data.errors import DataError
 from subnetlab.methods.base import MethodModule, RunContext
+from subnetlab.methods.errors import NonFiniteLossError
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.run import RunConfig, validate_run_config
+from subnetlab.utils.checkpoint_files import CheckpointFileError
 
 log = logging.getLogger("subnetlab")
 
@@ -34,7 +43,10 @@ class ResumeError(ValueError):
     """``resume=true`` cannot continue this run folder."""
 
 
-USER_ERRORS = (ConfigError, TargetError, ResumeError)
+#: bad input: the run stops with one line and exit code 2
+USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
+#: failures that are a run's outcome, not a bug: recorded as one line, without a traceback
+EXPECTED_FAILURES = (NonFiniteLossError, NonFiniteCheckpointError)
 
 
 @dataclass
@@ -135,14 +147,19 @@ def _fit(
         num_sanity_val_steps=0,
         limit_val_batches=0,
         default_root_dir=str(run_dir),
+        plugins=[SafeCheckpointIO()],
     )
     ckpt_path = None
     if cfg.resume:
         if not last.is_file():
             raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
+        try:
+            check_resumable(last)
+        except CheckpointFileError as err:
+            raise ResumeError(f"resume=true cannot continue: {err}") from None
         ckpt_path = str(last)
         log.info("resuming from %s", last)
-    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
+    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path, weights_only=True)
     if cfg.callbacks.checkpoint and trainer.is_global_zero:
         trainer.save_checkpoint(last)
 
@@ -160,7 +177,7 @@ def run(
     """
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    require_writable_folder(run_dir, "hydra.run.dir")
     if skip_if_done:
         previous = read_metrics(run_dir)
         if previous is not None and previous.get("status") == "ok":
@@ -223,7 +240,9 @@ def run(
         raise
     except Exception as err:  # the run contract: record the failure, keep what was written
         status, error = "failed", f"{err.__class__.__name__}: {err}"
-        log.error("run failed: %s\n%s", error, traceback.format_exc())
+        # the console gets the one-line summary; run.log also the traceback of a surprise
+        expected = isinstance(err, EXPECTED_FAILURES)
+        log.error("run failed: %s", error, exc_info=not expected, extra=FILE_ONLY)
     finally:
         torch.set_num_threads(torch_threads_before)
     record = _write_record(run_dir, cfg, metrics, status, error, start)
