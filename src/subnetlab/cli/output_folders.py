@@ -33,14 +33,16 @@ def require_writable_folder(folder: Path, key: str) -> None:
         OutputFolderError: one line naming the folder, the reason (read-only, permission denied,
             not a folder, disk full) and ``key``.
     """
+    probe = temp_path_for(folder / ".write-check")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = temp_path_for(folder / ".write-check")
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except OSError as err:
         reason = err.strerror or str(err)
-        where = f" ({err.filename})" if err.filename and Path(err.filename) != folder else ""
+        # name the path that failed when it is not the folder itself (a parent that is a file)
+        failed = Path(err.filename) if err.filename else None
+        where = f" ({failed})" if failed is not None and failed not in (folder, probe) else ""
         raise OutputFolderError(
             f"cannot write to the folder {folder}: {reason}{where}; choose a writable one with "
             f"{key}=..."
