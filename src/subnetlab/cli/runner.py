@@ -177,7 +177,7 @@ def run(
     """
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
-    require_writable_folder(run_dir, "hydra.run.dir")
+    require_writable_folder(run_dir, "paths.output_dir")
     if skip_if_done:
         previous = read_metrics(run_dir)
         if previous is not None and previous.get("status") == "ok":

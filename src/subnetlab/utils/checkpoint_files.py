@@ -1,5 +1,6 @@
 """Reading checkpoint files safely: ``torch.load(..., weights_only=True)`` with failures told in
-one plain line (what the file is instead), never torch's advice to load it unsafely."""
+one plain line (what the file is instead), never torch's advice to load it unsafely; and finding
+the non-finite tensors in a checkpoint's state."""
 
 from __future__ import annotations
 
