@@ -32,4 +32,7 @@ def main(cfg: DictConfig) -> float:
 if __name__ == "__main__":
     if wants_knob_help(sys.argv[1:]):  # before Hydra: the knob listing, read from the schemas
         sys.exit(print_knob_help(sys.argv[1:], CONF))
+    from subnetlab.cli.output_folders import check_command_line_folders
+
+    check_command_line_folders(sys.argv[1:])  # Hydra creates them before any of our code runs
     main()

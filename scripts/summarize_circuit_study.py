@@ -34,6 +34,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
+from subnetlab.utils.atomic_files import (  # noqa: E402
+    atomic_write,
+    save_figure_atomic,
+    write_text_atomic,
+)
+
 # the study's headline columns come first, in this order, when present
 PREFERRED_METRICS = (
     "faithfulness",
@@ -152,7 +158,10 @@ def fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def write_markdown(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
+def write_markdown(
+    path: Path, groups: Sequence[Group], metrics: Sequence[str], notes: Sequence[str] = ()
+) -> None:
+    """The table of groups × metrics (mean ± std), then ``notes`` (one line each)."""
     header = ["group", "n", "failed", *metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
@@ -161,11 +170,11 @@ def write_markdown(path: Path, groups: Sequence[Group], metrics: Sequence[str]) 
             mean, std = mean_std(g.values.get(m, []))
             cells.append(f"{fmt(mean)} ± {fmt(std)}" if not math.isnan(mean) else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join([*lines, *notes]) + "\n")
 
 
 def write_csv(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
-    with path.open("w", newline="") as handle:
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["group", "n", "failed", *[f"{m}_{s}" for m in metrics for s in ("mean", "std")]]
@@ -190,7 +199,7 @@ def write_plot(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> N
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(path, fig, dpi=120)
     plt.close(fig)
 
 
@@ -297,7 +306,7 @@ def write_sweep_tables(out: Path, groups: Sequence[Group]) -> bool:
         "| group | tau | n | " + " | ".join(names) + " |",
         "|" + "---|" * (3 + len(names)),
     ]
-    with (out / "circuit_study_sweep.csv").open("w", newline="") as handle:
+    with atomic_write(out / "circuit_study_sweep.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["group", "tau", "n", *[f"{m}_{s}" for m in names for s in ("mean", "std")]]
@@ -308,7 +317,7 @@ def write_sweep_tables(out: Path, groups: Sequence[Group]) -> bool:
             cells = [f"{fmt(a)} ± {fmt(b)}" if not math.isnan(a) else "n/a" for a, b in stats]
             lines.append(f"| {group.label} | {tau:g} | {n} | " + " | ".join(cells) + " |")
             writer.writerow([group.label, tau, n, *[v for pair in stats for v in pair]])
-    (out / "circuit_study_sweep.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "circuit_study_sweep.md", "\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for group in groups:
         taus = sorted(group.sweep)
@@ -331,7 +340,7 @@ def write_sweep_tables(out: Path, groups: Sequence[Group]) -> bool:
     axes[0].set_yscale("log")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "circuit_study_sweep.png", dpi=120)
+    save_figure_atomic(out / "circuit_study_sweep.png", fig, dpi=120)
     plt.close(fig)
     return True
 
@@ -356,14 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     metrics = metric_order(groups, args.metrics.split(",") if args.metrics else None)
     out = args.out or args.sweep
     out.mkdir(parents=True, exist_ok=True)
-    write_markdown(out / "circuit_study.md", groups, metrics)
+    check = headline(groups, args.baseline, args.contender)
+    write_markdown(out / "circuit_study.md", groups, metrics, check)
     write_csv(out / "circuit_study.csv", groups, metrics)
     if metrics:
         write_plot(out / "circuit_study.png", groups, metrics)
-    check = headline(groups, args.baseline, args.contender)
-    if check:
-        with (out / "circuit_study.md").open("a") as handle:
-            handle.write("\n".join(check) + "\n")
     print((out / "circuit_study.md").read_text(), end="")
     if write_sweep_tables(out, groups):
         print()

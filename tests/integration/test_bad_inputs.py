@@ -91,7 +91,7 @@ def test_corrupt_and_mismatched_checkpoints_fail_the_run_clearly(tmp_path: Path)
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"\x00garbage")
     raw = compose_raw([f"target.ckpt={bad}"], tmp_path)
-    with pytest.raises(TargetError, match="not a readable subnetlab target"):
+    with pytest.raises(TargetError, match="is not a file written by torch.save"):
         run(raw, tmp_path / "run1")
     save_target(tmp_path / "t40.pt", TMS(40, 10), TMSSchema(n_features=40, n_hidden=10), {})
     raw = compose_raw([f"target.ckpt={tmp_path / 't40.pt'}"], tmp_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import torch
 
+_NORM_FLOOR = 1e-12  # norms at or below it count as zero
+
 
 def subcomponent_columns(V: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
     """Per-feature columns of each subcomponent: (C, d_in, d_out), entry [c, j] = V[j, c]·U[c]."""
@@ -20,15 +22,39 @@ def mmcs_ml2r(
     match is the subcomponent of highest cosine among those whose column has at least
     ``min_norm_fraction`` of the target column's norm, so a negligible leftover pointing the same
     way cannot win (if none qualifies, all subcomponents are candidates).
+
+    Shapes: ``V`` (d_in, C), ``U`` (C, d_out).
+
+    Raises:
+        ValueError: mismatched shapes, NaN/inf entries, ``min_norm_fraction`` outside [0, 1], or
+            a target column of zero norm (a dead feature: its cosine and L2 ratio are undefined,
+            and the ratio would silently be huge).
     """
+    if target_weight.dim() != 2 or V.dim() != 2 or U.dim() != 2:
+        raise ValueError("target_weight, V and U must be matrices")
+    d_out, d_in = target_weight.shape
+    if V.shape[0] != d_in or U.shape != (V.shape[1], d_out):
+        raise ValueError(
+            f"need V (d_in, C) and U (C, d_out) for a (d_out, d_in) = {(d_out, d_in)} target; "
+            f"got V {tuple(V.shape)} and U {tuple(U.shape)}"
+        )
+    if not all(bool(torch.isfinite(t).all()) for t in (target_weight, V, U)):
+        raise ValueError("target_weight, V or U contains NaN or infinite entries")
+    if not 0.0 <= min_norm_fraction <= 1.0:
+        raise ValueError(f"min_norm_fraction must be in [0, 1]; got {min_norm_fraction}")
     cols = subcomponent_columns(V, U).detach()  # (C, d_in, d_out)
     target_cols = target_weight.detach().T  # (d_in, d_out)
     target_norms = target_cols.norm(dim=-1)  # (d_in,)
+    dead = torch.nonzero(target_norms <= _NORM_FLOOR).flatten().tolist()
+    if dead:
+        raise ValueError(
+            f"target columns {dead} have zero norm (dead features): MMCS and ML2R are undefined"
+        )
     col_norms = cols.norm(dim=-1)  # (C, d_in)
-    cos = (cols * target_cols).sum(-1) / (col_norms * target_norms).clamp_min(1e-12)
+    cos = (cols * target_cols).sum(-1) / (col_norms * target_norms).clamp_min(_NORM_FLOOR)
     eligible = col_norms >= min_norm_fraction * target_norms
     eligible = torch.where(eligible.any(0, keepdim=True), eligible, torch.ones_like(eligible))
     masked_cos = torch.where(eligible, cos, torch.full_like(cos, -2.0))
     best_cos, best = masked_cos.max(0)
-    ratios = col_norms.gather(0, best.unsqueeze(0)).squeeze(0) / target_norms.clamp_min(1e-12)
+    ratios = col_norms.gather(0, best.unsqueeze(0)).squeeze(0) / target_norms
     return float(best_cos.mean()), float(ratios.mean())

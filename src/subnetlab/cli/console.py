@@ -1,13 +1,21 @@
-"""What a run prints: the config tree at the start, the final metrics and folder at the end."""
+"""What a run prints: the config tree at the start, the final metrics and folder at the end, and
+one line per failure.
+
+Text that comes from outside (error messages, paths, metric names, config keys) is printed as
+plain ``rich.text.Text``, never parsed as rich markup: an error such as ``[.../pair.cc:553]
+Connection closed by peer`` prints as it is.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 console = Console(stderr=False, highlight=False)
@@ -15,30 +23,55 @@ console = Console(stderr=False, highlight=False)
 FIRST = ("method", "model", "dataset", "target", "trainer", "logger", "callbacks", "paths")
 
 
+class _NotFileOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False)
+
+
+def keep_file_only_records_off_console() -> None:
+    """Drop ``FILE_ONLY`` records from every console handler of the root logger (Hydra's job
+    logging: a stream handler for the console, a file handler for run.log)."""
+    for handler in logging.getLogger().handlers:
+        console_handler = isinstance(handler, logging.StreamHandler) and not isinstance(
+            handler, logging.FileHandler
+        )
+        if console_handler and not any(isinstance(f, _NotFileOnly) for f in handler.filters):
+            handler.addFilter(_NotFileOnly())
+
+
 def print_config_tree(cfg: DictConfig) -> None:
-    tree = Tree("[bold]config[/bold]")
+    tree = Tree(Text("config", style="bold"))
     keys = [k for k in FIRST if k in cfg] + [k for k in cfg if k not in FIRST and k != "hydra"]
     for key in keys:
         node = cfg[key]
         text = (
             OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else f"{node}\n"
         )
-        tree.add(f"[cyan]{key}[/cyan]").add(Syntax(text.rstrip(), "yaml", theme="ansi_dark"))
+        tree.add(Text(str(key), style="cyan")).add(Syntax(text.rstrip(), "yaml", theme="ansi_dark"))
     console.print(tree)
+
+
+def print_error(prefix: str, message: str) -> None:
+    """One line: ``prefix`` in bold red, then ``message`` as plain text (never wrapped by rich
+    into several lines, never parsed as markup)."""
+    line = Text(f"{prefix} ", style="bold red").append(" ".join(message.split()), style="")
+    console.print(line, soft_wrap=True)
 
 
 def print_summary(
     status: str, metrics: dict[str, Any], run_dir: str, error: str | None, notes: list[str]
 ) -> None:
-    table = Table(title=f"final metrics ({status})", show_lines=False)
+    table = Table(title=Text(f"final metrics ({status})"), show_lines=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in sorted(metrics):
+        if key == "error":  # printed below as the run's one failure line
+            continue
         value = metrics[key]
-        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+        table.add_row(Text(key), Text(f"{value:.6g}" if isinstance(value, float) else str(value)))
     console.print(table)
     for note in notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(Text(note, style="dim"), soft_wrap=True)
     if error:
-        console.print(f"[bold red]run failed:[/bold red] {error}")
-    console.print(f"run folder: [bold]{run_dir}[/bold]")
+        print_error("run failed:", error)
+    console.print(Text("run folder: ").append(run_dir, style="bold"), soft_wrap=True)

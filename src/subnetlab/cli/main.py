@@ -15,11 +15,20 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from subnetlab.cli.console import console, print_config_tree, print_summary
+from subnetlab.cli.console import (
+    console,
+    keep_file_only_records_off_console,
+    print_config_tree,
+    print_error,
+    print_summary,
+)
 from subnetlab.lifecycle.interrupts import RunInterrupted
 from subnetlab.lifecycle.outputs import read_metrics, write_json_atomic
 from subnetlab.lifecycle.runner import USER_ERRORS, run, worst_objective
 from subnetlab.schemas.base import ConfigError
+from subnetlab.utils.log_records import FILE_ONLY
+
+log = logging.getLogger("subnetlab")
 
 
 def _quiet_libraries() -> None:
@@ -31,8 +40,12 @@ def _quiet_libraries() -> None:
 
 
 def entry(cfg: DictConfig) -> float:
-    """Run one job; returns the optimized metric (the worst value on failure) for sweepers."""
+    """Run one job; returns the optimized metric (the worst value on failure) for sweepers.
+
+    Every failure ends in one line on the console: bad input (exit 2), a failed run (exit 1, its
+    record in metrics.json) or an unexpected error (exit 1, its traceback in run.log only)."""
     _quiet_libraries()
+    keep_file_only_records_off_console()
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -64,6 +77,14 @@ def entry(cfg: DictConfig) -> float:
             sys.stdout.flush()
             os._exit(interrupt.exit_code)
         sys.exit(interrupt.exit_code)
+    except Exception as err:  # a bug or the environment (e.g. a full disk) outside the run record
+        log.error("run stopped by an unexpected error", exc_info=True, extra=FILE_ONLY)
+        message = f"{err.__class__.__name__}: {err} (traceback in {run_dir / 'run.log'})"
+        print_error("error:", message)
+        if multirun:  # the sweep goes on
+            _record_failure(run_dir, message)
+            return worst_objective(raw)
+        sys.exit(1)
     if result.status == "secondary":  # rank > 0 of a multi-process run: rank 0 reports
         return result.objective
     print_summary(result.status, result.metrics, str(run_dir), result.error, result.notes)
@@ -79,10 +100,19 @@ def _secondary_rank() -> bool:
 
 
 def _user_error(err: Exception, run_dir: Path, multirun: bool, worst: float) -> float:
-    console.print(f"[bold red]error:[/bold red] {err}", soft_wrap=True)  # one line, any width
+    print_error("error:", str(err))
     # every run folder has a status: Hydra made this one before the config could be checked
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": str(err)})
+    _record_failure(run_dir, str(err))
     if multirun:  # the sweep goes on: hand back the worst value
         return worst
     sys.exit(2)
+
+
+def _record_failure(run_dir: Path, error: str) -> None:
+    """``status: failed`` in the job's metrics.json, when its folder can still be written (the
+    failure being reported may be that it cannot: it is on the console then)."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "metrics.json", {"status": "failed", "error": error})
+    except OSError as err:
+        print_error("error:", f"cannot record the failure in {run_dir}: {err}")

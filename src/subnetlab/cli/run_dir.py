@@ -11,9 +11,12 @@ from pathlib import Path
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
+
+from subnetlab.cli.output_folders import exit_unless_writable
 
 RUNS_SUBDIR = "runs"
+MULTIRUNS_SUBDIR = "multiruns"
 
 
 def _is_resume(arg: str) -> bool:
@@ -66,8 +69,12 @@ def new_run_name(runs_dir: Path, now: datetime | None = None) -> str:
 
 
 def run_id(output_dir: str) -> str:
-    """Resolver ``${run_id:${paths.output_dir}}``: the folder name of this single run."""
+    """Resolver ``${run_id:${paths.output_dir}}``: the folder name of this single run.
+
+    Exits with one line (status 2) when ``runs/`` cannot be written: Hydra creates the folder
+    next and would fail with a traceback."""
     runs_dir = Path(output_dir) / RUNS_SUBDIR
+    exit_unless_writable(runs_dir, "paths.output_dir")
     argv = sys.argv[1:]
     if wants_resume(argv):
         found = find_resumable(runs_dir, command_overrides(argv))
@@ -134,11 +141,20 @@ def sweep_cli() -> list[str]:
     return command_overrides(sys.argv[1:])
 
 
+def sweep_id(cli: list[str], _root_: DictConfig) -> str:
+    """Resolver ``${sweep_id:${sweep_cli:}}``: the sweep folder's name (``sweep_name``), once its
+    parent ``multiruns/`` is known to be writable (else one line and exit status 2)."""
+    paths = _root_.get("paths")
+    if paths is not None and paths.get("output_dir") is not None:
+        exit_unless_writable(Path(str(paths.output_dir)) / MULTIRUNS_SUBDIR, "paths.output_dir")
+    return sweep_name(list(cli))
+
+
 def register_resolvers() -> None:
     resolvers = {
         "run_id": run_id,
         "sweep_cli": sweep_cli,
-        "sweep_id": lambda cli: sweep_name(list(cli)),
+        "sweep_id": sweep_id,
         "job_dir": lambda job, cli: job_name(list(job), list(cli)),
     }
     cached = ("run_id", "sweep_cli")  # evaluated once per command, then copied into each job

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from subnetlab.data.errors import DataError
 
 DIGITS_FILE = Path(__file__).parent / "images" / "optdigits_8x8.csv.gz"
 N_PIXELS = 64
 MAX_COUNT = 16  # a pixel counts the on pixels of a 4×4 block
 
 
-class DigitsFormatError(ValueError):
+class DigitsFormatError(DataError):
     """The digits file is missing, unreadable or not 64 pixel counts and a label per line."""
 
 
@@ -22,11 +25,11 @@ def load_digits(path: Path = DIGITS_FILE) -> tuple[torch.Tensor, torch.Tensor]:
     try:
         with gzip.open(path, "rt") as handle:
             table = np.loadtxt(handle, delimiter=",", ndmin=2)
-    except (OSError, EOFError, ValueError) as err:
+    except (OSError, EOFError, ValueError, zlib.error) as err:
         raise DigitsFormatError(
             f"{path}: cannot read the digits (a gzipped CSV of 64 pixel counts and a label per "
             f"line): {err}"
-        ) from err
+        ) from None
     if table.shape[1] != N_PIXELS + 1 or table.shape[0] == 0:
         raise DigitsFormatError(
             f"{path}: expected rows of {N_PIXELS + 1} values (64 pixels, label); got shape "

@@ -10,10 +10,14 @@ import gzip
 import struct
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from subnetlab.data.errors import DataError
+from subnetlab.utils.atomic_files import write_bytes_atomic
 
 MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -26,24 +30,43 @@ FILES: dict[str, tuple[str, str]] = {
 _UNSIGNED_BYTE = 0x08
 
 
-class IdxFormatError(ValueError):
-    """An IDX file is malformed or truncated."""
+class IdxFormatError(DataError):
+    """An IDX file is malformed, truncated or unreadable."""
+
+
+class MnistFilesMissingError(DataError, FileNotFoundError):
+    """The MNIST files of a split are neither in the data folder nor downloadable."""
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as an IDX file (gzipped when ``path`` ends in .gz)."""
+    """Write a uint8 array as an IDX file (gzipped when ``path`` ends in .gz), atomically."""
     data = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, _UNSIGNED_BYTE, data.ndim]) + struct.pack(f">{data.ndim}I", *data.shape)
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as handle:
-        handle.write(header + data.tobytes())
+    payload = header + data.tobytes()
+    # mtime=0: the same array always gives the same bytes
+    write_bytes_atomic(path, gzip.compress(payload, mtime=0) if _gzipped(path) else payload)
+
+
+def _gzipped(path: Path) -> bool:
+    return str(path).endswith(".gz")
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array of its stored shape."""
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        raw = handle.read()
+    """Read an unsigned-byte IDX file (plain or .gz) into a uint8 array of its stored shape.
+
+    Raises:
+        IdxFormatError: the file is missing or unreadable, is not valid gzip (or ends early), has
+            a bad magic number or type code, or holds fewer or more bytes than its header says.
+    """
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if _gzipped(path) else path.read_bytes()
+    except FileNotFoundError:
+        raise IdxFormatError(f"{path}: no such file") from None
+    except (OSError, EOFError, zlib.error) as err:
+        # a truncated .gz ends in EOFError, a corrupt one in BadGzipFile (an OSError) or zlib.error
+        detail = "the compressed data ends early" if isinstance(err, EOFError) else str(err)
+        raise IdxFormatError(f"{path} cannot be read as {_kind(path)} ({detail})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise IdxFormatError(f"{path} is not an IDX file (bad magic number)")
     if raw[2] != _UNSIGNED_BYTE:
@@ -61,6 +84,10 @@ def read_idx(path: Path) -> np.ndarray:
             f"{path} is {kind}: shape {shape} needs {expected} data bytes, found {found}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _kind(path: Path) -> str:
+    return "a gzipped IDX file" if _gzipped(path) else "an IDX file"
 
 
 def _find(root: Path, stem: str) -> Path | None:
@@ -85,12 +112,10 @@ def download_mnist(root: Path, split: str, timeout_s: float = 30.0) -> None:
             except (urllib.error.URLError, TimeoutError, OSError) as err:
                 errors.append(f"{url}: {err}")
                 continue
-            partial = root / f"{stem}.gz.part"
-            partial.write_bytes(payload)
-            partial.replace(root / f"{stem}.gz")
+            write_bytes_atomic(root / f"{stem}.gz", payload)
             break
         else:
-            raise FileNotFoundError(
+            raise MnistFilesMissingError(
                 f"could not download MNIST file {stem}.gz ({'; '.join(errors)}). Put "
                 f"{stem} or {stem}.gz into {root} by hand."
             )
@@ -102,7 +127,12 @@ def load_mnist(
     """Images scaled to [0, 1] (n, 28, 28) float and labels (n,) long of ``split``.
 
     Local files in ``root`` (plain or .gz) are used when present; otherwise they are downloaded
-    if ``download``, else a FileNotFoundError says which files to put where.
+    if ``download``.
+
+    Raises:
+        MnistFilesMissingError: files missing and not downloadable (says which files go where).
+        IdxFormatError: a file is unreadable, malformed or truncated, or the image and label
+            counts differ. Both are DataErrors, naming the file.
     """
     if split not in FILES:
         raise ValueError(f"split={split!r} is not supported; allowed: {sorted(FILES)}")
@@ -112,17 +142,18 @@ def load_mnist(
     if missing and download:
         download_mnist(root, split)
     elif missing:
-        raise FileNotFoundError(
+        raise MnistFilesMissingError(
             f"MNIST {split} files missing: {', '.join(missing)} (or .gz) not found in "
             f"{root.resolve()}. Download them from {MIRRORS[0]} and put them there, or "
             "enable download."
         )
-    images = read_idx(_find(root, image_stem))  # type: ignore[arg-type]
-    labels = read_idx(_find(root, label_stem))  # type: ignore[arg-type]
+    image_path, label_path = _find(root, image_stem), _find(root, label_stem)
+    assert image_path is not None and label_path is not None  # found or downloaded above
+    images, labels = read_idx(image_path), read_idx(label_path)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise IdxFormatError(
-            f"MNIST {split}: images of shape {images.shape} do not match labels of shape "
-            f"{labels.shape} (expected (n, rows, cols) and (n,))"
+            f"MNIST {split}: the images in {image_path} (shape {images.shape}) do not match the "
+            f"labels in {label_path} (shape {labels.shape}); expected (n, rows, cols) and (n,)"
         )
     return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(
         labels.astype(np.int64)

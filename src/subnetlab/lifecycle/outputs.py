@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,13 @@ from matplotlib.figure import Figure
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
+from subnetlab.utils.atomic_files import save_figure_atomic, write_text_atomic
+
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    """``data`` as sorted, indented JSON (non-JSON values as their ``str``), written atomically in
+    ``path``'s folder."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def read_metrics(run_dir: Path) -> dict[str, Any] | None:
@@ -35,7 +36,7 @@ def save_figures(
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in figures.items():
-        fig.savefig(folder / f"{name}.png", dpi=110, bbox_inches="tight")
+        save_figure_atomic(folder / f"{name}.png", fig, dpi=110, bbox_inches="tight")
         if writer is not None:
             writer.add_figure(f"figures/{name}", fig, global_step=step, close=False)
         plt.close(fig)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,19 +20,28 @@ from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.data.errors import DataError
+from subnetlab.lifecycle.checkpoint_io import (
+    NonFiniteCheckpointError,
+    SafeCheckpointIO,
+    check_resumable,
+)
 from subnetlab.lifecycle.interrupts import (
     RunInterrupted,
     StopAtStepBoundary,
     signals_interrupt_the_run,
 )
+from subnetlab.lifecycle.output_folders import OutputFolderError, require_writable_folder
 from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
 from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
-from subnetlab.methods.errors import TargetCapabilityError
+from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, validate_run_config
 from subnetlab.training.recipes import build_model
+from subnetlab.utils.checkpoint_files import CheckpointFileError
+from subnetlab.utils.log_records import FILE_ONLY
 
 log = logging.getLogger("subnetlab")
 
@@ -47,7 +55,10 @@ class SecondaryRankDone(Exception):
     writes the run's outputs."""
 
 
-USER_ERRORS = (ConfigError, TargetError, ResumeError)
+#: bad input: the run stops with one line and exit code 2
+USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
+#: failures that are a run's outcome, not a bug: recorded as one line, without a traceback
+EXPECTED_FAILURES = (NonFiniteLossError, NonFiniteCheckpointError)
 
 
 @dataclass
@@ -120,14 +131,14 @@ def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataMod
 
 
 def _checkpoint_step(path: Path) -> int:
-    """The global step a checkpoint was written at; a file that is not a readable checkpoint is
-    a ResumeError (read with ``weights_only=True``: a checkpoint is data, never code)."""
+    """The global step a checkpoint was written at. A file that is not a finite Lightning
+    checkpoint that a weights-only load accepts is a ResumeError (a checkpoint is data, never
+    code)."""
     try:
-        step = torch.load(path, map_location="cpu", weights_only=True)["global_step"]
-    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user-facing case
-        reason = str(err).splitlines()[0] if str(err) else err.__class__.__name__
-        raise ResumeError(f"{path} is not a readable checkpoint ({reason[:200]})") from None
-    return int(step)
+        check_resumable(path)
+    except CheckpointFileError as err:
+        raise ResumeError(f"resume=true cannot continue: {err}") from None
+    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
 
 
 def _loggers(cfg: RunConfig, run_dir: Path, resume_step: int | None) -> Any:
@@ -195,11 +206,12 @@ def _fit(
         num_sanity_val_steps=0,
         limit_val_batches=0,
         default_root_dir=str(run_dir),
+        plugins=[SafeCheckpointIO()],
     )
     if resume_step is not None:
         log.info("resuming from %s (step %d)", last, resume_step)
     ckpt_path = str(last) if resume_step is not None else None
-    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
+    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path, weights_only=True)
     if cfg.callbacks.checkpoint:  # every rank takes part; rank 0 writes
         trainer.save_checkpoint(last)
     return trainer
@@ -219,6 +231,7 @@ def run(
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
     check_method_fits_model(method_cls, cfg)
+    require_writable_folder(run_dir, "paths.output_dir")
     if cfg.resume and not skip_if_done and cfg.study is None and not method_cls.trains:
         raise ResumeError(
             f"resume=true: method={cfg.method.name} trains nothing, so there is nothing to "
@@ -238,9 +251,13 @@ def run(
         resume_from = last
     else:
         resume_from = None
-    resume_step = _checkpoint_step(resume_from) if resume_from is not None else None
-    run_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
+    try:
+        resume_step = _checkpoint_step(resume_from) if resume_from is not None else None
+    except ResumeError as err:  # the folder exists: it records why it cannot be continued
+        _write_record(run_dir, cfg, {}, "failed", str(err), start)
+        raise
+    run_dir.mkdir(parents=True, exist_ok=True)
     torch_threads_before = torch.get_num_threads()
     if cfg.trainer.threads is not None:
         torch.set_num_threads(cfg.trainer.threads)
@@ -273,7 +290,9 @@ def run(
         raise
     except Exception as err:  # the run contract: record the failure, keep what was written
         status, error = "failed", f"{err.__class__.__name__}: {err}"
-        log.error("run failed: %s\n%s", error, traceback.format_exc())
+        # the console gets the one-line summary; run.log also the traceback of a surprise
+        expected = isinstance(err, EXPECTED_FAILURES)
+        log.error("run failed: %s", error, exc_info=not expected, extra=FILE_ONLY)
     finally:
         torch.set_num_threads(torch_threads_before)
     record = _write_record(run_dir, cfg, metrics, status, error, start)

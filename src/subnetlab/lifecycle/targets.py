@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from subnetlab.lifecycle.outputs import write_json_atomic
 from subnetlab.training.recipes import build_model, train_with_recipe
+from subnetlab.utils.atomic_files import save_torch_atomic
+from subnetlab.utils.checkpoint_files import (
+    CheckpointFileError,
+    non_finite_entries,
+    read_checkpoint,
+)
 from subnetlab.utils.progress import step_progress
 
 FORMAT = "subnetlab-target/1"
@@ -42,32 +46,41 @@ def save_target(path: Path, model: nn.Module, model_cfg: Any, report: dict[str, 
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "report": report,
     }
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # parallel jobs may write the same one
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    save_torch_atomic(path, payload)  # parallel jobs may write the same one: each its own temp
 
 
 def load_target(path_str: str, model_cfg: Any) -> nn.Module:
-    """Load a target from a run folder (its ``target.pt``) or a ``target.pt`` file."""
+    """Load ``target.ckpt=PATH``: a run folder (its ``target.pt``) or a ``target.pt`` file.
+
+    Raises:
+        TargetError: the file is missing, is not a weights-only torch checkpoint (text, truncated,
+            foreign pickle), is not a subnetlab target, holds another architecture or non-finite
+            weights.
+    """
     path = Path(path_str).expanduser()
     if path.is_dir():
         path = path / TARGET_FILE
+    expected = (
+        f"expected a {TARGET_FILE} written by method=train or method=bimt, or the run folder "
+        "holding it"
+    )
     if not path.is_file():
-        raise TargetError(
-            f"target.ckpt={path_str}: no such file ({path}); give a train/bimt run folder "
-            f"(it holds {TARGET_FILE}) or the path of a {TARGET_FILE} file"
-        )
+        raise TargetError(f"target.ckpt={path_str}: no such file ({path}); {expected}")
+    return _read_target(path, model_cfg, "target.ckpt", expected)
+
+
+def _read_target(path: Path, model_cfg: Any, source: str, remedy: str) -> nn.Module:
+    """The model in the target file ``path``; errors start with ``source`` (what named the file),
+    name the file and end in ``remedy``."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # any unreadable file (garbage, truncated, foreign pickle) is one case
-        raise TargetError(
-            f"target.ckpt={path_str}: {path} is not a readable subnetlab target "
-            f"({err.__class__.__name__}: "
-            f"{str(err).splitlines()[0] if str(err) else 'corrupt file'})"
-        ) from None
+        payload = read_checkpoint(path)
+    except CheckpointFileError as err:
+        raise TargetError(f"{source}: {err}; {remedy}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise TargetError(f"target.ckpt={path_str}: {path} is not a {FORMAT} checkpoint")
-    saved = _architecture(payload["model_cfg"])
+        raise TargetError(
+            f"{source}: {path} is a torch checkpoint but not a {FORMAT} one; {remedy}"
+        )
+    saved = _architecture(payload.get("model_cfg") or {})
     wanted = _architecture(asdict(model_cfg))
     if saved != wanted:
         diffs = [
@@ -76,11 +89,23 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
             if saved.get(k) != wanted.get(k)
         ]
         raise TargetError(
-            f"target.ckpt={path_str} holds a different model than model={model_cfg.name} asks for: "
+            f"{source}: {path} holds a different model than model={model_cfg.name} asks for: "
             + "; ".join(diffs)
         )
+    state = payload.get("state_dict")
+    bad = non_finite_entries(state)
+    if bad:
+        raise TargetError(
+            f"{source}: the weights in {path} hold NaN/inf ({', '.join(bad[:3])}); {remedy}"
+        )
     model = build_model(model_cfg)
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise TargetError(
+            f"{source}: the weights in {path} do not fit the model ({first}); {remedy}"
+        ) from None
     return model
 
 
@@ -108,14 +133,22 @@ def obtain_target(
     if not use_cache:
         model, report = _train(model_cfg, dataset_cfg, seed)
         return model, f"target trained with its recipe ({report}), not cached"
-    folder.mkdir(parents=True, exist_ok=True)
-    with _exclusive(folder / ".lock"):  # parallel sweep jobs wait for one training, not redo it
-        if path.is_file():
-            return load_target(str(path), model_cfg), f"cached target reused from {folder}"
+    # target.pt is written atomically, so one that exists is whole: reading it needs no lock
+    # (and works in a read-only cache)
+    if path.is_file():
+        return _read_cached(path, model_cfg), f"cached target reused from {folder}"
+    with _exclusive(folder):  # parallel sweep jobs wait for one training, not redo it
+        if path.is_file():  # trained by another job while this one waited
+            return _read_cached(path, model_cfg), f"cached target reused from {folder}"
         model, report = _train(model_cfg, dataset_cfg, seed)
         save_target(path, model, model_cfg, report)
         write_json_atomic(folder / "report.json", report)
     return model, f"target trained with its recipe ({report}) and cached in {folder}"
+
+
+def _read_cached(path: Path, model_cfg: Any) -> nn.Module:
+    remedy = f"delete {path.parent} to train it again, or set target.cache=false"
+    return _read_target(path, model_cfg, "cached target", remedy)
 
 
 def _train(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict[str, float]]:
@@ -124,14 +157,28 @@ def _train(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an advisory lock on ``lock_path`` (no-op where fcntl is missing, e.g. Windows)."""
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Create ``folder`` and hold an advisory lock on its ``.lock`` (no lock where fcntl is
+    missing, e.g. Windows).
+
+    Raises:
+        TargetError: the folder cannot be created or written (read-only, full, not a folder).
+    """
+    lock_path = folder / ".lock"
     try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    with open(lock_path, "a") as handle:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a")  # noqa: SIM115 - closed below, after the lock is released
+    except OSError as err:
+        raise TargetError(
+            f"cannot cache a trained target in {folder} ({err.strerror or err}): set "
+            "paths.targets_dir to a writable folder, or target.cache=false"
+        ) from None
+    with handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from subnetlab.schemas.base import MAX_SEED, require, schema
@@ -95,9 +97,11 @@ class CharLMSchema:
 
     @model_validator(mode="after")
     def _text_is_shipped(self) -> CharLMSchema:
-        from subnetlab.data.char_text import shipped_texts
-
-        texts = shipped_texts()
+        # the texts shipped as package data (read without importing torch)
+        folder = resources.files("subnetlab.data") / "texts"
+        texts = sorted(
+            p.name.removesuffix(".txt") for p in folder.iterdir() if p.name.endswith(".txt")
+        )
         require(self.text in texts, "text", self.text, f"one of {texts}")
         return self
 

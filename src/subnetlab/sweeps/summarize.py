@@ -28,6 +28,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from subnetlab.utils.atomic_files import (  # noqa: E402
+    atomic_write,
+    save_figure_atomic,
+    write_text_atomic,
+)
+
 MMCS_MIN = 0.99
 ML2R_RANGE = (0.95, 1.05)
 HEADLINE = ("mmcs", "ml2r", "target_solution_error")
@@ -201,7 +207,7 @@ def summarize(sweep_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
     rows = job_rows(jobs, keys)
     written: dict[str, Path] = {"csv": out / "sweep_summary.csv", "md": out / "sweep_summary.md"}
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    with written["csv"].open("w", newline="") as handle:
+    with atomic_write(written["csv"], "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -229,13 +235,13 @@ def summarize(sweep_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
         if key != SEED_KEY:
             path = out / f"sweep_{key.replace('/', '_')}.png"
             fig = plot_key(rates, key)
-            fig.savefig(path, dpi=110)
+            save_figure_atomic(path, fig, dpi=110)
             plt.close(fig)
             written[f"plot:{key}"] = path
     failed = [j for j in jobs if j.status != "ok"]
     parts += ["", f"## Failed jobs ({len(failed)})", ""]
     parts += [f"- `{j.path}` ({j.status}): {j.error}" for j in failed] or ["none"]
-    written["md"].write_text("\n".join(parts) + "\n")
+    write_text_atomic(written["md"], "\n".join(parts) + "\n")
     return written
 
 

@@ -41,3 +41,18 @@ def test_pattern_dispatch_and_errors() -> None:
         pattern_error(torch.eye(3), ("diagonal", 3))
     with pytest.raises(ValueError, match="at least 5"):
         identity_pattern_error(torch.eye(5)[:, :4])
+
+
+def test_a_nan_ci_is_an_error_not_a_perfect_solution() -> None:
+    ci = torch.full((3, 5), float("nan"))
+    # NaN fails every threshold test, so the dense count was 0: "perfect"
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        dense_pattern_error(ci, 1)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        identity_pattern_error(ci)
+    with pytest.raises(ValueError, match="tolerance must be in"):
+        identity_pattern_error(torch.eye(3), tolerance=0.5)
+    with pytest.raises(ValueError, match=r"\(n_features, C\)"):
+        pattern_error(torch.ones(3), ("identity", 0))
+    with pytest.raises(ValueError, match="k >= 1"):
+        dense_pattern_error(torch.eye(3), 0)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from subnetlab.analysis.column_matching import mmcs_ml2r
@@ -40,3 +41,24 @@ def test_negligible_leftover_cannot_win_the_match() -> None:
     mmcs, ml2r = mmcs_ml2r(W, V, U)
     assert ml2r > 0.99
     assert mmcs > 0.9999
+
+
+def test_a_dead_target_feature_is_an_error_not_a_huge_ratio() -> None:
+    W = torch.tensor([[1.0, 0.0, 0.5], [0.0, 0.0, 0.5]])  # feature 1 has a zero column
+    with pytest.raises(ValueError, match=r"target columns \[1\] have zero norm"):
+        mmcs_ml2r(W, *_exact_components(W))
+
+
+def test_bad_shapes_and_values_are_refused() -> None:
+    W = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
+    V, U = _exact_components(W)
+    with pytest.raises(ValueError, match=r"need V \(d_in, C\) and U \(C, d_out\)"):
+        mmcs_ml2r(W, V[:3], U)
+    with pytest.raises(ValueError, match=r"need V \(d_in, C\) and U \(C, d_out\)"):
+        mmcs_ml2r(W, V, U.T)
+    U_nan = U.clone()
+    U_nan[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        mmcs_ml2r(W, V, U_nan)
+    with pytest.raises(ValueError, match="min_norm_fraction"):
+        mmcs_ml2r(W, V, U, min_norm_fraction=1.5)

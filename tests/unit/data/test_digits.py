@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from subnetlab.data.digits import DIGITS_FILE, DigitsFormatError, load_digits
+from subnetlab.data.errors import DataError
 
 
 def test_shipped_digits_are_1797_images_of_the_ten_classes() -> None:
@@ -55,5 +56,7 @@ def test_a_missing_or_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
         load_digits(tmp_path / "absent.csv.gz")
     whole = DIGITS_FILE.read_bytes()
     (tmp_path / "cut.csv.gz").write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(DigitsFormatError, match="cannot read"):
+    with pytest.raises(DigitsFormatError, match="cannot read") as err:
         load_digits(tmp_path / "cut.csv.gz")
+    assert isinstance(err.value, DataError)  # a user error: exit status 2, one line
+    assert str(tmp_path / "cut.csv.gz") in str(err.value)

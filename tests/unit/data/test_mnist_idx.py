@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from subnetlab.data.errors import DataError
 from subnetlab.data.mnist_idx import IdxFormatError, load_mnist, read_idx, write_idx
 
 
@@ -89,3 +90,35 @@ def test_failed_download_names_the_folder(tmp_path, monkeypatch):
     monkeypatch.setattr("subnetlab.data.mnist_idx.MIRRORS", ((tmp_path / "none").as_uri() + "/",))
     with pytest.raises(FileNotFoundError, match="by hand"):
         load_mnist(tmp_path / "data", "train", download=True)
+
+
+def test_every_mnist_fault_is_a_data_error_naming_the_file(tmp_path):
+    images = tmp_path / "train-images-idx3-ubyte.gz"
+    write_idx(images, np.zeros((4, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(4, dtype=np.uint8))
+    assert load_mnist(tmp_path, "train", download=False)[0].shape == (4, 28, 28)
+    whole = images.read_bytes()
+    images.write_bytes(whole[: len(whole) // 2])  # a truncated download: gzip's EOFError before
+    with pytest.raises(DataError, match="the compressed data ends early") as err:
+        load_mnist(tmp_path, "train", download=False)
+    assert str(images) in str(err.value) and "gzipped IDX file" in str(err.value)
+    images.write_bytes(b"plain bytes, not gzip")
+    with pytest.raises(IdxFormatError, match=f"{images} cannot be read as a gzipped IDX file"):
+        load_mnist(tmp_path, "train", download=False)
+    with pytest.raises(DataError, match=f"{tmp_path / 'absent'}: no such file"):
+        read_idx(tmp_path / "absent")
+
+
+def test_count_mismatch_names_both_files(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((5, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(4, dtype=np.uint8))
+    with pytest.raises(DataError) as err:
+        load_mnist(tmp_path, "test", download=False)
+    message = str(err.value)
+    assert str(tmp_path / "t10k-images-idx3-ubyte") in message
+    assert str(tmp_path / "t10k-labels-idx1-ubyte") in message and "(5, 28, 28)" in message
+
+
+def test_missing_files_are_a_data_error_too(tmp_path):
+    with pytest.raises(DataError, match="not found in"):
+        load_mnist(tmp_path, "test", download=False)

@@ -3,7 +3,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from subnetlab.lifecycle.targets import TargetError, load_target, save_target, target_hash
+from subnetlab.lifecycle.targets import (
+    TargetError,
+    load_target,
+    obtain_target,
+    save_target,
+    target_hash,
+)
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema
@@ -29,11 +35,16 @@ def test_missing_checkpoint(tmp_path: Path) -> None:
         load_target(str(tmp_path / "nope"), TMSSchema())
 
 
-def test_corrupt_checkpoint(tmp_path: Path) -> None:
-    bad = tmp_path / "target.pt"
-    bad.write_bytes(b"this is not a checkpoint")
-    with pytest.raises(TargetError, match="not a readable subnetlab target"):
+def test_a_text_file_is_named_as_text_with_what_is_expected(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello world\nthis is text\n")
+    with pytest.raises(TargetError) as info:
         load_target(str(bad), TMSSchema())
+    message = str(info.value)
+    assert message.startswith(f"target.ckpt: {bad} is not a file written by torch.save")
+    assert "it holds text starting 'hello world'" in message
+    assert "expected a target.pt written by method=train or method=bimt" in message
+    assert "KeyError" not in message and "\n" not in message
 
 
 def test_truncated_checkpoint(tmp_path: Path) -> None:
@@ -41,14 +52,74 @@ def test_truncated_checkpoint(tmp_path: Path) -> None:
     save_target(good, TMS(5, 2), TMSSchema(), {})
     cut = tmp_path / "cut.pt"
     cut.write_bytes(good.read_bytes()[:300])
-    with pytest.raises(TargetError, match="not a readable subnetlab target"):
+    with pytest.raises(TargetError, match=f"target.ckpt: {cut} is truncated or corrupt"):
         load_target(str(cut), TMSSchema())
+
+
+class _Custom:
+    """A class a weights-only load refuses to build."""
+
+
+def test_a_foreign_pickle_is_refused_without_advice_to_load_it_unsafely(tmp_path: Path) -> None:
+    path = tmp_path / "target.pt"
+    torch.save({"format": "subnetlab-target/1", "extra": _Custom()}, path)
+    with pytest.raises(TargetError) as info:
+        load_target(str(path), TMSSchema())
+    message = str(info.value)
+    assert "holds Python objects (tests.unit.lifecycle.test_targets._Custom)" in message
+    assert "weights_only=False" not in message and "trust" not in message
+
+
+def test_a_torch_file_that_is_not_a_target(tmp_path: Path) -> None:
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "target.pt")
+    with pytest.raises(TargetError, match="a torch checkpoint but not a subnetlab-target/1 one"):
+        load_target(str(tmp_path), TMSSchema())
+
+
+def test_non_finite_weights_are_refused(tmp_path: Path) -> None:
+    model = TMS(5, 2)
+    with torch.no_grad():
+        next(iter(model.parameters())).view(-1)[0] = float("inf")
+    save_target(tmp_path / "target.pt", model, TMSSchema(), {})
+    with pytest.raises(TargetError, match=r"the weights in .* hold NaN/inf \("):
+        load_target(str(tmp_path), TMSSchema())
 
 
 def test_mismatched_checkpoint_names_the_difference(tmp_path: Path) -> None:
     save_target(tmp_path / "target.pt", TMS(5, 2), TMSSchema(), {})
     with pytest.raises(TargetError, match="n_features: checkpoint 5 vs config 40"):
         load_target(str(tmp_path), TMSSchema(n_features=40, n_hidden=2))
+
+
+def _cached(tmp_path: Path) -> tuple[Path, TMSSchema, SparseFeaturesSchema]:
+    model_cfg, data_cfg = TMSSchema(), SparseFeaturesSchema()
+    folder = tmp_path / "targets" / target_hash(model_cfg, data_cfg, 0)
+    folder.mkdir(parents=True)
+    save_target(folder / "target.pt", TMS(5, 2), model_cfg, {})
+    return folder, model_cfg, data_cfg
+
+
+def test_a_cached_target_is_read_without_a_lock_so_a_read_only_cache_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, model_cfg, data_cfg = _cached(tmp_path)
+
+    def no_writes(folder: Path) -> None:
+        raise AssertionError(f"tried to lock (write into) {folder}")
+
+    monkeypatch.setattr("subnetlab.lifecycle.targets._exclusive", no_writes)
+    model, how = obtain_target(model_cfg, data_cfg, None, 0, tmp_path / "targets", True)
+    assert how == f"cached target reused from {folder}"
+    assert isinstance(model, TMS) and not (folder / ".lock").exists()
+
+
+def test_an_unwritable_cache_without_the_target_is_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "targets"
+    blocked.write_text("a file where the cache folder should be")
+    with pytest.raises(TargetError) as info:
+        obtain_target(TMSSchema(), SparseFeaturesSchema(), None, 0, blocked, True)
+    assert str(info.value).startswith(f"cannot cache a trained target in {blocked}/")
+    assert "paths.targets_dir" in str(info.value) and "target.cache=false" in str(info.value)
 
 
 def test_cache_key_ignores_batch_size_but_not_the_distribution() -> None:

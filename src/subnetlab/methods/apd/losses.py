@@ -14,12 +14,20 @@ def schatten_p_exact(A: torch.Tensor, B: torch.Tensor, p: float, eps: float = 0.
     """Σ_i (σ_i² + eps)^{p/2} over the singular values σ of each A_c B_c, from the factors alone.
 
     A (C, d_in, m), B (C, m, d_out) with m ≤ min(d_in, d_out). With A = Q_A R_A and Bᵀ = Q_B R_B
-    (reduced QR), A B = Q_A (R_A R_Bᵀ) Q_Bᵀ has the singular values of the m × m matrix R_A R_Bᵀ,
-    so no d_in × d_out matrix is formed. Returns (C,).
+    (reduced QR), A B = Q_A (R_A R_Bᵀ) Q_Bᵀ has the singular values of the m × m matrix
+    Q_Aᵀ A B Q_B = R_A R_Bᵀ, so no d_in × d_out matrix is formed. The orthonormal bases are taken
+    without gradient and the m × m product is formed from A and B themselves: QR's backward divides
+    by R's diagonal and is NaN for rank-deficient factors (a component with a zero column, which
+    the simplicity and minimality terms drive towards), while the gradient through Q_Aᵀ A B Q_B is
+    the true one (Q_A's columns span A's, so the singular vectors of A B are Q_A and Q_B times
+    those of the m × m matrix). ``eps`` > 0 keeps the gradient finite at σ = 0 for p < 2.
+    Returns (C,).
     """
-    _, R_A = torch.linalg.qr(A)
-    _, R_B = torch.linalg.qr(B.transpose(1, 2))
-    sigma = torch.linalg.svdvals(R_A @ R_B.transpose(1, 2))
+    with torch.no_grad():
+        Q_A, _ = torch.linalg.qr(A)
+        Q_B, _ = torch.linalg.qr(B.transpose(1, 2))
+    core = Q_A.transpose(1, 2) @ A @ (B @ Q_B)  # (C, m, m)
+    sigma = torch.linalg.svdvals(core)
     return (sigma.pow(2) + eps).pow(0.5 * p).sum(-1)
 
 

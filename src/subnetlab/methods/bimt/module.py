@@ -30,6 +30,7 @@ from subnetlab.methods.bimt.train_loop import BimtSettings, train_bimt
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import flatten, to_dict
 from subnetlab.schemas.bimt import BimtSchema
+from subnetlab.utils.atomic_files import write_text_atomic
 
 
 def settings_from_schema(cfg: BimtSchema, task_loss: str) -> BimtSettings:
@@ -114,7 +115,7 @@ class BimtModule(MethodModule):
         return figures
 
     def save_artifacts(self, run_dir: Path) -> None:
-        (run_dir / "bimt_history.json").write_text(json.dumps(self._history, indent=1))
+        write_text_atomic(run_dir / "bimt_history.json", json.dumps(self._history, indent=1))
 
     def trained_target(self) -> torch.nn.Module | None:
         return self.network

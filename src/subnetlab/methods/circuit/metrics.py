@@ -12,6 +12,7 @@ the B examples, and is 0 for the full model:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -43,12 +44,26 @@ class CircuitMetric:
         return self.per_example(outputs).mean(dim=-1)
 
     def per_example(self, outputs: torch.Tensor) -> torch.Tensor:
-        """(..., B, n_out) → (..., B): each example's term of the average."""
+        """(..., B, n_out) → (..., B): each example's term of the average.
+
+        Raises:
+            ValueError: ``outputs`` do not end in the full model's (B, n_out), or the metric is
+                NaN/inf (NaN outputs of a patched network: a NaN compares false with any
+                threshold, so the circuit search would silently keep or drop edges on it).
+        """
         if outputs.shape[-2:] != self.full_outputs.shape:
             raise ValueError(
                 f"outputs end in {tuple(outputs.shape[-2:])}; expected "
                 f"{tuple(self.full_outputs.shape)} like the full model's"
             )
+        values = self._per_example(outputs)
+        if not bool(torch.isfinite(values).all()):
+            raise ValueError(
+                f"metric={self.name!r} is NaN/inf for some circuits: their outputs hold NaN/inf"
+            )
+        return values
+
+    def _per_example(self, outputs: torch.Tensor) -> torch.Tensor:
         if self.name == "kl":
             # sum_c p_c (log p_c - log q_c) with log q_c = out_c - logsumexp(out): avoids a slow
             # log_softmax over the short class dimension
@@ -75,9 +90,19 @@ def _logit_diff(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def make_metric(
     name: str, full_outputs: torch.Tensor, labels: torch.Tensor | None = None
 ) -> CircuitMetric:
-    """Bind metric ``name`` to the full model's outputs (B, n_out); check it fits them."""
+    """Bind metric ``name`` to the full model's outputs (B, n_out); check it fits them.
+
+    Raises:
+        ValueError: unknown ``name``; ``full_outputs`` not a finite (B, n_out) matrix; a
+            classification metric on fewer than 2 outputs; ``labels`` not (B,) classes in
+            0..n_out − 1; 'mse' on outputs that do not vary.
+    """
     if name not in METRICS:
         raise ValueError(f"metric={name!r} is not supported; allowed: {list(METRICS)}")
+    if full_outputs.dim() != 2 or full_outputs.shape[0] == 0:
+        raise ValueError(f"full_outputs must be (B, n_out); got {tuple(full_outputs.shape)}")
+    if not bool(torch.isfinite(full_outputs).all()):
+        raise ValueError("the full model's outputs contain NaN or infinite entries")
     n_out = full_outputs.shape[-1]
     if name in ("kl", "logit_diff") and n_out < 2:
         raise ValueError(f"metric={name!r} needs at least 2 output classes, the net has {n_out}")
@@ -87,6 +112,8 @@ def make_metric(
             raise ValueError(
                 f"labels have shape {tuple(labels.shape)}; expected ({len(full_outputs)},)"
             )
+        if labels.is_floating_point() or int(labels.min()) < 0 or int(labels.max()) >= n_out:
+            raise ValueError(f"labels must be integer classes in 0..{n_out - 1}")
     if name == "mse" and float(full_outputs.var(dim=0, unbiased=False).mean()) == 0.0:
         raise ValueError("metric='mse' needs full-model outputs that vary over the examples")
     return CircuitMetric(name=name, full_outputs=full_outputs.detach(), labels=labels)  # type: ignore[arg-type]
@@ -98,20 +125,41 @@ def task_performance(outputs: torch.Tensor, targets: torch.Tensor, task: Task) -
     Args:
         outputs: (B, n_out).
         targets: (B,) class indices, or (B, n_out) regression targets.
+
+    Raises:
+        ValueError: unknown ``task``, NaN/inf outputs, or targets of the wrong shape.
     """
+    if task not in ("classification", "regression"):
+        raise ValueError(
+            f"task={task!r} is not supported; allowed: ['classification', 'regression']"
+        )
+    if not bool(torch.isfinite(outputs).all()):
+        raise ValueError("outputs contain NaN or infinite entries")
     if task == "classification":
-        return {"accuracy": float((outputs.argmax(dim=-1) == targets).float().mean())}
-    if task == "regression":
-        if targets.shape != outputs.shape:
+        if targets.shape != outputs.shape[:1]:
             raise ValueError(
-                f"targets {tuple(targets.shape)} must match outputs {tuple(outputs.shape)}"
+                f"class targets {tuple(targets.shape)} must be one per output row "
+                f"({outputs.shape[0]},)"
             )
-        return {"loss": float((outputs - targets).pow(2).mean())}
-    raise ValueError(f"task={task!r} is not supported; allowed: ['classification', 'regression']")
+        return {"accuracy": float((outputs.argmax(dim=-1) == targets).float().mean())}
+    if targets.shape != outputs.shape:  # regression
+        raise ValueError(
+            f"targets {tuple(targets.shape)} must match outputs {tuple(outputs.shape)}"
+        )
+    return {"loss": float((outputs - targets).pow(2).mean())}
 
 
 def recovered_fraction(circuit_value: float, empty_value: float) -> float:
-    """1 - metric(circuit) / metric(empty circuit): 1 = like the full model, 0 = like no edges."""
+    """1 - metric(circuit) / metric(empty circuit): 1 = like the full model, 0 = like no edges.
+
+    Raises:
+        ValueError: either value is NaN/inf.
+    """
+    if not (math.isfinite(circuit_value) and math.isfinite(empty_value)):
+        raise ValueError(
+            f"recovered fraction needs finite metrics; got circuit {circuit_value}, "
+            f"empty {empty_value}"
+        )
     if empty_value <= 0.0:
         return 1.0
     return 1.0 - circuit_value / empty_value

@@ -21,6 +21,7 @@ from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
+from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
 
 from .discover import discover, eap_prefilter
 from .edge_graph import EdgeGraph
@@ -210,6 +211,6 @@ class CircuitModule(MethodModule):
             "mask": [m.clone() for m in self._result.mask],
             "scores": [s.detach().clone() for s in self._result.scores],
         }
-        torch.save(payload, run_dir / MASK_FILE)
+        save_torch_atomic(run_dir / MASK_FILE, payload)
         if self._sweep:
-            (run_dir / "circuit_sweep.json").write_text(json.dumps(self._sweep, indent=1))
+            write_text_atomic(run_dir / "circuit_sweep.json", json.dumps(self._sweep, indent=1))

@@ -56,9 +56,10 @@ class DecompositionModule(MethodModule):
         total = sum(self.coeffs[name] * value for name, value in terms.items())
         assert isinstance(total, torch.Tensor)
         if not torch.isfinite(total):
-            values = {k: float(v) for k, v in terms.items()}
+            values = {k: float(v.detach()) for k, v in terms.items()}
+            value = float(total.detach())
             raise NonFiniteLossError(
-                f"{self.cfg.name.upper()} loss became {float(total)} at step {self.global_step} "
+                f"{self.cfg.name.upper()} loss became {value} at step {self.global_step} "
                 f"(terms: {values}); {hint}"
             )
         if self.logs_this_step():

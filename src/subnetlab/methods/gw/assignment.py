@@ -33,6 +33,8 @@ def min_cost_assignments(
     """
     if cost.dim() != 3 or cost.shape[1] != cost.shape[2]:
         raise ValueError(f"cost must have shape (B, N, N); got {tuple(cost.shape)}")
+    if not bool(torch.isfinite(cost).all()):  # NaN comparisons are all false: silent garbage
+        raise ValueError("cost contains NaN or infinite entries")
     if candidate is None:
         return _solve(cost)
     perm = candidate.clone()

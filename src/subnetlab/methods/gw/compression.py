@@ -29,8 +29,17 @@ def gw_removal_order(gw: np.ndarray, segments: np.ndarray) -> list[int]:
     Args:
         gw: (L, L) GW distances between block outputs.
         segments: (L,) contiguous group labels.
+
+    Raises:
+        ValueError: mismatched shapes, or NaN/inf distances (which would sort arbitrarily).
     """
     n = gw.shape[0]
+    if gw.shape != (n, n) or segments.shape != (n,):
+        raise ValueError(
+            f"need an (L, L) GW matrix and (L,) segments; got {gw.shape} and {segments.shape}"
+        )
+    if not np.isfinite(gw).all():
+        raise ValueError("the GW matrix contains NaN or infinite entries")
     change = np.array([np.inf] + [gw[i - 1, i] for i in range(1, n)])
     interior = set(group_interiors(segments))
     first = sorted(interior, key=lambda i: (change[i], i))

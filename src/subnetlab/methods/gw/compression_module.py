@@ -23,6 +23,7 @@ from subnetlab.methods.gw.group_finetuning import FinetuneResult, finetune
 from subnetlab.methods.gw.module import GWModule
 from subnetlab.schemas.gw import GWSchema
 from subnetlab.training.sequence_training import evaluate
+from subnetlab.utils.atomic_files import write_text_atomic
 
 
 def compression_table(curves: RemovalCurves, metric: str) -> str:
@@ -143,5 +144,6 @@ class GWCompressionModule(GWModule):
             "finetune": [r.__dict__ for r in self._finetuned],
             "label_shift": self.cfg.downstream.label_shift,
         }
-        (run_dir / "compression.json").write_text(json.dumps(record, indent=2))
-        (run_dir / "compression.md").write_text(compression_table(self._curves, self.metric) + "\n")
+        write_text_atomic(run_dir / "compression.json", json.dumps(record, indent=2))
+        table = compression_table(self._curves, self.metric)
+        write_text_atomic(run_dir / "compression.md", table + "\n")

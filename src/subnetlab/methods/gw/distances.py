@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
 import torch
+
+from subnetlab.utils.atomic_files import save_torch_atomic
+from subnetlab.utils.checkpoint_files import CheckpointFileError, read_checkpoint
+
+log = logging.getLogger(__name__)
 
 Metric = Literal["euclidean", "sqeuclidean", "cosine"]
 Normalize = Literal["max", "mean", "none"]
@@ -43,6 +49,36 @@ def pairwise_distances(x: torch.Tensor, metric: Metric = "euclidean") -> torch.T
     dist = 0.5 * (dist + dist.T)
     dist.fill_diagonal_(0.0)
     return dist
+
+
+#: relative asymmetry tolerated in a distance matrix (rounding of a symmetric computation)
+SYMMETRY_RTOL = 1e-9
+
+
+def check_distance_matrices(distances: torch.Tensor) -> None:
+    """Check (L, N, N) intra-layer distance matrices before a GW solver uses them: the square-loss
+    GW maths (and POT's ``symmetric=True``) assumes finite, symmetric matrices.
+
+    Raises:
+        ValueError: wrong shape (L ≥ 1, N ≥ 2), a NaN/inf entry, or a matrix that is not
+            symmetric (max |C − Cᵀ| above 1e-9 of its largest entry).
+    """
+    if distances.dim() != 3 or distances.shape[1] != distances.shape[2] or distances.shape[1] < 2:
+        raise ValueError(
+            f"distance matrices must have shape (L, N, N) with N >= 2; got {tuple(distances.shape)}"
+        )
+    finite = torch.isfinite(distances).flatten(1).all(dim=1)
+    if not bool(finite.all()):
+        bad = torch.nonzero(~finite).flatten().tolist()
+        raise ValueError(f"distance matrices {bad} contain NaN or infinite entries")
+    scale = distances.abs().amax(dim=(1, 2)).clamp_min(1.0)
+    asymmetry = (distances - distances.transpose(1, 2)).abs().amax(dim=(1, 2)) / scale
+    if bool((asymmetry > SYMMETRY_RTOL).any()):
+        worst = int(asymmetry.argmax())
+        raise ValueError(
+            f"distance matrix {worst} is not symmetric (max |C − Cᵀ| = "
+            f"{float(asymmetry[worst] * scale[worst]):.3g}); GW here assumes symmetric distances"
+        )
 
 
 def normalize_distances(dist: torch.Tensor, how: Normalize = "max") -> torch.Tensor:
@@ -92,13 +128,35 @@ def layer_distances(
         "fingerprint": fingerprint,
     }
     if cache_path is not None and Path(cache_path).exists():
-        stored = torch.load(cache_path, weights_only=True)
-        if stored["key"] == key:
-            return stored["distances"]
+        cached = _read_cache(Path(cache_path), key, len(mats))
+        if cached is not None:
+            return cached
     stacked = torch.stack(
         [normalize_distances(pairwise_distances(m, metric), normalize) for m in mats]
     )
     if cache_path is not None:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"key": key, "distances": stacked}, cache_path)
+        save_torch_atomic(cache_path, {"key": key, "distances": stacked})
     return stacked
+
+
+def _read_cache(path: Path, key: dict, n_layers: int) -> torch.Tensor | None:
+    """The cached (L, N, N) distances when ``path`` holds finite ones made for ``key``; None
+    (recompute and overwrite) when it was made for other inputs or is unreadable."""
+    try:
+        stored = read_checkpoint(path)
+    except CheckpointFileError as err:
+        log.warning("distance cache ignored and rewritten: %s", err)
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    distances = stored.get("distances")
+    n = key["n"]
+    if (
+        not isinstance(distances, torch.Tensor)
+        or distances.shape != (n_layers, n, n)
+        or not bool(torch.isfinite(distances).all())
+    ):
+        log.warning("distance cache ignored and rewritten: %s holds no finite (L, N, N)", path)
+        return None
+    return distances

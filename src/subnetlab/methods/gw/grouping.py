@@ -7,6 +7,8 @@ import torch
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from subnetlab.methods.gw.distances import SYMMETRY_RTOL
+
 
 def _as_square(dist: torch.Tensor | np.ndarray) -> np.ndarray:
     d = np.asarray(
@@ -16,7 +18,13 @@ def _as_square(dist: torch.Tensor | np.ndarray) -> np.ndarray:
         raise ValueError(f"need a square (L, L) dissimilarity matrix; got shape {d.shape}")
     if not np.isfinite(d).all():
         raise ValueError("the dissimilarity matrix contains NaN or infinite entries")
-    d = 0.5 * (d + d.T)
+    asymmetry = float(np.abs(d - d.T).max())
+    if asymmetry > SYMMETRY_RTOL * max(1.0, float(np.abs(d).max())):
+        raise ValueError(
+            f"the dissimilarity matrix is not symmetric (max |D − Dᵀ| = {asymmetry:.3g}); "
+            "average linkage and the segmentation assume d(a, b) = d(b, a)"
+        )
+    d = 0.5 * (d + d.T)  # removes the rounding-level asymmetry left
     np.fill_diagonal(d, 0.0)
     return d
 

@@ -19,6 +19,7 @@ from subnetlab.methods.gw.pairwise import LayerGW, gw_layer_matrix, similarity_l
 from subnetlab.methods.gw.representations import collect_applied_outputs, collect_representations
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.gw import GWSchema
+from subnetlab.utils.atomic_files import save_npy_atomic, write_text_atomic
 
 
 def _is_decomposable(model: torch.nn.Module) -> bool:
@@ -176,7 +177,7 @@ class GWModule(MethodModule):
         if self._result is None:
             return
         for name, matrix in self._matrices().items():
-            np.save(run_dir / f"{name}.npy", matrix)
+            save_npy_atomic(run_dir / f"{name}.npy", matrix)
         groups = {
             "layers": self.layer_names,
             "clusters": self._clusters.tolist(),
@@ -192,4 +193,4 @@ class GWModule(MethodModule):
                 for group in range(int(self._clusters.max()) + 1)
             ],
         }
-        (run_dir / "groups.json").write_text(json.dumps(groups, indent=2))
+        write_text_atomic(run_dir / "groups.json", json.dumps(groups, indent=2))

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from subnetlab.methods.gw.distances import check_distance_matrices
 from subnetlab.methods.gw.similarity import debiased_cka, linear_cka, procrustes_distance
 from subnetlab.methods.gw.solver_batched import batched_gromov_wasserstein
 from subnetlab.methods.gw.solver_pot import entropic_gw, pot_exact_gw
@@ -31,7 +32,12 @@ class LayerGW:
 
 
 def identity_losses(distances: torch.Tensor) -> np.ndarray:
-    """(L, L) mean((C_a − C_b)²): the GW loss of the identity coupling for every pair."""
+    """(L, L) mean((C_a − C_b)²): the GW loss of the identity coupling for every pair.
+
+    Raises:
+        ValueError: ``distances`` is not (L, N, N) finite and symmetric.
+    """
+    check_distance_matrices(distances)
     flat = distances.double().reshape(distances.shape[0], -1)
     sq = flat.pow(2).mean(dim=1)
     cross = flat @ flat.T / flat.shape[1]
@@ -67,8 +73,11 @@ def gw_layer_matrix(
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver={solver!r} is not supported; allowed: {list(SOLVERS)}")
-    if prune_ratio is not None and prune_ratio < 1.0:
+    if prune_ratio is not None and not prune_ratio >= 1.0:  # also NaN
         raise ValueError(f"prune_ratio must be >= 1 or None; got {prune_ratio}")
+    check_distance_matrices(distances)
+    if distances.shape[0] < 2:
+        raise ValueError(f"need at least 2 layers to compare; got {distances.shape[0]}")
     n_layers = distances.shape[0]
     pairs = layer_pairs(n_layers)
     started = time.perf_counter()

@@ -15,6 +15,10 @@ def layer_id_accuracy(matrix: np.ndarray, n_models: int, closer: str = "lower") 
         n_models: K.
         closer: 'lower' for distances (GW, Procrustes), 'higher' for similarities (CKA).
     Ties count as wrong unless the counterpart is the only best layer.
+
+    Raises:
+        ValueError: ``closer`` unknown, ``matrix`` not square over ``n_models`` ≥ 2 models of
+            equal depth, or holding NaN/inf (a NaN is never the nearest: it would count wrong).
     """
     if closer not in ("lower", "higher"):
         raise ValueError(f"closer={closer!r} is not supported; allowed: 'lower', 'higher'")
@@ -23,6 +27,8 @@ def layer_id_accuracy(matrix: np.ndarray, n_models: int, closer: str = "lower") 
         raise ValueError(
             f"matrix of shape {matrix.shape} is not square over {n_models} models of equal depth"
         )
+    if not np.isfinite(matrix).all():
+        raise ValueError("the layer matrix contains NaN or infinite entries")
     n_layers = size // n_models
     score = matrix if closer == "lower" else -matrix
     correct, total = 0, 0

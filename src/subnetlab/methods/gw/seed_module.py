@@ -25,6 +25,7 @@ from subnetlab.training.recipes import (
     recipe_with_overrides,
     train_with_recipe,
 )
+from subnetlab.utils.atomic_files import save_npy_atomic, write_text_atomic
 from subnetlab.utils.progress import step_progress
 
 # measure -> whether a smaller value means closer
@@ -128,14 +129,14 @@ class GWSeedIdentificationModule(GWModule):
         if not self._matrices_all:
             return
         for name, matrix in self._matrices_all.items():
-            np.save(run_dir / f"seeds_{name}.npy", matrix)
+            save_npy_atomic(run_dir / f"seeds_{name}.npy", matrix)
         record = {
             "layers": self.layer_names,
             "seeds": [self.cfg.seeds.first_seed + k for k in range(self.cfg.seeds.n_seeds)],
             "layer_id_accuracy": self._accuracy,
             "training_reports": self._reports,
         }
-        (run_dir / "seed_identification.json").write_text(json.dumps(record, indent=2))
+        write_text_atomic(run_dir / "seed_identification.json", json.dumps(record, indent=2))
 
     def trained_target(self) -> torch.nn.Module | None:
         return self._models[0] if self._models else None

@@ -16,6 +16,8 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor, min_n: int) -> tuple[torch.Ten
         )
     if x.shape[0] < min_n:
         raise ValueError(f"need at least {min_n} inputs; got {x.shape[0]}")
+    if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(y).all())):
+        raise ValueError("representations contain NaN or infinite entries")
     return x.double(), y.double()
 
 

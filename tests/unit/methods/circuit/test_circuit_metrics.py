@@ -60,3 +60,22 @@ def test_task_performance_and_recovered_fraction():
     assert recovered_fraction(0.25, 1.0) == pytest.approx(0.75)
     with pytest.raises(ValueError, match="task='ranking'"):
         task_performance(outputs, outputs, "ranking")  # type: ignore[arg-type]
+
+
+def test_non_finite_outputs_and_bad_labels_are_refused():
+    full = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0]])
+    with pytest.raises(ValueError, match="the full model's outputs contain NaN"):
+        make_metric("kl", full.where(full != 0.5, torch.tensor(float("nan"))))
+    with pytest.raises(ValueError, match=r"labels must be integer classes in 0..2"):
+        make_metric("logit_diff", full, torch.tensor([0, 3]))
+    metric = make_metric("kl", full)
+    patched = full.clone()
+    patched[1, 2] = float("nan")  # a patched network that produced a NaN
+    with pytest.raises(ValueError, match="metric='kl' is NaN/inf"):
+        metric(torch.stack([full, patched]))
+    with pytest.raises(ValueError, match="outputs contain NaN"):
+        task_performance(patched, torch.tensor([0, 1]), "classification")
+    with pytest.raises(ValueError, match="one per output row"):
+        task_performance(full, torch.tensor([0, 1, 1]), "classification")
+    with pytest.raises(ValueError, match="finite metrics"):
+        recovered_fraction(math.nan, 1.0)

@@ -65,3 +65,10 @@ def test_bad_shapes_raise():
         min_cost_assignments(torch.zeros(2, 3, 4))
     with pytest.raises(ValueError, match="NaN"):
         min_cost_assignments(torch.full((1, 2, 2), float("nan")))
+
+
+def test_a_nan_cost_is_refused_before_the_candidate_is_certified():
+    cost = torch.zeros(1, 3, 3)
+    cost[0, 1, 2] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        min_cost_assignments(cost, candidate=torch.arange(3).unsqueeze(0))

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from subnetlab.methods.gw.compression import group_interiors, gw_removal_order, removal_curves
 
@@ -34,3 +35,12 @@ def test_curves_by_hand() -> None:
     # random draws: mean of 15 − (sum of m weights); every draw lies within the exact range
     assert 15 - 12 <= curves.random_mean[2] <= 15 - 3 and curves.random_std[2] > 0
     assert curves.n_interior == 2
+
+
+def test_removal_order_refuses_mismatched_or_non_finite_inputs() -> None:
+    gw = np.zeros((3, 3))
+    with pytest.raises(ValueError, match=r"\(L, L\) GW matrix and \(L,\) segments"):
+        gw_removal_order(gw, np.array([0, 0]))
+    gw[0, 1] = gw[1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        gw_removal_order(gw, np.array([0, 0, 1]))

@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-from subnetlab.methods.gw.distances import layer_distances, normalize_distances, pairwise_distances
+from subnetlab.methods.gw.distances import (
+    check_distance_matrices,
+    layer_distances,
+    normalize_distances,
+    pairwise_distances,
+)
 
 TRIANGLE = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]], dtype=torch.float64)
 
@@ -57,3 +62,33 @@ def test_bad_inputs_raise():
         normalize_distances(pairwise_distances(torch.ones(3, 2)))
     with pytest.raises(ValueError, match="all-zero"):
         pairwise_distances(torch.zeros(3, 2), "cosine")
+
+
+def test_distance_matrices_must_be_finite_square_and_symmetric():
+    good = torch.stack([pairwise_distances(TRIANGLE), pairwise_distances(2.0 * TRIANGLE)])
+    check_distance_matrices(good)
+    with pytest.raises(ValueError, match=r"shape \(L, N, N\)"):
+        check_distance_matrices(good[0])
+    nan = good.clone()
+    nan[1, 0, 2] = nan[1, 2, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"distance matrices \[1\] contain NaN"):
+        check_distance_matrices(nan)
+    skewed = good.clone()
+    skewed[0, 0, 1] += 1e-3
+    with pytest.raises(ValueError, match="distance matrix 0 is not symmetric"):
+        check_distance_matrices(skewed)
+    rounding = good.clone()
+    rounding[0, 0, 1] += 1e-14  # rounding of a symmetric computation is tolerated
+    check_distance_matrices(rounding)
+
+
+def test_an_unreadable_or_non_finite_cache_is_recomputed_and_rewritten(tmp_path):
+    reps = {"a": TRIANGLE, "b": 2.0 * TRIANGLE}
+    path = tmp_path / "c.pt"
+    path.write_text("a truncated or foreign file")
+    first = layer_distances(reps, cache_path=path)
+    assert torch.equal(torch.load(path, weights_only=True)["distances"], first)
+    stored = torch.load(path, weights_only=True)
+    stored["distances"] = torch.full_like(first, float("nan"))  # same key, poisoned values
+    torch.save(stored, path)
+    assert torch.equal(layer_distances(reps, cache_path=path), first)

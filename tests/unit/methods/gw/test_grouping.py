@@ -78,3 +78,12 @@ def test_bad_inputs_raise():
         cluster_layers(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="NaN"):
         cluster_layers(np.full((2, 2), np.nan))
+
+
+def test_an_asymmetric_dissimilarity_is_refused():
+    d = _blocks([0, 0, 1])
+    d[0, 2] += 0.5
+    with pytest.raises(ValueError, match="not symmetric"):
+        cluster_layers(d)
+    with pytest.raises(ValueError, match="not symmetric"):
+        contiguous_segments(d, 2)

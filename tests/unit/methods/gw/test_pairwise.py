@@ -70,3 +70,16 @@ def test_unknown_solver_raises(planted):
         gw_layer_matrix(planted[2], solver="sinkhorn")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="prune_ratio"):
         gw_layer_matrix(planted[2], prune_ratio=0.5)
+
+
+def test_layer_matrices_need_two_finite_symmetric_layers(planted):
+    _, _, distances = planted
+    with pytest.raises(ValueError, match="at least 2 layers"):
+        gw_layer_matrix(distances[:1])
+    poisoned = distances.clone()
+    poisoned[2, 0, 1] = poisoned[2, 1, 0] = float("inf")
+    for solver in ("batched", "pot_exact"):
+        with pytest.raises(ValueError, match=r"distance matrices \[2\] contain NaN or infinite"):
+            gw_layer_matrix(poisoned, solver=solver)
+    with pytest.raises(ValueError, match="infinite"):
+        identity_losses(poisoned)

@@ -24,3 +24,10 @@ def test_ties_count_as_wrong_and_bad_shapes_are_named() -> None:
         layer_id_accuracy(np.zeros((5, 5)), 2)
     with pytest.raises(ValueError, match="closer"):
         layer_id_accuracy(d, 2, "nearer")
+
+
+def test_a_nan_in_the_layer_matrix_is_refused():
+    matrix = np.ones((4, 4)) - np.eye(4)
+    matrix[0, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        layer_id_accuracy(matrix, 2)

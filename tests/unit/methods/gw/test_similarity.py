@@ -42,3 +42,12 @@ def test_mismatched_inputs_raise(points):
         debiased_cka(points[:3], points[:3])
     with pytest.raises(ValueError, match="constant"):
         procrustes_distance(points, torch.ones(40, 2))
+
+
+def test_non_finite_representations_are_refused():
+    x = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    y = x.clone()
+    y[4, 1] = float("nan")
+    for measure in (linear_cka, debiased_cka, procrustes_distance):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            measure(x, y)

@@ -50,3 +50,23 @@ def test_bad_inputs_raise(two_layers):
         pot_exact_gw(torch.zeros(3, 4), torch.zeros(3, 3))
     with pytest.raises(ValueError, match="equal sizes"):
         pot_exact_gw(torch.zeros(3, 3), torch.zeros(4, 4), init="identity")
+
+
+def test_asymmetric_matrices_and_bad_plans_are_refused(two_layers):
+    c1, c2 = two_layers
+    skewed = c1.clone()
+    skewed[0, 1] += 0.1
+    with pytest.raises(ValueError, match="not symmetric"):
+        pot_exact_gw(skewed, c2)
+    with pytest.raises(ValueError, match=r"plan must have shape \(40, 40\)"):
+        gw_loss(c1.numpy(), c2.numpy(), np.eye(39) / 39)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        gw_loss(c1.numpy(), c2.numpy(), -np.eye(40) / 40)
+
+
+def test_an_underflowed_entropic_plan_is_an_error_not_a_perfect_match(two_layers):
+    c1, c2 = two_layers
+    assert entropic_gw(c1, c2, epsilon=1e-2)[0] > 0
+    # the Gibbs kernel underflows to an all-zero "plan", whose GW loss reads 0
+    with pytest.raises(ValueError, match="epsilon=1e-05 is too small"):
+        entropic_gw(c1, c2, epsilon=1e-5)

@@ -23,3 +23,11 @@ def test_training_scalars_are_logged_on_every_logging_step_with_that_steps_value
     for step, row in zip(steps, rows, strict=True):
         assert float(row["train/lr"]) == pytest.approx(lr_at(step, 30, 0.01, "linear", 0))
         assert row["train/ci_l0/linear1"]
+
+
+def test_a_pnorm_below_one_trains_with_finite_losses(composed, tmp_path: Path) -> None:
+    # p < 1 made every loss NaN at step 1 (an infinite gradient of CI^p at CI = 0)
+    result = run(composed([*QUICK_TMS, "method.pnorm=0.9", "logger=none"]), tmp_path / "run")
+    assert result.status == "ok", result.error
+    assert 0 < result.metrics["loss/importance_minimality"] < float("inf")
+    assert result.metrics["loss/stochastic_recon"] < 0.1

@@ -1,0 +1,77 @@
+"""The console prints outside text as it is, and a failure as one line."""
+
+import io
+import logging
+
+import pytest
+from rich.console import Console
+
+from subnetlab.cli import console as console_module
+from subnetlab.cli.console import (
+    keep_file_only_records_off_console,
+    print_error,
+    print_summary,
+)
+from subnetlab.utils.log_records import FILE_ONLY
+
+GLOO_ERROR = (
+    "RuntimeError: [../third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by "
+    "peer [127.0.0.1]:29500 [/] [bold]"
+)
+
+
+@pytest.fixture
+def printed(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    out = io.StringIO()
+    narrow = Console(file=out, width=60, highlight=False, color_system=None)
+    monkeypatch.setattr(console_module, "console", narrow)
+    return out
+
+
+def test_error_text_with_square_brackets_prints_verbatim_on_one_line(printed: io.StringIO) -> None:
+    print_summary(
+        "failed",
+        {"status": "failed", "loss/[total]": 1.5, "error": GLOO_ERROR},
+        "/runs/[red]x",
+        GLOO_ERROR,
+        ["note with [dim] and [/] inside"],
+    )
+    lines = printed.getvalue().splitlines()
+    failure = [line for line in lines if line.startswith("run failed:")]
+    assert failure == [f"run failed: {GLOO_ERROR}"]  # one line, although wider than the console
+    assert "note with [dim] and [/] inside" in lines
+    assert "run folder: /runs/[red]x" in lines
+    assert any("loss/[total]" in line for line in lines)
+    assert sum(GLOO_ERROR[:20] in line for line in lines) == 1  # not repeated in the table
+
+
+def test_a_multi_line_message_becomes_one_line(printed: io.StringIO) -> None:
+    print_error("error:", "first line\nsecond [line]\n  third")
+    assert printed.getvalue() == "error: first line second [line] third\n"
+
+
+def test_file_only_records_reach_the_file_but_not_the_console(tmp_path) -> None:
+    root = logging.getLogger()
+    console_stream = io.StringIO()
+    console_handler = logging.StreamHandler(console_stream)
+    file_handler = logging.FileHandler(tmp_path / "run.log")
+    root.addHandler(console_handler)
+    root.addHandler(file_handler)
+    try:
+        keep_file_only_records_off_console()
+        keep_file_only_records_off_console()  # a second job in the same process
+        assert len(console_handler.filters) == 1 and not file_handler.filters
+        log = logging.getLogger("subnetlab.test")
+        log.setLevel(logging.INFO)
+        log.info("on both")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.error("traceback for the file", exc_info=True, extra=FILE_ONLY)
+    finally:
+        root.removeHandler(console_handler)
+        root.removeHandler(file_handler)
+        file_handler.close()
+    assert console_stream.getvalue() == "on both\n"
+    logged = (tmp_path / "run.log").read_text()
+    assert "on both" in logged and "Traceback" in logged and "ValueError: boom" in logged
