@@ -1,5 +1,6 @@
-"""Targets of the analysis methods: load ``target.ckpt=PATH`` or train with the model's recipe and
-cache under ``outputs/targets/<hash of the target config>/``."""
+"""Targets of the analysis methods: load ``target.ckpt=PATH`` (a run folder, its ``target.pt``, or
+a plain state dict of the configured architecture) or train with the model's recipe and cache under
+``outputs/targets/<hash of the target config>/``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.lifecycle.plain_weights import complete_state_dict, is_plain_state_dict
 from subnetlab.training.recipes import build_model, train_with_recipe
 from subnetlab.utils.progress import step_progress
 
@@ -61,12 +63,17 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any unreadable file (garbage, truncated, foreign pickle) is one case
         raise TargetError(
-            f"target.ckpt={path_str}: {path} is not a readable subnetlab target "
+            f"target.ckpt={path_str}: {path} is not a readable subnetlab target or state dict "
             f"({err.__class__.__name__}: "
             f"{str(err).splitlines()[0] if str(err) else 'corrupt file'})"
         ) from None
+    if is_plain_state_dict(payload) and "format" not in payload:
+        return _load_plain(path_str, payload, model_cfg)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise TargetError(f"target.ckpt={path_str}: {path} is not a {FORMAT} checkpoint")
+        raise TargetError(
+            f"target.ckpt={path_str}: {path} is neither a {FORMAT} checkpoint nor a plain state "
+            "dict (torch.save(model.state_dict(), path))"
+        )
     saved = _architecture(payload["model_cfg"])
     wanted = _architecture(asdict(model_cfg))
     if saved != wanted:
@@ -82,6 +89,25 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
     model = build_model(model_cfg)
     model.load_state_dict(payload["state_dict"])
     return model
+
+
+def _load_plain(path_str: str, state: dict[str, torch.Tensor], model_cfg: Any) -> nn.Module:
+    """A plain state dict loaded into the configured architecture."""
+    model = build_model(model_cfg)
+    try:
+        model.load_state_dict(complete_state_dict(model, state))
+    except ValueError as err:
+        raise TargetError(
+            f"target.ckpt={path_str} does not fit model={model_cfg.name} "
+            f"({_architecture_line(model_cfg)}): {err}"
+        ) from None
+    return model
+
+
+def _architecture_line(model_cfg: Any) -> str:
+    """The set architecture fields, e.g. ``widths=[6, 8, 8, 2], activation=relu``."""
+    fields = _architecture(asdict(model_cfg))
+    return ", ".join(f"{k}={v}" for k, v in fields.items() if k != "name" and v is not None)
 
 
 def target_hash(model_cfg: Any, dataset_cfg: Any, seed: int) -> str:

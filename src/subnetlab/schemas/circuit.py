@@ -1,4 +1,4 @@
-"""Schema of ``method=circuit``: automated circuit discovery on a trained ``model=mlp``."""
+"""Schema of ``method=circuit``: automated circuit discovery on a trained layered MLP."""
 
 from __future__ import annotations
 
@@ -16,34 +16,37 @@ from subnetlab.schemas.registry import register
 class CircuitSchema:
     """algorithm: acdc (greedy patching), eap (gradient attribution) or magnitude (|w| / max|w|);
     tau: the algorithm's threshold (acdc: metric rise, eap: |score|, magnitude: a fraction in
-    [0, 1]); metric: auto picks mse for regression tasks and kl for classification; ablation:
-    what a removed edge carries; n_examples: clean examples taken from ``split``;
-    eap_prefilter: acdc only, the fraction of edges (highest |EAP score|) ACDC starts from;
-    ig_steps: integrated-gradient steps of EAP (0: plain gradient); tau_sweep: thresholds whose
-    circuits give the ROC AUC against the task's ground truth; train: the study's block, used
-    by ``CircuitStudyModule`` to train its own target with ``method=bimt`` settings."""
+    [0, 1]); metric: auto picks kl for classification (integer labels) and mse otherwise
+    (regression, or a dataset without targets); ablation: what a removed edge carries;
+    probe_size: clean examples taken from ``split`` (datasets that serve only probe inputs, like
+    ``dataset=tensors``, have only ``test``); eap_prefilter: acdc only, the fraction of edges
+    (highest |EAP score|) ACDC starts from; ig_steps: integrated-gradient steps of EAP (0: plain
+    gradient); tau_sweep: thresholds whose circuits give the ROC AUC against the ground truth;
+    truth_file: a .pt file with the true circuit's edge masks (one (d_out, d_in) bool tensor per
+    layer) to score against, for targets whose dataset knows none; train: the study's block,
+    used by ``CircuitStudyModule`` to train its own target with ``method=bimt`` settings."""
 
     name: str = "circuit"
     algorithm: Literal["acdc", "eap", "magnitude"] = "acdc"
     tau: float = 0.01
     metric: Literal["auto", "kl", "logit_diff", "mse"] = "auto"
     ablation: Literal["corrupted", "zero", "mean"] = "corrupted"
-    n_examples: int = 100
+    probe_size: int = 100
     split: Literal["train", "test"] = "test"
     eap_prefilter: float | None = None
     ig_steps: int = 5
     candidates_per_pass: int = 256
     abs_value: bool = False
     tau_sweep: list[float] = field(default_factory=list)
+    truth_file: str | None = None
     latency_repeats: int = 50
-    torch_threads: int = 1
     train: BimtSchema | None = None
 
     def __post_init__(self) -> None:
         require(math.isfinite(self.tau) and self.tau >= 0, "tau", self.tau, "a finite number ≥ 0")
         if self.algorithm == "magnitude":
             require(self.tau <= 1, "tau", self.tau, "a fraction in [0, 1] for magnitude")
-        require(self.n_examples >= 2, "n_examples", self.n_examples, "an integer ≥ 2")
+        require(self.probe_size >= 2, "probe_size", self.probe_size, "an integer ≥ 2")
         if self.eap_prefilter is not None:
             require(
                 self.algorithm == "acdc",
@@ -72,4 +75,3 @@ class CircuitSchema:
         require(
             self.latency_repeats >= 1, "latency_repeats", self.latency_repeats, "an integer ≥ 1"
         )
-        require(self.torch_threads >= 0, "torch_threads", self.torch_threads, "an integer ≥ 0")
