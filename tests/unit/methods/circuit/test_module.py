@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from subnetlab.data.image_classification import ImageClassificationDataModule
 from subnetlab.lifecycle.runner import run
 from subnetlab.lifecycle.targets import TargetError
 from subnetlab.methods.circuit.analysis import find_circuit
@@ -17,6 +18,7 @@ from subnetlab.methods.circuit.edge_graph import EdgeGraph
 from subnetlab.methods.circuit.module import MASK_FILE, MASK_FORMAT
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
+from subnetlab.schemas.datasets import DigitsSchema
 from tests.conftest import compose_raw
 from tests.unit.methods.circuit.test_analysis import planted_sequential, save_planted_files
 
@@ -175,3 +177,32 @@ def test_inputs_of_the_wrong_width_are_refused_before_work(tmp_path):
     torch.save(torch.zeros(10, 5), files["inputs"])
     with pytest.raises(ConfigError, match=r"dataset='tensors'.*reads \(B, 6\)"):
         run(_plain(files, tmp_path, []), tmp_path / "circuit")
+
+
+def test_an_image_dataset_gives_probe_images_with_their_labels(tmp_path):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 12), torch.nn.Tanh(), torch.nn.Linear(12, 10))
+    torch.save(net.state_dict(), tmp_path / "weights.pt")
+    raw = compose_raw(
+        [
+            "method=circuit",
+            "model=mlp",
+            "model.widths=[64,12,10]",
+            "model.activation=tanh",
+            "dataset=digits",
+            f"target.ckpt={tmp_path / 'weights.pt'}",
+            "method.probe_size=40",
+            "method.tau=0.001",
+            *QUICK,
+        ],
+        tmp_path,
+    )
+    result = run(raw, tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    saved = torch.load(tmp_path / "circuit" / MASK_FILE, weights_only=True)
+    assert saved["metric"] == "kl"  # class labels: auto picks KL
+    probe = ImageClassificationDataModule(DigitsSchema(), 0, None)
+    labels = probe.eval_targets(40)
+    full = (net(probe.eval_batch(40)).argmax(dim=-1) == labels).float().mean()
+    assert result.metrics["full_task_accuracy"] == pytest.approx(float(full))
+    assert 0 <= result.metrics["task_accuracy"] <= 1
