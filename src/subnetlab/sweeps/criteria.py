@@ -25,9 +25,9 @@ class SuccessCriterion:
         if metrics.get("status", "ok") != "ok":
             return False
         for name, (low, high) in self.bounds.items():
-            value = metrics.get(name)
-            if not is_number(value):
+            if not is_number(metrics.get(name)):
                 return False
+            value = float(metrics[name])
             if (low is not None and value < low) or (high is not None and value > high):
                 return False
         return True

@@ -96,10 +96,7 @@ class CircuitModule(MethodModule):
     def _examples(self, target: LayeredTarget) -> CircuitExamples:
         """The clean examples of the run's dataset, checked against the target before work."""
         cfg, ctx = self.cfg, self.ctx
-        name = ctx.dataset_cfg.name if ctx.dataset_cfg is not None else None
-        datamodule = ctx.datamodule
-        if name is None:
-            raise ConfigError("dataset", None, DATASETS)
+        name, datamodule = ctx.dataset_cfg.name, ctx.datamodule
         if datamodule is None:  # the task datasets: train and test tensors with targets
             examples = task_examples(self._task_spec(), cfg.split, cfg.probe_size)
         elif isinstance(datamodule, ProbeInputs):
