@@ -37,7 +37,7 @@ def test_mnist_study_job_trains_and_finds_a_circuit(tmp_path: Path) -> None:
         "method.train.swap_every=20",
         "method.train.swap_top_k=2",
         "method.train.log_every=10",
-        "method.n_examples=10",
+        "method.probe_size=10",
         "method.latency_repeats=2",
         "logger=none",
         "callbacks.checkpoint=false",

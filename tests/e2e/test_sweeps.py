@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from subnetlab.sweeps.summarize import find_jobs, summarize
+from subnetlab.sweeps.jobs import find_jobs
+from subnetlab.sweeps.summarize import summarize
 from tests.conftest import QUICK_TMS, run_cli
 
 

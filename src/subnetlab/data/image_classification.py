@@ -66,3 +66,8 @@ class ImageClassificationDataModule(L.LightningDataModule):
         needs no labels)."""
         task = self.task
         return torch.cat([task.test_images, task.train_images])[: size or self.cfg.eval_size]
+
+    def eval_targets(self, size: int | None = None) -> torch.Tensor:
+        """(size,) class labels of ``eval_batch(size)``, row by row."""
+        task = self.task
+        return torch.cat([task.test_labels, task.train_labels])[: size or self.cfg.eval_size]

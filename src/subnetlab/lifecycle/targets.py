@@ -1,5 +1,6 @@
-"""Targets of the analysis methods: load ``target.ckpt=PATH`` or train with the model's recipe and
-cache under ``outputs/targets/<hash of the target config>/``."""
+"""Targets of the analysis methods: load ``target.ckpt=PATH`` (a run folder, its ``target.pt``, or
+a plain state dict of the configured architecture) or train with the model's recipe and cache under
+``outputs/targets/<hash of the target config>/``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.lifecycle.plain_weights import complete_state_dict, is_plain_state_dict
 from subnetlab.training.recipes import build_model, train_with_recipe
 from subnetlab.utils.atomic_files import save_torch_atomic
 from subnetlab.utils.checkpoint_files import (
@@ -61,8 +64,8 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
     if path.is_dir():
         path = path / TARGET_FILE
     expected = (
-        f"expected a {TARGET_FILE} written by method=train or method=bimt, or the run folder "
-        "holding it"
+        f"expected a {TARGET_FILE} written by method=train or method=bimt (or the run folder "
+        "holding it), or a plain state dict saved with torch.save(model.state_dict(), path)"
     )
     if not path.is_file():
         raise TargetError(f"target.ckpt={path_str}: no such file ({path}); {expected}")
@@ -76,9 +79,12 @@ def _read_target(path: Path, model_cfg: Any, source: str, remedy: str) -> nn.Mod
         payload = read_checkpoint(path)
     except CheckpointFileError as err:
         raise TargetError(f"{source}: {err}; {remedy}") from None
+    if is_plain_state_dict(payload) and "format" not in payload:
+        return _load_plain(str(path), payload, model_cfg)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise TargetError(
-            f"{source}: {path} is a torch checkpoint but not a {FORMAT} one; {remedy}"
+            f"{source}: {path} is neither a {FORMAT} checkpoint nor a plain state dict "
+            f"(torch.save(model.state_dict(), path)); {remedy}"
         )
     saved = _architecture(payload.get("model_cfg") or {})
     wanted = _architecture(asdict(model_cfg))
@@ -107,6 +113,25 @@ def _read_target(path: Path, model_cfg: Any, source: str, remedy: str) -> nn.Mod
             f"{source}: the weights in {path} do not fit the model ({first}); {remedy}"
         ) from None
     return model
+
+
+def _load_plain(path_str: str, state: dict[str, torch.Tensor], model_cfg: Any) -> nn.Module:
+    """A plain state dict loaded into the configured architecture."""
+    model = build_model(model_cfg)
+    try:
+        model.load_state_dict(complete_state_dict(model, state))
+    except ValueError as err:
+        raise TargetError(
+            f"target.ckpt={path_str} does not fit model={model_cfg.name} "
+            f"({_architecture_line(model_cfg)}): {err}"
+        ) from None
+    return model
+
+
+def _architecture_line(model_cfg: Any) -> str:
+    """The set architecture fields, e.g. ``widths=[6, 8, 8, 2], activation=relu``."""
+    fields = _architecture(asdict(model_cfg))
+    return ", ".join(f"{k}={v}" for k, v in fields.items() if k != "name" and v is not None)
 
 
 def target_hash(model_cfg: Any, dataset_cfg: Any, seed: int) -> str:

@@ -1,4 +1,5 @@
-"""A plain description of a layered (MLP-shaped) network, shared by BIMT and circuit discovery."""
+"""A plain description of a layered (MLP-shaped) network, shared by BIMT and circuit discovery,
+and how to read one off an ``nn.Sequential`` of Linear layers and elementwise activations."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 ACTIVATIONS = {
     "silu": F.silu,
@@ -57,3 +59,101 @@ class LayeredNet:
             if i < last:
                 h = act(h)
         return h
+
+
+# the torch activation modules a layered net can hold, by the name LayeredNet knows them under
+ACTIVATION_MODULES: dict[type[nn.Module], str] = {
+    nn.ReLU: "relu",
+    nn.SiLU: "silu",
+    nn.GELU: "gelu",
+    nn.Tanh: "tanh",
+    nn.Identity: "identity",
+}
+
+
+class NotLayeredError(ValueError):
+    """A module is not a feed-forward chain of Linear layers and one elementwise activation."""
+
+
+def _flat_children(module: nn.Sequential) -> list[tuple[str, nn.Module]]:
+    """The leaf layers of a (possibly nested) Sequential in the order its forward runs them."""
+    leaves = []
+    for name, child in module.named_children():
+        if isinstance(child, nn.Sequential):
+            leaves += [(f"{name}.{inner}", leaf) for inner, leaf in _flat_children(child)]
+        else:
+            leaves.append((name, child))
+    return leaves
+
+
+def _activation_name(name: str, layer: nn.Module) -> str:
+    kind = ACTIVATION_MODULES.get(type(layer))
+    if kind is None:
+        allowed = sorted(t.__name__ for t in ACTIVATION_MODULES)
+        raise NotLayeredError(
+            f"layer {name} is a {type(layer).__name__}; a layered net holds nn.Linear layers and "
+            f"the elementwise activations {allowed}"
+        )
+    if isinstance(layer, nn.GELU) and layer.approximate != "none":
+        raise NotLayeredError(f"layer {name} is a tanh-approximated GELU; only the exact one fits")
+    return kind
+
+
+def sequential_to_layered(module: nn.Module) -> LayeredNet:
+    """The LayeredNet of ``Linear, act, Linear, act, ..., Linear`` (detached copies).
+
+    Every activation must be the same one (a LayeredNet has one); a Linear without bias gets a
+    zero bias. Only an ``nn.Sequential`` qualifies: its children are its forward, whereas another
+    module's forward may use its layers in any order.
+
+    Raises:
+        NotLayeredError: naming the first layer that breaks the pattern.
+    """
+    if not isinstance(module, nn.Sequential):
+        raise NotLayeredError(
+            f"a {type(module).__name__} is not an nn.Sequential of Linear layers and activations"
+        )
+    layers = _flat_children(module)
+    weights: list[torch.Tensor] = []
+    biases: list[torch.Tensor] = []
+    activations: set[str] = set()
+    expect_linear = True
+    for name, layer in layers:
+        if expect_linear != isinstance(layer, nn.Linear):
+            if expect_linear:
+                raise NotLayeredError(
+                    f"layer {name} ({type(layer).__name__}) stands where a Linear layer must: "
+                    "a layered net alternates Linear layers and activations, starting with one"
+                )
+            raise NotLayeredError(
+                f"layer {name} follows a Linear layer without an activation between them"
+            )
+        if expect_linear:
+            assert isinstance(layer, nn.Linear)
+            weight = layer.weight.detach().clone()
+            bias = layer.bias
+            weights.append(weight)
+            biases.append(
+                torch.zeros(weight.shape[0], dtype=weight.dtype)
+                if bias is None
+                else bias.detach().clone()
+            )
+        else:
+            activations.add(_activation_name(name, layer))
+        expect_linear = not expect_linear
+    if not weights:
+        raise NotLayeredError("the Sequential holds no Linear layer")
+    if expect_linear:
+        raise NotLayeredError(
+            f"the last layer ({layers[-1][0]}) is an activation; a layered net ends with a Linear "
+            "layer whose outputs are the logits"
+        )
+    if len(activations) > 1:
+        raise NotLayeredError(
+            f"the Sequential mixes activations {sorted(activations)}; a layered net has one"
+        )
+    activation = activations.pop() if activations else "identity"
+    try:
+        return LayeredNet(weights, biases, activation=activation)
+    except ValueError as err:  # consecutive Linear layers whose widths do not meet
+        raise NotLayeredError(str(err)) from None

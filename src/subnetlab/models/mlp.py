@@ -101,6 +101,12 @@ class MLP(nn.Module):
         self.register_buffer("in_perm", torch.arange(widths[0]))
         self.register_buffer("out_perm", torch.arange(widths[-1]))
 
+    def layout_buffers(self) -> list[str]:
+        """Buffers that only record where BIMT moved neurons (slot positions, input and output
+        permutations): a network never rearranged, e.g. one given as a plain state dict, has
+        their constructed values."""
+        return [name for name, _ in self.named_buffers()]
+
     @property
     def unit_counts(self) -> list[int]:
         """Movable units per layer: input slots (after folding), hidden neurons, outputs."""

@@ -1,5 +1,5 @@
 """Schema of ``method=circuit``: automated circuit discovery (ACDC, arXiv:2304.14997; edge
-attribution patching, arXiv:2310.10348; weight magnitude) on a trained ``model=mlp``."""
+attribution patching, arXiv:2310.10348; weight magnitude) on a trained layered MLP."""
 
 from __future__ import annotations
 
@@ -36,8 +36,13 @@ class CircuitSchema:
         "corrupted",
         description="what a removed edge carries: another example's activation, 0, or the mean",
     )
-    n_examples: StrictInt = Field(100, ge=2, description="clean examples, taken from split")
-    split: Literal["train", "test"] = Field("test", description="where the examples come from")
+    probe_size: StrictInt = Field(
+        100, ge=2, description="clean examples, taken from split (the dataset's probe inputs)"
+    )
+    split: Literal["train", "test"] = Field(
+        "test",
+        description="where the examples come from (probe-only datasets, e.g. tensors: test)",
+    )
     eap_prefilter: StrictFloat | None = Field(
         None,
         gt=0,
@@ -55,10 +60,13 @@ class CircuitSchema:
         default_factory=list,
         description="thresholds whose circuits give the node ROC AUC against the ground truth",
     )
+    truth_file: StrictStr | None = Field(
+        None,
+        description="a .pt of the true circuit's edge masks: a (d_out, d_in) bool tensor per layer",
+    )
     latency_repeats: StrictInt = Field(
         50, ge=1, description="study: timed forward passes of the trained net"
     )
-    torch_threads: StrictInt = Field(1, ge=0, description="these nets are tiny; 0: torch's default")
     train: BimtSchema | None = Field(
         None,
         description="study only (experiment=circuit_study*): the method=bimt settings of the "

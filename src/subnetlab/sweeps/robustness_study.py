@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from subnetlab.sweeps.spd_criterion import TMS_RECOVERY
 from subnetlab.sweeps.summarize import summarize
 
 REPO = Path(__file__).resolve().parents[3]
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         if process.wait() != 0:  # a failed job does not do this; only a sweep that cannot run
             raise SystemExit(f"the {folder} sweep stopped with exit code {process.returncode}")
         print(f"[{time.perf_counter() - start:7.0f} s] {folder} sweep done", flush=True)
-    written = summarize(args.out)
+    written = summarize(args.out, criterion=TMS_RECOVERY)
     print(f"[{time.perf_counter() - start:7.0f} s] study done")
     for kind, path in written.items():
         print(f"{kind}: {path}")

@@ -1,23 +1,19 @@
-"""Summarise a sweep folder: every job's overrides and final metrics, success rates per
-hyperparameter value, plots against each swept coefficient (one line per method) and the failed
-jobs with their errors.
+"""Summarise a sweep folder: every job's overrides and final metrics, means (and, given a success
+criterion, success rates) per value of each swept hyperparameter, plots against each swept key
+(one line per method) and the failed jobs with their errors.
 
-A job is a folder holding ``.hydra/overrides.yaml`` and/or ``metrics.json``. Success (the
-reference's acceptance test, spd.md §7): ``mmcs ≥ 0.99``, ``0.95 ≤ ml2r ≤ 1.05`` and
-``target_solution_error == 0`` in a job whose status is ``ok``.
-
-Writes ``sweep_summary.csv``, ``sweep_summary.md`` and ``sweep_<key>.png`` per swept key (other
-than the seed) into the sweep folder or ``--out``.
+The headline metrics (the Markdown's columns and the plots' panels) are the ones asked for, else
+the criterion's, else every metric all finished jobs report; the CSV holds every metric. Writes
+``sweep_summary.csv``, ``sweep_summary.md`` and ``sweep_<key>.png`` per swept key (other than the
+seed) into the sweep folder or ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,75 +21,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from subnetlab.utils.atomic_files import (  # noqa: E402
-    atomic_write,
-    save_figure_atomic,
-    write_text_atomic,
-)
+from subnetlab.utils.atomic_files import save_figure_atomic, write_text_atomic  # noqa: E402
 
-MMCS_MIN = 0.99
-ML2R_RANGE = (0.95, 1.05)
-HEADLINE = ("mmcs", "ml2r", "target_solution_error")
+from .criteria import SuccessCriterion  # noqa: E402
+from .jobs import Job, find_jobs, is_number  # noqa: E402
+from .spd_criterion import TMS_RECOVERY  # noqa: E402
+from .tables import markdown_table, write_csv  # noqa: E402
+
 SEED_KEY = "seed"
-
-
-@dataclass
-class Job:
-    path: str
-    overrides: dict[str, str]
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        return str(self.metrics.get("status", "missing"))
-
-    @property
-    def method(self) -> str:
-        return str(self.metrics.get("method") or self.overrides.get("method", "?"))
-
-    @property
-    def error(self) -> str:
-        if not self.metrics:
-            return "no metrics.json (job did not finish)"
-        return str(self.metrics.get("error", ""))
-
-    @property
-    def success(self) -> bool:
-        m = self.metrics
-        if self.status != "ok" or any(not _is_number(m.get(k)) for k in HEADLINE):
-            return False
-        return (
-            m["mmcs"] >= MMCS_MIN
-            and ML2R_RANGE[0] <= m["ml2r"] <= ML2R_RANGE[1]
-            and m["target_solution_error"] == 0
-        )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _parse_override(text: str) -> tuple[str, str]:
-    key, _, value = text.partition("=")
-    return key.lstrip("+~"), value
-
-
-def find_jobs(sweep_dir: Path) -> list[Job]:
-    """Every job folder under ``sweep_dir`` (sorted by path)."""
-    folders = {p.parent.parent for p in sweep_dir.rglob(".hydra/overrides.yaml")}
-    folders |= {p.parent for p in sweep_dir.rglob("metrics.json")}
-    jobs = []
-    for folder in sorted(folders):
-        overrides_file = folder / ".hydra" / "overrides.yaml"
-        listed = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
-        overrides = dict(_parse_override(str(o)) for o in listed or [])
-        metrics_file = folder / "metrics.json"
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-        jobs.append(Job(str(folder.relative_to(sweep_dir)), overrides, metrics))
-    return jobs
+#: the criteria ``--criterion`` can name
+CRITERIA: dict[str, SuccessCriterion] = {TMS_RECOVERY.name: TMS_RECOVERY}
+#: metrics that describe the run, not its result (left out of the default headline)
+BOOKKEEPING = frozenset({"wall_time_s"})
 
 
 def swept_keys(jobs: list[Job]) -> list[str]:
@@ -107,6 +48,26 @@ def swept_keys(jobs: list[Job]) -> list[str]:
     return sorted({key for (_, key), seen in values.items() if len(seen) > 1})
 
 
+def headline_metrics(
+    jobs: Sequence[Job], criterion: SuccessCriterion | None, metrics: Sequence[str] | None
+) -> list[str]:
+    """``metrics`` when given, else the criterion's, else those every finished job reports.
+
+    Raises:
+        ValueError: a metric asked for is in no job.
+    """
+    if metrics:
+        present = {k for j in jobs for k in j.numbers()}
+        missing = [m for m in metrics if m not in present]
+        if missing:
+            raise ValueError(f"metrics {missing} are in no job; present: {sorted(present)}")
+        return list(metrics)
+    if criterion is not None:
+        return list(criterion.metrics)
+    finished = [set(j.numbers()) for j in jobs if j.status == "ok"]
+    return sorted(set.intersection(*finished) - BOOKKEEPING) if finished else []
+
+
 def _sort_key(value: str) -> tuple[int, float, str]:
     try:
         return (0, float(value), value)
@@ -114,8 +75,16 @@ def _sort_key(value: str) -> tuple[int, float, str]:
         return (1, 0.0, value)
 
 
-def success_rates(jobs: list[Job], key: str) -> list[dict[str, Any]]:
-    """Per (method, value of ``key``): jobs, successes, rate and mean headline metrics."""
+def _mean(jobs: Sequence[Job], metric: str) -> float:
+    numbers = [j.metrics[metric] for j in jobs if is_number(j.metrics.get(metric))]
+    return sum(numbers) / len(numbers) if numbers else math.nan
+
+
+def rates_by_value(
+    jobs: list[Job], key: str, headline: Sequence[str], criterion: SuccessCriterion | None
+) -> list[dict[str, Any]]:
+    """Per (method, value of ``key``): jobs, successes and rate (given a criterion), and the
+    mean of each headline metric."""
     groups: dict[tuple[str, str], list[Job]] = defaultdict(list)
     for job in jobs:
         if key in job.overrides:
@@ -124,117 +93,113 @@ def success_rates(jobs: list[Job], key: str) -> list[dict[str, Any]]:
     for (method, value), members in sorted(
         groups.items(), key=lambda item: (item[0][0], _sort_key(item[0][1]))
     ):
-        row: dict[str, Any] = {
-            "method": method,
-            key: value,
-            "jobs": len(members),
-            "successes": sum(j.success for j in members),
-        }
-        row["success_rate"] = row["successes"] / len(members)
-        for metric in HEADLINE:
-            numbers = [j.metrics[metric] for j in members if _is_number(j.metrics.get(metric))]
-            row[f"mean_{metric}"] = sum(numbers) / len(numbers) if numbers else math.nan
+        row: dict[str, Any] = {"method": method, key: value, "jobs": len(members)}
+        if criterion is not None:
+            row["successes"] = sum(criterion.passes(j.metrics) for j in members)
+            row["success_rate"] = row["successes"] / len(members)
+        row.update({f"mean_{m}": _mean(members, m) for m in headline})
         rows.append(row)
     return rows
 
 
-def job_rows(jobs: list[Job], keys: list[str]) -> list[dict[str, Any]]:
-    metric_keys = sorted(
-        {k for j in jobs for k, v in j.metrics.items() if _is_number(v)} - set(HEADLINE)
-    )
+def job_rows(
+    jobs: list[Job], keys: list[str], headline: Sequence[str], criterion: SuccessCriterion | None
+) -> list[dict[str, Any]]:
+    """One row per job: overrides of the swept keys, success, headline then other metrics."""
+    others = sorted({k for j in jobs for k in j.numbers()} - set(headline))
     rows = []
     for job in jobs:
         row: dict[str, Any] = {"job": job.path, "method": job.method, "status": job.status}
         row.update({k: job.overrides.get(k, "") for k in keys})
-        row["success"] = job.success
-        row.update({k: job.metrics.get(k, "") for k in (*HEADLINE, *metric_keys)})
+        if criterion is not None:
+            row["success"] = criterion.passes(job.metrics)
+        row.update({k: job.metrics.get(k, "") for k in (*headline, *others)})
         row["error"] = job.error if job.status != "ok" else ""
         rows.append(row)
     return rows
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def plot_key(rates: list[dict[str, Any]], key: str) -> Figure:
-    """Success rate, mean MMCS and mean ML2R against the values of ``key``, one line per
-    method."""
-    fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.6))
+def plot_key(
+    rates: list[dict[str, Any]],
+    key: str,
+    headline: Sequence[str],
+    criterion: SuccessCriterion | None,
+) -> Figure:
+    """Success rate (given a criterion) and the mean of each headline metric against the values
+    of ``key``, one line per method; dashed lines mark the criterion's bounds."""
+    panels = (["success_rate"] if criterion is not None else []) + [f"mean_{m}" for m in headline]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.6), squeeze=False)
     methods = sorted({r["method"] for r in rates})
     numeric = all(_sort_key(r[key])[0] == 0 for r in rates)
     for method in methods:
         mine = [r for r in rates if r["method"] == method]
         xs: list[Any] = [float(r[key]) if numeric else r[key] for r in mine]
-        for ax, column in zip(axes, ("success_rate", "mean_mmcs", "mean_ml2r"), strict=True):
+        for ax, column in zip(axes[0], panels, strict=True):
             ax.plot(xs, [r[column] for r in mine], marker="o", label=method)
     positive = numeric and all(float(r[key]) > 0 for r in rates)
     values = [float(r[key]) for r in rates] if numeric else []
-    for ax, title in zip(axes, ("success rate", "mean MMCS", "mean ML2R"), strict=True):
+    for ax, column in zip(axes[0], panels, strict=True):
         ax.set_xlabel(key)
-        ax.set_title(title)
+        ax.set_title(column.replace("_", " "))
         if positive and max(values) / min(values) >= 10:
             ax.set_xscale("log")
-    axes[0].set_ylim(-0.05, 1.05)
-    axes[1].axhline(MMCS_MIN, color="grey", linestyle="--", linewidth=0.8)
-    for bound in ML2R_RANGE:
-        axes[2].axhline(bound, color="grey", linestyle="--", linewidth=0.8)
-    axes[0].legend()
+        metric = column.removeprefix("mean_")
+        if criterion is not None and metric in criterion.bounds:
+            for bound in criterion.bounds[metric]:
+                if bound is not None:
+                    ax.axhline(bound, color="grey", linestyle="--", linewidth=0.8)
+    if criterion is not None:
+        axes[0][0].set_ylim(-0.05, 1.05)
+    axes[0][0].legend()
     fig.tight_layout()
     return fig
 
 
-def summarize(sweep_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
-    """Write the CSV, Markdown and plots; returns their paths by kind."""
-    if not sweep_dir.is_dir():
-        raise ValueError(f"sweep folder {sweep_dir} does not exist")
+def summarize(
+    sweep_dir: Path,
+    out_dir: Path | None = None,
+    criterion: SuccessCriterion | None = None,
+    metrics: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Write the CSV, Markdown and plots; returns their paths by kind.
+
+    Raises:
+        ValueError: the folder does not exist or holds no job.
+    """
     jobs = find_jobs(sweep_dir)
-    if not jobs:
-        raise ValueError(
-            f"no jobs in {sweep_dir}: expected folders with .hydra/overrides.yaml or metrics.json"
-        )
     out = out_dir or sweep_dir
     out.mkdir(parents=True, exist_ok=True)
     keys = swept_keys(jobs)
-    rows = job_rows(jobs, keys)
+    headline = headline_metrics(jobs, criterion, metrics)
+    rows = job_rows(jobs, keys, headline, criterion)
     written: dict[str, Path] = {"csv": out / "sweep_summary.csv", "md": out / "sweep_summary.md"}
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    with atomic_write(written["csv"], "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    n_ok = sum(j.success for j in jobs)
+    write_csv(written["csv"], rows)
+    overview = f"{len(jobs)} jobs"
+    if criterion is not None:
+        n_ok = sum(criterion.passes(j.metrics) for j in jobs)
+        overview += (
+            f", {n_ok} successful ({n_ok / len(jobs):.0%}); success = {criterion.describe()}."
+        )
+    success = ["success"] if criterion is not None else []
     parts = [
         f"# Sweep summary: {sweep_dir}",
         "",
-        f"{len(jobs)} jobs, {n_ok} successful ({n_ok / len(jobs):.0%}); success = mmcs ≥ "
-        f"{MMCS_MIN}, {ML2R_RANGE[0]} ≤ ml2r ≤ {ML2R_RANGE[1]}, target_solution_error = 0.",
+        overview,
         "",
         "## Jobs",
         "",
-        markdown_table(rows, ["job", "method", "status", *keys, "success", *HEADLINE]),
+        markdown_table(rows, ["job", "method", "status", *keys, *success, *headline]),
     ]
     for key in keys:
-        rates = success_rates(jobs, key)
-        parts += ["", f"## Success rate by {key}", ""]
-        parts.append(
-            markdown_table(
-                rates,
-                ["method", key, "jobs", "successes", "success_rate"]
-                + [f"mean_{m}" for m in HEADLINE],
-            )
-        )
-        if key != SEED_KEY:
+        rates = rates_by_value(jobs, key, headline, criterion)
+        title = "Success rate" if criterion is not None else "Means"
+        parts += ["", f"## {title} by {key}", ""]
+        counts = ["successes", "success_rate"] if criterion is not None else []
+        columns = ["method", key, "jobs", *counts, *(f"mean_{m}" for m in headline)]
+        parts.append(markdown_table(rates, columns))
+        if key != SEED_KEY and (headline or criterion is not None):
             path = out / f"sweep_{key.replace('/', '_')}.png"
-            fig = plot_key(rates, key)
+            fig = plot_key(rates, key, headline, criterion)
             save_figure_atomic(path, fig, dpi=110)
             plt.close(fig)
             written[f"plot:{key}"] = path
@@ -248,13 +213,25 @@ def summarize(sweep_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="subnetlab-summarize-sweep",
-        description="Table, success rates and plots of a Hydra sweep folder (python run.py -m).",
+        description="Table, means or success rates, and plots of a Hydra sweep folder "
+        "(python run.py -m).",
     )
     parser.add_argument("sweep_dir", type=Path, help="the multirun folder of the sweep")
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: it)")
+    parser.add_argument(
+        "--criterion",
+        choices=sorted(CRITERIA),
+        default=None,
+        help="success criterion to report rates of (spd_tms: SPD/APD recovering a TMS target)",
+    )
+    parser.add_argument(
+        "--metrics", default=None, help="comma-separated headline metrics (default: see above)"
+    )
     args = parser.parse_args(argv)
+    criterion = CRITERIA[args.criterion] if args.criterion else None
+    metrics = args.metrics.split(",") if args.metrics else None
     try:
-        written = summarize(args.sweep_dir, args.out)
+        written = summarize(args.sweep_dir, args.out, criterion, metrics)
     except ValueError as err:
         parser.error(str(err))
     for kind, path in written.items():

@@ -35,6 +35,9 @@ def test_digits_datamodule_probes_the_held_out_images_first() -> None:
     assert torch.equal(probe[:100], task.test_images)
     assert torch.equal(probe[100:], task.train_images[:50])
     assert torch.equal(module.eval_batch(10), task.test_images[:10])
+    labels = module.eval_targets()  # row by row the probe's labels
+    assert labels.shape == (150,) and torch.equal(labels[:100], task.test_labels)
+    assert torch.equal(labels[100:], task.train_labels[:50])
 
 
 def test_unknown_image_dataset_lists_the_allowed_ones() -> None:

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from subnetlab.lifecycle.targets import (
     TargetError,
@@ -12,6 +13,7 @@ from subnetlab.lifecycle.targets import (
 )
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
+from subnetlab.schemas.mlp import MLPSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema
 
 
@@ -71,8 +73,12 @@ def test_a_foreign_pickle_is_refused_without_advice_to_load_it_unsafely(tmp_path
 
 
 def test_a_torch_file_that_is_not_a_target(tmp_path: Path) -> None:
+    # a dict of tensors reads as a plain state dict: the error names what the model lacks
     torch.save({"weights": torch.zeros(3)}, tmp_path / "target.pt")
-    with pytest.raises(TargetError, match="a torch checkpoint but not a subnetlab-target/1 one"):
+    with pytest.raises(TargetError, match=r"does not fit model=tms .*: it lacks .*linear1\.weight"):
+        load_target(str(tmp_path), TMSSchema())
+    torch.save({"format": "other/1", "state_dict": {}}, tmp_path / "target.pt")
+    with pytest.raises(TargetError, match="neither a subnetlab-target/1 checkpoint nor a plain"):
         load_target(str(tmp_path), TMSSchema())
 
 
@@ -127,3 +133,33 @@ def test_cache_key_ignores_batch_size_but_not_the_distribution() -> None:
     assert a == target_hash(TMSSchema(), SparseFeaturesSchema(batch_size=64), 0)
     assert a != target_hash(TMSSchema(), SparseFeaturesSchema(feature_probability=0.1), 0)
     assert a != target_hash(TMSSchema(), SparseFeaturesSchema(), 1)
+
+
+def test_a_plain_sequential_state_dict_loads_as_an_mlp_target(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    sequential = nn.Sequential(
+        nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)
+    )
+    torch.save(sequential.state_dict(), tmp_path / "weights.pt")
+    cfg = MLPSchema(widths=[6, 8, 8, 2], activation="relu")
+    model = load_target(str(tmp_path / "weights.pt"), cfg)
+    x = torch.randn(4, 6)
+    assert torch.equal(model(x), sequential(x))
+    partial = sequential.state_dict()
+    del partial["2.weight"]
+    torch.save(partial, tmp_path / "partial.pt")
+    with pytest.raises(TargetError) as caught:
+        load_target(str(tmp_path / "partial.pt"), cfg)
+    assert str(caught.value) == (
+        f"target.ckpt={tmp_path / 'partial.pt'} does not fit model=mlp (widths=[6, 8, 8, 2], "
+        "activation=relu, geometry=line): it lacks 2.weight (linears.1.weight)"
+    )
+
+
+def test_a_pickled_module_is_refused_saying_what_to_save(tmp_path: Path) -> None:
+    torch.save(nn.Linear(2, 2), tmp_path / "module.pt")
+    with pytest.raises(TargetError, match=r"holds Python objects .*torch.save\(model.state_dict"):
+        load_target(str(tmp_path / "module.pt"), MLPSchema(widths=[2, 2]))
+    torch.save({"weights": [1, 2]}, tmp_path / "other.pt")
+    with pytest.raises(TargetError, match=r"nor a plain state dict \(torch.save\(model.state_dict"):
+        load_target(str(tmp_path / "other.pt"), MLPSchema(widths=[2, 2]))

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
+from subnetlab.sweeps.spd_criterion import TMS_RECOVERY
 from subnetlab.sweeps.summarize import main, summarize
 from tests.conftest import CONF
 
@@ -52,7 +53,7 @@ def _sweep(root: Path) -> Path:
 
 def test_summary_of_a_generated_sweep(tmp_path: Path) -> None:
     sweep = _sweep(tmp_path / "sweep")
-    written = summarize(sweep)
+    written = summarize(sweep, criterion=TMS_RECOVERY)
     with written["csv"].open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8
@@ -80,13 +81,42 @@ def test_command_line_writes_into_out_and_rejects_empty_folders(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sweep = _sweep(tmp_path / "sweep")
-    main([str(sweep), "--out", str(tmp_path / "summary")])
-    assert (tmp_path / "summary" / "sweep_summary.md").is_file()
+    main([str(sweep), "--out", str(tmp_path / "summary"), "--criterion", "spd_tms"])
+    assert "8 jobs, 3 successful" in (tmp_path / "summary" / "sweep_summary.md").read_text()
     assert "csv:" in capsys.readouterr().out
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit):
         main([str(tmp_path / "empty")])
     assert "no jobs" in capsys.readouterr().err
+
+
+def test_without_a_criterion_the_summary_reports_means_of_the_shared_metrics(
+    tmp_path: Path,
+) -> None:
+    sweep = _sweep(tmp_path / "sweep")
+    written = summarize(sweep)
+    md = written["md"].read_text()
+    assert md.splitlines()[2] == "8 jobs"
+    assert "success" not in md
+    # the metrics every finished job reports are the headline; means per value of the key
+    header = "| job | method | status | method.coeffs.importance_minimality | seed | ml2r | mmcs |"
+    assert header + " target_solution_error |" in md
+    assert "## Means by method.coeffs.importance_minimality" in md
+    # beta 1e-3: mmcs 0.999 (seed 0) and 0.9 (seed 1)
+    assert "| spd | 1e-3 | 2 | 1 | 0.9495 | 0 |" in md
+    with written["csv"].open() as handle:
+        assert "success" not in next(csv.reader(handle))
+    png = written["plot:method.coeffs.importance_minimality"].read_bytes()
+    assert png[:4] == b"\x89PNG"
+
+
+def test_asked_metrics_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = _sweep(tmp_path / "sweep")
+    md = summarize(sweep, metrics=["ml2r"])["md"].read_text()
+    assert "| spd | 1e-3 | 2 | 1 |" in md
+    with pytest.raises(SystemExit):
+        main([str(sweep), "--metrics", "latency"])
+    assert "metrics ['latency'] are in no job" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,19 @@ class GroundTruth:
             )
         return cls(nodes=[dependencies.bool()] + [None] * (len(widths) - 2))
 
+    @classmethod
+    def from_edges(cls, edges: EdgeMask, graph: EdgeGraph) -> GroundTruth:
+        """Only the true circuit's edges known: neuron ``n`` belongs to output ``o``'s circuit
+        when it lies on a true input→output path to ``o`` (as a discovered circuit's nodes are
+        read off its edges).
+
+        Raises:
+            ValueError: the masks do not fit ``graph``.
+        """
+        graph.check_mask(edges)
+        nodes: list[torch.Tensor | None] = list(graph.output_reach(edges)[:-1])
+        return cls(nodes=nodes, edges=[e.clone() for e in edges])
+
     def check(self, graph: EdgeGraph) -> None:
         """Raise ValueError unless shapes fit ``graph`` and nodes hold positives and negatives."""
         if len(self.nodes) != len(graph.widths) - 1:
@@ -103,3 +116,24 @@ def sweep_auc(truth: GroundTruth, graph: EdgeGraph, masks: Sequence[EdgeMask]) -
             [p["edge_fpr"] for p in points], [p["edge_tpr"] for p in points]
         )
     return result
+
+
+def load_truth_file(path: str, graph: EdgeGraph) -> GroundTruth:
+    """The true circuit saved with ``torch.save``: its edge masks, one (d_out, d_in) bool tensor
+    per weight layer (a list, or a dict with key ``edges``).
+
+    Raises:
+        ValueError: one line, when the file is missing, unreadable or does not fit ``graph``.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except Exception as err:  # any unreadable file (garbage, foreign pickle) is one case
+        raise ValueError(f"it does not load ({err.__class__.__name__})") from None
+    edges = payload.get("edges") if isinstance(payload, dict) else payload
+    if not isinstance(edges, list | tuple) or not all(isinstance(e, torch.Tensor) for e in edges):
+        raise ValueError("it holds no list of edge masks (one bool tensor per weight layer)")
+    truth = GroundTruth.from_edges(list(edges), graph)
+    truth.check(graph)
+    return truth

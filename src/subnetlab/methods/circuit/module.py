@@ -1,9 +1,10 @@
-"""``method=circuit``: find the circuit of a trained ``model=mlp`` on its BIMT task.
+"""``method=circuit``: find the circuit of a trained layered MLP on its dataset's examples.
 
-All work runs in ``run_analysis`` (nothing to fit): the target becomes a layered net, the task's
-clean examples (and their corrupted partners) are run through it once, the configured algorithm
-prunes its edges, and the circuit is scored against the full model, the task and, where the task
-has one, its known input→output structure.
+All work runs in ``run_analysis`` (nothing to fit): the target becomes a layered net
+(:mod:`.target`), the dataset's clean examples (:mod:`.examples`) and their corrupted partners are
+run through it once, the configured algorithm prunes its edges, and the circuit is scored
+against the full model, the task (when the examples have targets) and, where one is known (a
+symbolic task's formula, or ``method.truth_file``), the true circuit (:mod:`.analysis`).
 """
 
 from __future__ import annotations
@@ -15,30 +16,33 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.data.tasks import build_task_data, check_model_fits_task
+from subnetlab.data.probes import ProbeInputs
+from subnetlab.data.tasks import TaskSpec, build_task_data
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
-from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
 from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
 
-from .discover import discover, eap_prefilter
+from .analysis import CircuitAnalysis, analyse, check_settings, resolve_metric
 from .edge_graph import EdgeGraph
-from .ground_truth import recovery, roc_auc
-from .metrics import make_metric, recovered_fraction, task_performance
-from .patching import build_cache, patched_forward, shuffled_pairs
+from .examples import CircuitExamples, encoded_inputs, probe_examples
+from .ground_truth import GroundTruth, load_truth_file
 from .plots import draw_circuit, draw_sweep
-from .result import DiscoveryResult
-from .task import CircuitTask, circuit_net, circuit_task
+from .target import LayeredTarget, layered_target
+from .task import symbolic_ground_truth, task_examples
 
 MASK_FILE = "circuit_mask.pt"
 MASK_FORMAT = "subnetlab-circuit-mask/1"
-CORRUPTION_STREAM = 7  # seed offset of the corrupted pairing, apart from the run's other draws
+DATASETS = (
+    "a dataset whose split gives input tensors: a task dataset (symbolic_*, two_moons, "
+    "modular_addition, permutation_s4, mnist) or one serving probe inputs (e.g. dataset=tensors "
+    "dataset.path=inputs.pt, digits, mnist_images)"
+)
 
 
 class CircuitModule(MethodModule):
-    """Circuit discovery on ``ctx.target`` (a ``model=mlp`` network)."""
+    """Circuit discovery on ``ctx.target`` (a layered MLP)."""
 
     default_optimized_metric = "faithfulness"
     higher_is_better = False
@@ -46,39 +50,21 @@ class CircuitModule(MethodModule):
 
     @classmethod
     def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
-        if not isinstance(model, MLP):
-            raise TargetCapabilityError(
-                "circuit discovery needs a layered MLP (Linear layers and elementwise activations)"
-            )
+        layered_target(model)
 
     def __init__(self, cfg: CircuitSchema, ctx: RunContext) -> None:
         super().__init__()
         self.cfg, self.ctx = cfg, ctx
         self.network = self._network()
-        try:
-            self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
-        except FileNotFoundError as err:  # data the user must supply (MNIST's IDX files)
-            data_dir = getattr(ctx.dataset_cfg, "data_dir", None)
-            raise ConfigError(
-                "dataset.data_dir", data_dir, f"a folder with the data: {err}"
-            ) from err
-        check_model_fits_task(self.network, self.spec)
-        self.metric_name = cfg.metric
-        if cfg.metric == "auto":
-            self.metric_name = "mse" if self.spec.loss == "mse" else "kl"
-        uses_eap = cfg.algorithm == "eap" or cfg.eap_prefilter is not None
-        if uses_eap and cfg.ig_steps == 0 and self.metric_name in ("kl", "mse"):
-            raise ConfigError(
-                "method.ig_steps",
-                0,
-                f"≥ 1 with metric={self.metric_name} (its gradient is zero at the full model, so "
-                "plain EAP scores every edge 0), or metric=logit_diff",
-            )
-        self._metrics: dict[str, float] = {}
-        self._result: DiscoveryResult | None = None
-        self._sweep: list[dict[str, float]] = []
+        target = self._layered_target()
+        self.examples = self._examples(target)
+        self.truth = self._truth(target)
+        self.metric_name = resolve_metric(cfg.metric, self.examples.task)
+        check_settings(cfg, self.metric_name)
+        self._analysis: CircuitAnalysis | None = None
+        self._drawing = target.drawing
 
-    def _network(self) -> MLP:
+    def _network(self) -> torch.nn.Module:
         if self.cfg.train is not None:
             raise ConfigError(
                 "method.train",
@@ -86,10 +72,64 @@ class CircuitModule(MethodModule):
                 "null for method=circuit on a given target (the study's "
                 "method._target_=subnetlab.studies.circuit_study.CircuitStudyModule uses it)",
             )
-        target = self.ctx.target
-        if not isinstance(target, MLP):
-            raise ConfigError("target", type(target).__name__, "a model=mlp network (MLP)")
-        return target
+        if self.ctx.target is None:
+            raise ConfigError("target", None, "a trained layered MLP (target.ckpt=...)")
+        return self.ctx.target
+
+    def _layered_target(self) -> LayeredTarget:
+        try:
+            return layered_target(self.network)
+        except TargetCapabilityError as err:
+            raise ConfigError("target", type(self.network).__name__, str(err)) from None
+
+    def _task_spec(self) -> TaskSpec:
+        dataset_cfg = self.ctx.dataset_cfg
+        try:
+            return build_task_data(dataset_cfg, self.ctx.seed)
+        except FileNotFoundError as err:  # data the user must supply (MNIST's IDX files)
+            data_dir = getattr(dataset_cfg, "data_dir", None)
+            raise ConfigError(
+                "dataset.data_dir", data_dir, f"a folder with the data: {err}"
+            ) from err
+        except ValueError:
+            raise ConfigError("dataset", dataset_cfg.name, DATASETS) from None
+
+    def _examples(self, target: LayeredTarget) -> CircuitExamples:
+        """The clean examples of the run's dataset, checked against the target before work."""
+        cfg, ctx = self.cfg, self.ctx
+        name, datamodule = ctx.dataset_cfg.name, ctx.datamodule
+        if datamodule is None:  # the task datasets: train and test tensors with targets
+            examples = task_examples(self._task_spec(), cfg.split, cfg.probe_size)
+        elif isinstance(datamodule, ProbeInputs):
+            if cfg.split != "test":
+                raise ConfigError(
+                    "method.split", cfg.split, f"test (dataset={name} serves held-out inputs only)"
+                )
+            examples = probe_examples(datamodule, cfg.split, cfg.probe_size)
+        else:
+            raise ConfigError("dataset", name, DATASETS)
+        try:
+            encoded_inputs(target, examples)
+        except ValueError as err:
+            raise ConfigError(
+                "dataset", name, f"examples that fit the target of widths {target.widths} ({err})"
+            ) from None
+        return examples
+
+    def _truth(self, target: LayeredTarget) -> GroundTruth | None:
+        """The true circuit: ``method.truth_file`` when given, else the dataset's (if any)."""
+        graph = EdgeGraph(tuple(target.widths))
+        if self.cfg.truth_file is not None:
+            try:
+                return load_truth_file(self.cfg.truth_file, graph)
+            except ValueError as err:
+                raise ConfigError(
+                    "method.truth_file",
+                    self.cfg.truth_file,
+                    f"a .pt file with one (d_out, d_in) bool edge mask per layer of widths "
+                    f"{target.widths} ({err})",
+                ) from None
+        return symbolic_ground_truth(self.ctx.dataset_cfg.name, target.widths)
 
     def hparams_for_logging(self) -> dict[str, Any]:
         return flatten({"circuit": to_dict(self.cfg)})
@@ -98,119 +138,43 @@ class CircuitModule(MethodModule):
         """Hook run first in ``run_analysis``; the study trains its target here."""
 
     def run_analysis(self) -> None:
-        if self.cfg.torch_threads > 0:  # the runner restores the thread count after the run
-            torch.set_num_threads(self.cfg.torch_threads)
         self.prepare_network()
         self.network.eval()
-        cfg = self.cfg
-        task = circuit_task(
-            self.spec, self.ctx.dataset_cfg.name, self.network, cfg.n_examples, cfg.split
-        )
-        net = circuit_net(self.network)
-        self.layered = net
-        corrupted = None
-        if cfg.ablation == "corrupted":
-            generator = torch.Generator().manual_seed(self.ctx.seed + CORRUPTION_STREAM)
-            corrupted = shuffled_pairs(task.inputs, generator)
-        cache = build_cache(net, task.inputs, cfg.ablation, corrupted)
-        labels = task.targets if task.task == "classification" else None
-        metric = make_metric(self.metric_name, cache.full_outputs, labels)
-        prefilter = None
-        if cfg.eap_prefilter is not None:
-            prefilter = eap_prefilter(cache, metric, cfg.eap_prefilter, cfg.ig_steps)
-
-        def run_at(tau: float) -> DiscoveryResult:
-            return discover(
-                cfg.algorithm,
-                cache,
-                metric,
-                tau,
-                ig_steps=cfg.ig_steps,
-                candidates_per_pass=cfg.candidates_per_pass,
-                abs_value=cfg.abs_value,
-                prefilter=prefilter,
-            )
-
-        graph = cache.graph
-        with torch.no_grad():
-            empty_value = float(metric(patched_forward(cache, graph.empty_mask())))
-        result = run_at(cfg.tau)
-        self._result = result
-        self._metrics = self._score(result, task, cache, metric, empty_value)
-        self._sweep = []
-        for tau in cfg.tau_sweep:
-            self._sweep.append(
-                {"tau": tau, **self._score(run_at(tau), task, cache, metric, empty_value)}
-            )
-        if task.truth is not None and self._sweep:
-            self._metrics["node_auc"] = roc_auc(
-                [r["node_fpr"] for r in self._sweep], [r["node_tpr"] for r in self._sweep]
-            )
-
-    def _score(
-        self,
-        result: DiscoveryResult,
-        task: CircuitTask,
-        cache: Any,
-        metric: Any,
-        empty_value: float,
-    ) -> dict[str, float]:
-        graph: EdgeGraph = cache.graph
-        with torch.no_grad():
-            outputs = patched_forward(cache, result.mask)
-        faithfulness = float(metric(outputs))
-        hidden = graph.active_nodes(result.mask)[1:-1]
-        scores: dict[str, float] = {
-            "faithfulness": faithfulness,
-            "faithfulness_recovered": recovered_fraction(faithfulness, empty_value),
-            "empty_circuit_metric": empty_value,
-            "edges_kept": float(graph.count_edges(result.mask)),
-            "edge_fraction": graph.count_edges(result.mask) / graph.num_edges,
-            "nodes_kept": float(graph.count_nodes(result.mask)),
-            "hidden_neurons_kept": float(sum(int(a.sum()) for a in hidden)),
-            "discovery_time_s": result.wall_time_s,
-            "forward_passes": float(result.forward_passes),
-            "circuits_evaluated": float(result.circuits_evaluated),
-            "backward_passes": float(result.backward_passes),
-        }
-        prefix = "task_accuracy" if task.task == "classification" else "task_loss"
-        circuit_task_score = task_performance(outputs, task.targets, task.task)
-        full_task_score = task_performance(cache.full_outputs, task.targets, task.task)
-        scores[prefix] = next(iter(circuit_task_score.values()))
-        scores[f"full_{prefix}"] = next(iter(full_task_score.values()))
-        if task.truth is not None:
-            scores.update(recovery(task.truth, graph, result.mask))
-        return scores
+        target = layered_target(self.network)  # read after prepare_network: the final weights
+        self._drawing = target.drawing
+        self._analysis = analyse(target, self.examples, self.cfg, self.ctx.seed, self.truth)
 
     def final_metrics(self) -> dict[str, float]:
-        return dict(self._metrics)
+        return {} if self._analysis is None else dict(self._analysis.metrics)
 
     def figures(self) -> dict[str, Figure]:
-        if self._result is None:
+        analysis = self._analysis
+        if analysis is None:
             return {}
         cfg = self.cfg
-        title = f"{cfg.algorithm} tau={cfg.tau:g}: {int(self._metrics['edges_kept'])} edges"
-        figures = {
-            "circuit": draw_circuit(self.network, self.layered.weights, self._result.mask, title)
-        }
-        if self._sweep:
-            figures["tau_sweep"] = draw_sweep(self._sweep)
+        title = f"{cfg.algorithm} tau={cfg.tau:g}: {int(analysis.metrics['edges_kept'])} edges"
+        mask = analysis.result.mask
+        figures = {"circuit": draw_circuit(self._drawing, analysis.net.weights, mask, title)}
+        if analysis.sweep:
+            figures["tau_sweep"] = draw_sweep(analysis.sweep)
         return figures
 
     def save_artifacts(self, run_dir: Path) -> None:
-        if self._result is None:
+        analysis = self._analysis
+        if analysis is None:
             return
+        result = analysis.result
         payload = {
             "format": MASK_FORMAT,
-            "algorithm": self._result.algorithm,
-            "tau": self._result.tau,
-            "metric": self.metric_name,
+            "algorithm": result.algorithm,
+            "tau": result.tau,
+            "metric": analysis.metric_name,
             "ablation": self.cfg.ablation,
-            "widths": list(self.layered.widths),
+            "widths": list(analysis.net.widths),
             "order": "task",
-            "mask": [m.clone() for m in self._result.mask],
-            "scores": [s.detach().clone() for s in self._result.scores],
+            "mask": [m.clone() for m in result.mask],
+            "scores": [s.detach().clone() for s in result.scores],
         }
         save_torch_atomic(run_dir / MASK_FILE, payload)
-        if self._sweep:
-            write_text_atomic(run_dir / "circuit_sweep.json", json.dumps(self._sweep, indent=1))
+        if analysis.sweep:
+            write_text_atomic(run_dir / "circuit_sweep.json", json.dumps(analysis.sweep, indent=1))

@@ -14,7 +14,7 @@ from .edge_graph import EdgeGraph, EdgeMask
 
 
 def mask_in_slot_order(model: MLP, mask: EdgeMask) -> EdgeMask:
-    """A circuit of :func:`~.task.circuit_net` (task-order inputs and outputs) as masks of
+    """A circuit of :func:`~.target.circuit_net` (task-order inputs and outputs) as masks of
     ``model.linears`` (the slots BIMT moved inputs and outputs to)."""
     slot = [m.clone() for m in mask]
     if model.embedding is None:  # slot column k holds feature in_perm[k]

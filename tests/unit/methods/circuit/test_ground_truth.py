@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from subnetlab.methods.circuit.edge_graph import EdgeGraph
-from subnetlab.methods.circuit.ground_truth import GroundTruth, recovery, roc_auc, sweep_auc
+from subnetlab.methods.circuit.ground_truth import (
+    GroundTruth,
+    load_truth_file,
+    recovery,
+    roc_auc,
+    sweep_auc,
+)
 
 DEPENDENCIES = torch.tensor([[1, 0, 1, 0], [0, 1, 0, 1]], dtype=torch.bool)
 
@@ -70,3 +76,62 @@ def test_ground_truth_rejects_bad_shapes_and_one_class_truths():
         recovery(all_true, graph, graph.full_mask())
     with pytest.raises(ValueError, match="got 2 FPR values but 1 TPR"):
         roc_auc([0.1, 0.2], [0.3])
+
+
+def test_a_truth_given_as_edges_scores_hidden_neurons_on_true_paths():
+    # [2, 3, 1]: x0 -> h0 -> y0 is the circuit; h1 reads x1 but feeds nothing, h2 feeds y0 but
+    # reads nothing, so neither lies on a true path
+    edges = [
+        torch.tensor([[True, False], [False, True], [False, False]]),
+        torch.tensor([[True, False, True]]),
+    ]
+    graph = EdgeGraph((2, 3, 1))
+    truth = GroundTruth.from_edges(edges, graph)
+    assert truth.nodes[0].tolist() == [[True, False]]
+    assert truth.nodes[1].tolist() == [[True, False, False]]
+    # the path alone: every node right, 2 of the 4 true edges (the dangling ones are missed)
+    path = [
+        torch.tensor([[True, False], [False, False], [False, False]]),
+        torch.tensor([[True, False, False]]),
+    ]
+    assert recovery(truth, graph, path) == {
+        "node_tpr": 1.0,
+        "node_fpr": 0.0,
+        "edge_tpr": 0.5,
+        "edge_fpr": 0.0,
+    }
+    # cutting h0 -> y0 leaves x0 and h0 on no path: no true node found
+    cut = [path[0], torch.zeros(1, 3, dtype=torch.bool)]
+    rates = recovery(truth, graph, cut)
+    assert rates["node_tpr"] == 0.0 and rates["edge_tpr"] == 0.25
+
+
+def test_the_planted_truth_is_what_its_edges_say():
+    from subnetlab.methods.circuit.planted import planted_circuit
+
+    planted = planted_circuit(widths=(6, 8, 8, 2), module_widths=(2, 3, 3), seed=0)
+    graph = EdgeGraph((6, 8, 8, 2))
+    from_edges = GroundTruth.from_edges(planted.truth.edges, graph)
+    for ours, theirs in zip(from_edges.nodes, planted.truth.nodes, strict=True):
+        assert torch.equal(ours, theirs)
+
+
+def test_a_truth_file_loads_and_bad_ones_say_why(tmp_path):
+    graph = EdgeGraph((2, 1))
+    edges = [torch.tensor([[True, False]])]
+    torch.save(edges, tmp_path / "list.pt")
+    torch.save({"edges": edges}, tmp_path / "dict.pt")
+    for name in ("list.pt", "dict.pt"):
+        truth = load_truth_file(str(tmp_path / name), graph)
+        assert truth.nodes[0].tolist() == [[True, False]]
+    torch.save([torch.ones(1, 2)], tmp_path / "float.pt")
+    with pytest.raises(ValueError, match=r"layer 0 is torch.float32 \(1, 2\); expected bool"):
+        load_truth_file(str(tmp_path / "float.pt"), graph)
+    torch.save({"weights": edges}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="no list of edge masks"):
+        load_truth_file(str(tmp_path / "other.pt"), graph)
+    with pytest.raises(ValueError, match="no such file"):
+        load_truth_file(str(tmp_path / "missing.pt"), graph)
+    torch.save([torch.tensor([[True, True]])], tmp_path / "all.pt")
+    with pytest.raises(ValueError, match="both members and non-members"):
+        load_truth_file(str(tmp_path / "all.pt"), graph)

@@ -1,4 +1,5 @@
-"""End to end through the runner API: a short BIMT target, then method=circuit on it."""
+"""End to end through the runner API: a short BIMT target, then method=circuit on it; a user's
+plain state dict with a tensor file."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from pathlib import Path
 import pytest
 import torch
 
+from subnetlab.data.image_classification import ImageClassificationDataModule
 from subnetlab.lifecycle.runner import run
 from subnetlab.lifecycle.targets import TargetError
+from subnetlab.methods.circuit.analysis import find_circuit
 from subnetlab.methods.circuit.edge_graph import EdgeGraph
 from subnetlab.methods.circuit.module import MASK_FILE, MASK_FORMAT
 from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.circuit import CircuitSchema
+from subnetlab.schemas.datasets import DigitsSchema
 from tests.conftest import compose_raw
+from tests.unit.methods.circuit.test_analysis import planted_sequential, save_planted_files
 
 QUICK = ["logger=none", "callbacks.checkpoint=false", "trainer.progress_bar=false"]
 # 1500 BIMT steps already separate the two modules of the independence task
@@ -108,3 +114,95 @@ def test_a_training_block_is_refused_without_the_study_module(bimt_target, tmp_p
     raw = _circuit(bimt_target, tmp_path, ["+method.train={name:bimt,steps:10}"])
     with pytest.raises(ConfigError, match="method.train"):
         run(raw, tmp_path / "circuit")
+
+
+def _plain(files: dict[str, Path], out: Path, overrides: list[str]) -> dict:
+    return compose_raw(
+        [
+            "method=circuit",
+            "model=mlp",
+            "model.widths=[6,8,8,2]",
+            "model.activation=relu",
+            "dataset=tensors",
+            f"dataset.path={files['inputs']}",
+            f"target.ckpt={files['weights']}",
+            *QUICK,
+            *overrides,
+        ],
+        out,
+    )
+
+
+@pytest.mark.parametrize(("algorithm", "tau"), [("acdc", 0.01), ("eap", 0.01), ("magnitude", 0.2)])
+def test_a_plain_state_dict_and_a_tensor_file_run_every_algorithm(tmp_path, algorithm, tau):
+    files = save_planted_files(tmp_path)
+    overrides = [f"method.algorithm={algorithm}", f"method.tau={tau}"]
+    raw = _plain(files, tmp_path, [*overrides, f"method.truth_file={files['truth']}"])
+    result = run(raw, tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    model, inputs, truth = planted_sequential()
+    cfg = CircuitSchema(algorithm=algorithm, tau=tau)
+    expected = find_circuit(model, inputs[:100], cfg, truth_edges=truth).metrics  # probe_size
+    for name in ("edges_kept", "edge_tpr", "edge_fpr", "node_tpr", "node_fpr", "faithfulness"):
+        assert result.metrics[name] == pytest.approx(expected[name], abs=1e-6), name
+    assert (tmp_path / "circuit" / "figures" / "circuit.png").is_file()
+
+
+def test_a_plain_target_without_a_truth_reports_its_circuit_only(tmp_path):
+    files = save_planted_files(tmp_path)
+    result = run(_plain(files, tmp_path, []), tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    assert result.metrics["edges_kept"] > 0 and "edge_tpr" not in result.metrics
+    assert "task_loss" not in result.metrics  # the file has no targets
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "message"),
+    [
+        (["method.split=train"], "method.split", "serves held-out inputs only"),
+        (["model.widths=[5,8,8,2]"], "target.ckpt", r"0.weight \(linears.0.weight\) \(8, 6\)"),
+        (["method.truth_file=/nonexistent.pt"], "method.truth_file", "no such file"),
+    ],
+)
+def test_plain_target_mistakes_are_one_line_errors_before_work(tmp_path, overrides, key, message):
+    files = save_planted_files(tmp_path)
+    with pytest.raises((ConfigError, TargetError), match=key) as caught:
+        run(_plain(files, tmp_path, overrides), tmp_path / "circuit")
+    assert caught.match(message) and "\n" not in str(caught.value)
+    assert not (tmp_path / "circuit" / MASK_FILE).exists()
+
+
+def test_inputs_of_the_wrong_width_are_refused_before_work(tmp_path):
+    files = save_planted_files(tmp_path)
+    torch.save(torch.zeros(10, 5), files["inputs"])
+    with pytest.raises(ConfigError, match=r"dataset='tensors'.*reads \(B, 6\)"):
+        run(_plain(files, tmp_path, []), tmp_path / "circuit")
+
+
+def test_an_image_dataset_gives_probe_images_with_their_labels(tmp_path):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 12), torch.nn.Tanh(), torch.nn.Linear(12, 10))
+    torch.save(net.state_dict(), tmp_path / "weights.pt")
+    raw = compose_raw(
+        [
+            "method=circuit",
+            "model=mlp",
+            "model.widths=[64,12,10]",
+            "model.activation=tanh",
+            "dataset=digits",
+            f"target.ckpt={tmp_path / 'weights.pt'}",
+            "method.probe_size=40",
+            "method.tau=0.001",
+            *QUICK,
+        ],
+        tmp_path,
+    )
+    result = run(raw, tmp_path / "circuit")
+    assert result.status == "ok", result.error
+    saved = torch.load(tmp_path / "circuit" / MASK_FILE, weights_only=True)
+    assert saved["metric"] == "kl"  # class labels: auto picks KL
+    probe = ImageClassificationDataModule(DigitsSchema(), 0, None)
+    labels = probe.eval_targets(40)
+    full = (net(probe.eval_batch(40)).argmax(dim=-1) == labels).float().mean()
+    assert result.metrics["full_task_accuracy"] == pytest.approx(float(full))
+    assert 0 <= result.metrics["task_accuracy"] <= 1

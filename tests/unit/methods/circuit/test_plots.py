@@ -14,7 +14,7 @@ from subnetlab.methods.circuit.plots import (
     mask_in_slot_order,
     units_in_slot_order,
 )
-from subnetlab.methods.circuit.task import circuit_net
+from subnetlab.methods.circuit.target import circuit_net
 from subnetlab.models.mlp import MLP
 
 
