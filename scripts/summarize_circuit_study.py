@@ -8,8 +8,9 @@ counted in ``failed`` and left out of the statistics.
 
 Writes next to the sweep (or into ``--out``): ``circuit_study.md``, ``circuit_study.csv`` and
 ``circuit_study.png`` (one bar chart per metric, error bars = std). Jobs with a tau sweep
-(``circuit_sweep.json``) add ``circuit_study_sweep.md``/``.csv``/``.png``: edges kept,
-faithfulness and task accuracy per group and tau. The Markdown ends with the headline check of
+(``circuit_sweep.json``, in a study job's ``circuit/`` stage folder) add
+``circuit_study_sweep.md``/``.csv``/``.png``: edges kept, faithfulness and task accuracy per group
+and tau. The Markdown ends with the headline check of
 the study: how many times fewer edges the ``--contender`` regime's circuits keep than the
 ``--baseline``'s (groups named ``...train_type=<regime>``), and whether their faithfulness lies
 within 10 % of each other (``|a - b| / max(a, b)``), at the configured tau and at every swept tau.
@@ -55,6 +56,8 @@ PREFERRED_METRICS = (
 )
 NOT_METRICS = {"status", "error"}
 SWEEP_FILE = "circuit_sweep.json"
+# where a job keeps it: a study job in its circuit stage's folder, a method=circuit job at its top
+SWEEP_FOLDERS = ("circuit", ".")
 SWEEP_METRICS = ("edges_kept", "faithfulness", "task_accuracy", "task_loss")
 EDGE_RATIO = 5.0  # the study's criterion: at least this many times fewer edges ...
 FAITHFULNESS_TOLERANCE = 0.10  # ... at faithfulness within this relative difference
@@ -94,8 +97,8 @@ def read_job(folder: Path) -> Job:
         for k, v in raw.items()
         if k not in NOT_METRICS and isinstance(v, int | float) and not isinstance(v, bool)
     }
-    sweep_file = folder / SWEEP_FILE
-    sweep = json.loads(sweep_file.read_text()) if sweep_file.is_file() else []
+    sweep_files = [folder / sub / SWEEP_FILE for sub in SWEEP_FOLDERS]
+    sweep = next((json.loads(f.read_text()) for f in sweep_files if f.is_file()), [])
     return Job(folder, overrides, numbers, sweep)
 
 

@@ -59,12 +59,9 @@ class BimtSchema:
     cost: BimtCostSchema = field(default_factory=BimtCostSchema)
     swap_every: int = 200
     swap_top_k: int = 5
-    log_every: int = 200
-    image_every: int = 1000  # network picture to TensorBoard every N steps; 0: only at the end
-    torch_threads: int = 1  # intra-op threads while training (small nets); 0: torch's default
 
     def __post_init__(self) -> None:
-        for key in ("steps", "swap_every", "swap_top_k", "log_every"):
+        for key in ("steps", "swap_every", "swap_top_k"):
             value = getattr(self, key)
             require(value >= 1, key, value, "an integer ≥ 1")
         require(self.lr > 0, "lr", self.lr, "a number > 0")
@@ -99,8 +96,6 @@ class BimtSchema:
             self.bias_penalty_start,
             "a fraction of training in [0, 1]",
         )
-        require(self.image_every >= 0, "image_every", self.image_every, "an integer ≥ 0")
-        require(self.torch_threads >= 0, "torch_threads", self.torch_threads, "an integer ≥ 0")
 
 
 @register("dataset", "symbolic_independence")

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from subnetlab.schemas.base import require
-from subnetlab.schemas.bimt import BimtSchema
 from subnetlab.schemas.registry import register
 
 
@@ -20,8 +19,7 @@ class CircuitSchema:
     what a removed edge carries; n_examples: clean examples taken from ``split``;
     eap_prefilter: acdc only, the fraction of edges (highest |EAP score|) ACDC starts from;
     ig_steps: integrated-gradient steps of EAP (0: plain gradient); tau_sweep: thresholds whose
-    circuits give the ROC AUC against the task's ground truth; train: the study's block, used
-    by ``CircuitStudyModule`` to train its own target with ``method=bimt`` settings."""
+    circuits give the ROC AUC against the task's ground truth."""
 
     name: str = "circuit"
     algorithm: Literal["acdc", "eap", "magnitude"] = "acdc"
@@ -35,9 +33,7 @@ class CircuitSchema:
     candidates_per_pass: int = 256
     abs_value: bool = False
     tau_sweep: list[float] = field(default_factory=list)
-    latency_repeats: int = 50
     torch_threads: int = 1
-    train: BimtSchema | None = None
 
     def __post_init__(self) -> None:
         require(math.isfinite(self.tau) and self.tau >= 0, "tau", self.tau, "a finite number ≥ 0")
@@ -69,7 +65,4 @@ class CircuitSchema:
             if self.algorithm == "magnitude":
                 ok = ok and value <= 1
             require(ok, f"tau_sweep[{i}]", value, "finite thresholds ≥ 0 (≤ 1 for magnitude)")
-        require(
-            self.latency_repeats >= 1, "latency_repeats", self.latency_repeats, "an integer ≥ 1"
-        )
         require(self.torch_threads >= 0, "torch_threads", self.torch_threads, "an integer ≥ 0")

@@ -54,13 +54,7 @@ class CircuitModule(MethodModule):
         super().__init__()
         self.cfg, self.ctx = cfg, ctx
         self.network = self._network()
-        try:
-            self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
-        except FileNotFoundError as err:  # data the user must supply (MNIST's IDX files)
-            data_dir = getattr(ctx.dataset_cfg, "data_dir", None)
-            raise ConfigError(
-                "dataset.data_dir", data_dir, f"a folder with the data: {err}"
-            ) from err
+        self.spec = build_task_data(ctx.dataset_cfg, ctx.seed)
         check_model_fits_task(self.network, self.spec)
         self.metric_name = cfg.metric
         if cfg.metric == "auto":
@@ -78,13 +72,6 @@ class CircuitModule(MethodModule):
         self._sweep: list[dict[str, float]] = []
 
     def _network(self) -> MLP:
-        if self.cfg.train is not None:
-            raise ConfigError(
-                "method.train",
-                "a training block",
-                "null for method=circuit on a given target (the study's "
-                "method._target_=subnetlab.studies.circuit_study.CircuitStudyModule uses it)",
-            )
         target = self.ctx.target
         if not isinstance(target, MLP):
             raise ConfigError("target", type(target).__name__, "a model=mlp network (MLP)")
@@ -93,13 +80,9 @@ class CircuitModule(MethodModule):
     def hparams_for_logging(self) -> dict[str, Any]:
         return flatten({"circuit": to_dict(self.cfg)})
 
-    def prepare_network(self) -> None:
-        """Hook run first in ``run_analysis``; the study trains its target here."""
-
     def run_analysis(self) -> None:
         if self.cfg.torch_threads > 0:  # the runner restores the thread count after the run
             torch.set_num_threads(self.cfg.torch_threads)
-        self.prepare_network()
         self.network.eval()
         cfg = self.cfg
         task = circuit_task(

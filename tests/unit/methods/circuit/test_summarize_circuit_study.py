@@ -127,14 +127,16 @@ def test_tau_sweeps_get_their_own_table_and_the_criterion_per_tau(tmp_path: Path
         write_job(
             root,
             number,
-            [f"method.train.train_type={kind}", f"seed={seed}"],
+            [f"study.train.train_type={kind}", f"seed={seed}"],
             {"status": "ok", "faithfulness": rows[0][1], "edges_kept": rows[0][0]},
         )
         sweep_rows = [
             {"tau": tau, "edges_kept": e, "faithfulness": f, "task_accuracy": 1.0}
             for tau, (e, f) in zip((0.01, 0.1), rows, strict=True)
         ]
-        (root / str(number) / "circuit_sweep.json").write_text(json.dumps(sweep_rows))
+        stage = root / str(number) / "circuit"  # a study job keeps it in its circuit stage
+        stage.mkdir()
+        (stage / "circuit_sweep.json").write_text(json.dumps(sweep_rows))
     load_script().main([str(root)])
     table = (root / "circuit_study.md").read_text()
     # tau 0.01: 510 vs 52 edges = 9.81x, faithfulness 0.11 vs 0.11: gap 0 % -> holds
@@ -150,7 +152,7 @@ def test_tau_sweeps_get_their_own_table_and_the_criterion_per_tau(tmp_path: Path
     sweep_table = (root / "circuit_study_sweep.md").read_text().splitlines()
     assert sweep_table[0] == "| group | tau | n | edges_kept | faithfulness | task_accuracy |"
     assert (
-        "| method.train.train_type=bimt | 0.1 | 2 | 22 ± 2.828 | 0.25 ± 0.07071 | 1 ± 0 |"
+        "| study.train.train_type=bimt | 0.1 | 2 | 22 ± 2.828 | 0.25 ± 0.07071 | 1 ± 0 |"
         in sweep_table
     )
     with (root / "circuit_study_sweep.csv").open() as handle:
