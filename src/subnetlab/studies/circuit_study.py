@@ -31,6 +31,7 @@ from subnetlab.lifecycle.stages import run_stage
 from subnetlab.lifecycle.targets import load_target
 from subnetlab.methods.bimt.evaluation import model_inputs
 from subnetlab.methods.circuit.resources import PeakMemory, latency_ms
+from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit_study import CircuitStudySchema
 from subnetlab.schemas.run import RunConfig
@@ -56,11 +57,13 @@ def circuit_study(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -> dict[st
         raise ConfigError(
             "study.train._target_",
             None,
-            "the class of method=bimt (conf/study/circuit.yaml takes it from conf/method/bimt.yaml)",
+            "the method=bimt class (conf/study/circuit.yaml takes it from conf/method/bimt.yaml)",
         )
     device = _training_device(cfg)
     train_dir = run_dir / TRAIN_STAGE
-    trained, peak_mb = _train_stage(raw, train_node, train_dir, run_dir / TRAINING_COST_FILE, device)
+    trained, peak_mb = _train_stage(
+        raw, train_node, train_dir, run_dir / TRAINING_COST_FILE, device
+    )
     circuit = run_stage(raw, run_dir / CIRCUIT_STAGE, {"target": {"ckpt": str(train_dir)}})
     latency, batch_size = _inference_latency(cfg, train_dir, device, study.latency_repeats)
     train_metrics = _results(trained)
@@ -107,6 +110,7 @@ def _inference_latency(
     """Median milliseconds of one forward pass of the trained net over the whole test split, and
     the split's size."""
     network = load_target(str(train_dir), cfg.model).to(device).eval()
+    assert isinstance(network, MLP)  # the training stage is method=bimt, which trains an MLP
     x_test = build_task_data(cfg.dataset, cfg.seed).data.x_test
     batch = model_inputs(x_test, network).to(device)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from subnetlab.data.tasks import TaskData, TaskLoss
 from subnetlab.methods.bimt.connection_cost import CostSettings, connection_cost
@@ -27,14 +28,21 @@ def task_loss(prediction: torch.Tensor, target: torch.Tensor, loss: TaskLoss) ->
     return F.mse_loss(prediction, onehot)
 
 
+def first_weight(model: MLP) -> torch.Tensor:
+    """The first layer's weight: its dtype and device are the model's."""
+    linear = model.linears[0]
+    assert isinstance(linear, nn.Linear)
+    return linear.weight
+
+
 def model_inputs(x: torch.Tensor, model: MLP) -> torch.Tensor:
     """``x`` as the model takes it: features in its parameter dtype, token ids unchanged."""
-    return x if model.embedding is not None else x.to(model.linears[0].weight.dtype)
+    return x if model.embedding is not None else x.to(first_weight(model).dtype)
 
 
 def model_targets(y: torch.Tensor, model: MLP) -> torch.Tensor:
     """``y`` as the loss takes it: regression targets in the model's dtype, labels unchanged."""
-    return y.to(model.linears[0].weight.dtype) if torch.is_floating_point(y) else y
+    return y.to(first_weight(model).dtype) if torch.is_floating_point(y) else y
 
 
 @torch.no_grad()
@@ -42,7 +50,7 @@ def evaluate(model: MLP, data: TaskData, loss: TaskLoss, cost: CostSettings) -> 
     """Test and train loss (and accuracy for classification), the connection cost with biases,
     and the weight graph's structure (``metrics.structure_metrics``). The model is left in
     training mode. Runs on the model's device."""
-    device = model.linears[0].weight.device
+    device = first_weight(model).device
     model.eval()
     prediction = model(model_inputs(data.x_test, model).to(device))
     target = model_targets(data.y_test, model).to(device)

@@ -23,7 +23,13 @@ from subnetlab.data.permutation_s4 import parity, s4_elements
 from subnetlab.data.tasks import TaskBatches, TaskLoss, build_task_data, check_model_fits_task
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.bimt.connection_cost import ConnectionCost, CostSettings
-from subnetlab.methods.bimt.evaluation import evaluate, model_inputs, model_targets, task_loss
+from subnetlab.methods.bimt.evaluation import (
+    evaluate,
+    first_weight,
+    model_inputs,
+    model_targets,
+    task_loss,
+)
 from subnetlab.methods.bimt.schedule import LambdaSchedule, start_step
 from subnetlab.methods.bimt.swaps import relocate
 from subnetlab.methods.bimt.training_regime import TrainingRegime
@@ -86,7 +92,10 @@ class BimtModule(MethodModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # fused: one kernel for every parameter tensor (these nets' steps are latency-bound)
         return torch.optim.AdamW(
-            self.network.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, fused=True
+            self.network.parameters(),
+            lr=self.cfg.lr,
+            weight_decay=self.cfg.weight_decay,
+            fused=True,
         )
 
     def train_dataloader(self) -> TaskBatches:
@@ -201,6 +210,6 @@ class BimtModule(MethodModule):
 
     def trained_target(self) -> MLP:
         """The trained network on the CPU (a copy when it trained elsewhere)."""
-        if self.network.linears[0].weight.device.type == "cpu":
+        if first_weight(self.network).device.type == "cpu":
             return self.network
         return copy.deepcopy(self.network).cpu()
