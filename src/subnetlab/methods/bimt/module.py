@@ -4,7 +4,9 @@ Lightning Trainer (arXiv:2305.08746, §2).
 Each step (manual optimisation): task loss on the step's batch, backward, the connection cost's
 subgradient ``lambda(step) * price * sign(w)`` added to ``.grad`` in closed form, an AdamW step,
 and on every ``swap_every``-th step a relocation pass that swaps neurons (moving their Adam
-moments with them). The maths lives in the plain-torch files beside this one.
+moments with them). The lambda phases and ``bias_penalty_start`` are fractions of the fit's step
+budget (``method.steps``, or ``trainer.max_steps`` where that is smaller). The maths lives in the
+plain-torch files beside this one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.pytorch.plugins.precision import MixedPrecision
 from matplotlib.figure import Figure
 
 from subnetlab.analysis.mlp_plots import draw_network, embedding_dimensions, receptive_fields
@@ -144,7 +147,8 @@ class BimtModule(MethodModule):
         include_bias = step >= start_step(self.cfg.bias_penalty_start, total)
         if self.penalty is not None:
             lam = self.lambda_schedule.value(step, total)
-            self.penalty.add_gradient_(self.network, lam, include_bias=include_bias)
+            scale = lam * self._loss_scale()
+            self.penalty.add_gradient_(self.network, scale, include_bias=include_bias)
         optimizer.step()
         if self.regime.swap and (step + 1) % self.cfg.swap_every == 0:
             self.swaps_since_row += relocate(
@@ -152,6 +156,14 @@ class BimtModule(MethodModule):
             )
         if logs or step + 1 == total:
             self._record_row(step + 1, loss.detach(), lam, include_bias, logs)
+
+    def _loss_scale(self) -> float:
+        """The factor the task loss's gradients carry now (16-mixed's GradScaler; 1 otherwise):
+        the penalty's gradient joins them on that scale, so that unscaling treats both alike."""
+        plugin = self.trainer.precision_plugin
+        if isinstance(plugin, MixedPrecision) and plugin.scaler is not None:
+            return float(plugin.scaler.get_scale())
+        return 1.0
 
     def _record_row(
         self, step: int, loss: torch.Tensor, lam: float, include_bias: bool, logs: bool

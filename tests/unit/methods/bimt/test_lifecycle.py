@@ -8,8 +8,12 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.plugins.precision import MixedPrecision
 
 from subnetlab.lifecycle.runner import run
+from subnetlab.methods.base import RunContext
+from subnetlab.methods.bimt.module import BimtModule
+from subnetlab.schemas.run import validate_run_config
 from tests.conftest import QUIET_RUN, compose_raw
 
 # 60 minibatch steps of the independence net with swaps and lambda phases inside the run
@@ -130,3 +134,42 @@ def test_the_penalty_shrinks_the_connection_cost(tmp_path):
         assert result.status == "ok", result.error
         costs[train_type] = result.metrics["connection_cost"]
     assert costs["l1"] < 0.8 * costs["vanilla"]
+
+
+def _l1_fit(precision_plugins: list, tmp_path: Path) -> float:
+    """Connection cost after 60 steps of strong plain L1, fitted by a bare Trainer."""
+    raw = compose_raw(
+        [
+            *SHORT,
+            "method.train_type=l1",
+            "method.lambda_base=0.03",
+            "method.lambda_phases=[{start:0.0,multiplier:1.0}]",
+        ],
+        tmp_path,
+    )
+    cfg = validate_run_config(raw)
+    ctx = RunContext(seed=0, run_dir=tmp_path, model_cfg=cfg.model, dataset_cfg=cfg.dataset)
+    module = BimtModule(cfg.method, ctx)
+    trainer = L.Trainer(
+        max_steps=60,
+        accelerator="cpu",
+        plugins=precision_plugins,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(module)
+    module.run_analysis()
+    return module.final_metrics()["connection_cost"]
+
+
+def test_the_penalty_keeps_its_weight_under_a_16_bit_loss_scaler(tmp_path):
+    # 16-mixed scales the loss (a GradScaler) before backward; the closed-form penalty gradient
+    # must join the gradients on the same scale, or unscaling divides it away. On the CPU only an
+    # explicit plugin keeps fp16 with its scaler (precision="16-mixed" falls back to bf16).
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
+    scaled = _l1_fit([MixedPrecision("16-mixed", "cpu", scaler)], tmp_path)
+    assert scaler.get_scale() > 1  # the loss really was scaled
+    plain = _l1_fit([], tmp_path)
+    assert scaled == pytest.approx(plain, rel=0.05)
