@@ -1,8 +1,11 @@
-"""BIMT training throughput (swaps included) and the time of one relocation.
+"""BIMT training throughput through the runner's Lightning fit (swaps included) and the time of one
+relocation pass.
 
-Prints steps/s for the independence net [4, 20, 20, 2] (full batch of 100, swaps every 200 steps,
-top_k 5) and for an MNIST-size 2-D net [784, 100, 100, 10] (batch 100 of random images, swaps
-every 500 steps, top_k 30), then the time of one relocation pass of the MNIST-size net.
+Prints steps/s of ``experiment=bimt_independence`` ([4, 20, 20, 2], full batch of 100, swaps
+every 200 steps, top_k 5) and of ``experiment=bimt_mnist`` ([784, 100, 100, 10] 2-D net, batch
+100, swaps every 500 steps, top_k 30) on generated images, both as the user runs them (no logger,
+no checkpoints, no figures), then the time of one relocation pass of the MNIST-size net (the
+plain-torch maths of ``methods/bimt/swaps.py``).
 
 Run: PYTHONPATH=src python benchmarks/bimt_throughput.py [--threads 1]
 """
@@ -11,60 +14,65 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
-from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
-from subnetlab.data.tasks import TaskData
+from subnetlab.cli.run_dir import register_resolvers
+from subnetlab.data.mnist_idx import FILES, write_idx
+from subnetlab.lifecycle.runner import run
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.swaps import relocate
-from subnetlab.methods.bimt.tasks import build_task
-from subnetlab.methods.bimt.train_loop import BimtSettings, train_bimt
 from subnetlab.models.mlp import MLP
 
+CONF = Path(__file__).resolve().parents[1] / "conf"
+BARE = [
+    "logger=none",
+    "callbacks.checkpoint=false",
+    "callbacks.figures_every_n_steps=0",
+    "trainer.progress_bar=false",
+]
 MNIST_COST = CostSettings(
     layer_gap=0.5, distance_weight=2.0, reduction="mean", exempt_last_layer=True
 )
 
 
-def _timed(model: MLP, data: TaskData, settings: BimtSettings) -> tuple[float, float]:
-    """(wall steps/s, CPU steps/s) of the training loop, after an untimed warm-up run
-    (torch's first optimiser step pays a one-off start-up cost of seconds)."""
-    warm = MLP(model.widths, geometry=model.geometry, image_shape=_image_shape(model))
-    train_bimt(warm, data, replace(settings, steps=2, log_every=2))
+def _raw(overrides: list[str]) -> dict[str, Any]:
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("config", overrides=[*overrides, *BARE])
+    raw = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(raw, dict)
+    raw.pop("hydra", None)
+    return raw
+
+
+def steps_per_s(overrides: list[str], steps: int, out: Path) -> tuple[float, float]:
+    """(steps/s in the fit loop, steps per CPU-second of the whole run), after an untimed 2-step
+    run (torch's first optimiser step pays a one-off start-up cost)."""
+    run(_raw([*overrides, "method.steps=2"]), out / "warm-up")
     cpu_started = time.process_time()
-    result = train_bimt(model, data, settings)
+    result = run(_raw([*overrides, f"method.steps={steps}"]), out / "timed")
     cpu = time.process_time() - cpu_started
-    return settings.steps / result.wall_time_s, settings.steps / cpu
+    if result.status != "ok":
+        raise RuntimeError(f"the benchmark run failed: {result.error}")
+    return steps / result.metrics["train_time_s"], steps / cpu
 
 
-def _image_shape(model: MLP) -> tuple[int, int] | None:
-    return (28, 28) if model.geometry == "grid" else None
-
-
-def independence_steps_per_s(steps: int) -> tuple[float, float]:
-    model, data, settings = build_task("independence", seed=0, train_type="bimt")
-    return _timed(model, data, replace(settings, steps=steps, log_every=steps))
-
-
-def mnist_size_steps_per_s(steps: int) -> tuple[float, float]:
-    torch.manual_seed(0)
-    model = MLP([784, 100, 100, 10], geometry="grid", image_shape=(28, 28))
-    images = torch.rand(2000, 784)
-    labels = torch.randint(0, 10, (2000,))
-    data = TaskData(images[:1000], labels[:1000], images[1000:], labels[1000:])
-    settings = BimtSettings(
-        steps=steps,
-        learning_rate=1e-3,
-        batch_size=100,
-        loss="mse_onehot",
-        cost=MNIST_COST,
-        swap_every=500,
-        swap_top_k=30,
-        log_every=steps,
-    )
-    return _timed(model, data, settings)
+def generated_mnist(root: Path, n: int) -> Path:
+    """Random IDX files of ``n`` train and ``n`` test images in ``root``."""
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True)
+    for split in ("train", "test"):
+        image_file, label_file = FILES[split]
+        write_idx(root / image_file, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(root / label_file, rng.integers(0, 10, n, dtype=np.uint8))
+    return root
 
 
 def relocation_seconds(repeats: int) -> tuple[float, float, int]:
@@ -82,24 +90,42 @@ def relocation_seconds(repeats: int) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--threads", type=int, default=1, help="trainer.threads")
     parser.add_argument("--small-steps", type=int, default=4000)
     parser.add_argument("--mnist-steps", type=int, default=1000)
     parser.add_argument("--relocations", type=int, default=5)
     args = parser.parse_args()
+    register_resolvers()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, torch.set_num_threads({args.threads})")
+    threads = f"trainer.threads={args.threads}"
+    print(f"torch {torch.__version__}, {threads}")
     print("(wall figures depend on other load on the machine; CPU figures count this process)")
-    wall, cpu = independence_steps_per_s(args.small_steps)
-    print(
-        f"independence [4,20,20,2] bimt: {wall:.0f} steps/s wall, {cpu:.0f} steps/CPU-s "
-        f"({args.small_steps} steps, full batch 100, swaps every 200, top_k 5)"
-    )
-    wall, cpu = mnist_size_steps_per_s(args.mnist_steps)
-    print(
-        f"MNIST-size [784,100,100,10] bimt: {wall:.1f} steps/s wall, {cpu:.1f} steps/CPU-s "
-        f"({args.mnist_steps} steps, batch 100, swaps every 500, top_k 30)"
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        wall, cpu = steps_per_s(
+            ["experiment=bimt_independence", threads], args.small_steps, out / "independence"
+        )
+        print(
+            f"independence [4,20,20,2] bimt: {wall:.0f} steps/s in the fit loop, {cpu:.0f} "
+            f"steps/CPU-s of the run ({args.small_steps} steps, full batch 100, swaps every 200, "
+            "top_k 5)"
+        )
+        mnist = generated_mnist(out / "mnist", 1000)
+        wall, cpu = steps_per_s(
+            [
+                "experiment=bimt_mnist",
+                f"dataset.data_dir={mnist}",
+                "dataset.download=false",
+                threads,
+            ],
+            args.mnist_steps,
+            out / "mnist_runs",
+        )
+        print(
+            f"MNIST-size [784,100,100,10] bimt: {wall:.1f} steps/s in the fit loop, {cpu:.1f} "
+            f"steps/CPU-s of the run ({args.mnist_steps} steps, batch 100, swaps every 500, "
+            "top_k 30)"
+        )
     wall_s, cpu_s, swaps = relocation_seconds(args.relocations)
     print(
         f"one relocation of the MNIST-size net: {1e3 * wall_s:.1f} ms wall, "

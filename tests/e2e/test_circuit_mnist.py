@@ -32,13 +32,13 @@ def test_mnist_study_job_trains_and_finds_a_circuit(tmp_path: Path) -> None:
         "experiment=circuit_study_mnist",
         f"dataset.data_dir={tmp_path / 'mnist'}",
         "dataset.download=false",
-        "method.train.train_type=bimt",
-        "method.train.steps=20",
-        "method.train.swap_every=20",
-        "method.train.swap_top_k=2",
-        "method.train.log_every=10",
+        "study.train.train_type=bimt",
+        "study.train.steps=20",
+        "study.train.swap_every=20",
+        "study.train.swap_top_k=2",
+        "trainer.log_every_n_steps=10",
         "method.probe_size=10",
-        "method.latency_repeats=2",
+        "study.latency_repeats=2",
         "logger=none",
         "callbacks.checkpoint=false",
         "trainer.progress_bar=false",
@@ -53,7 +53,8 @@ def test_mnist_study_job_trains_and_finds_a_circuit(tmp_path: Path) -> None:
     assert metrics["discovery_time_s"] > 0 and metrics["forward_passes"] >= 1
     assert 0 < metrics["edges_kept"] <= metrics["target_total_edges"]
     assert metrics["edge_fraction"] == metrics["edges_kept"] / 89_400
-    mask = torch.load(run_dir / "circuit_mask.pt")
+    mask = torch.load(run_dir / "circuit" / "circuit_mask.pt")
     assert mask["widths"] == [784, 100, 100, 10] and mask["metric"] == "mse"
     assert int(sum(int(m.sum()) for m in mask["mask"])) == metrics["edges_kept"]
-    assert (run_dir / "figures" / "circuit.png").is_file()
+    assert (run_dir / "circuit" / "figures" / "circuit.png").is_file()
+    assert (run_dir / "train" / "figures" / "receptive_fields.png").is_file()

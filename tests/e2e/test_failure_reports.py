@@ -70,7 +70,7 @@ def test_a_text_file_as_target_says_what_it_is_and_what_is_expected(tmp_path: Pa
     assert line.startswith(f"error: target.ckpt: {notes} is not a file written by torch.save")
     assert "it holds text starting 'hello world'" in line and "KeyError" not in line
     assert line.endswith(
-        "expected a target.pt written by method=train or method=bimt, or the run folder holding it"
+        "or a plain state dict saved with torch.save(model.state_dict(), path)"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -10,8 +11,10 @@ import torch
 from subnetlab.data.mnist_idx import load_mnist
 from subnetlab.data.modular_addition import modular_addition
 from subnetlab.data.permutation_s4 import permutation_s4
+from subnetlab.data.step_batches import step_generator
 from subnetlab.data.symbolic import SYMBOLIC_TASKS, symbolic_dataset
 from subnetlab.data.two_moons import two_moons
+from subnetlab.schemas.base import ConfigError
 
 TaskLoss = Literal["mse", "cross_entropy", "mse_onehot"]
 
@@ -45,7 +48,8 @@ class TaskSpec:
 
 def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
     """Tensors of the configured dataset (``dataset_cfg.name`` picks the task); ``seed`` sets
-    the sampling and the train/test split."""
+    the sampling and the train/test split. Missing MNIST files (not downloadable) raise a
+    ConfigError naming ``dataset.data_dir`` and the files."""
     name = dataset_cfg.name
     if name.startswith("symbolic_"):
         task = name.removeprefix("symbolic_")
@@ -67,8 +71,13 @@ def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
         tensors = permutation_s4(dataset_cfg.train_fraction, seed)
         return TaskSpec(TaskData(*tensors), "cross_entropy", 2, 24, vocab_size=24)
     if name == "mnist":
-        x_tr, y_tr = load_mnist(dataset_cfg.data_dir, "train", dataset_cfg.download)
-        x_te, y_te = load_mnist(dataset_cfg.data_dir, "test", dataset_cfg.download)
+        try:
+            x_tr, y_tr = load_mnist(dataset_cfg.data_dir, "train", dataset_cfg.download)
+            x_te, y_te = load_mnist(dataset_cfg.data_dir, "test", dataset_cfg.download)
+        except FileNotFoundError as err:  # files the user must supply: a config problem
+            raise ConfigError(
+                "dataset.data_dir", dataset_cfg.data_dir, f"a folder with the data: {err}"
+            ) from err
         data = TaskData(x_tr.flatten(1), y_tr, x_te.flatten(1), y_te)
         return TaskSpec(data, "mse_onehot", x_tr.shape[1] * x_tr.shape[2], 10)
     raise ValueError(
@@ -76,6 +85,41 @@ def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
         "symbolic_feature_sharing, symbolic_compositionality, two_moons, modular_addition, "
         "permutation_s4, mnist"
     )
+
+
+class TaskBatches:
+    """Training batches of a task, one per optimiser step, depending only on (seed, step).
+
+    ``batch_size=None``: the whole training split at every step (full-batch training). Otherwise
+    step ``t`` draws ``batch_size`` examples with replacement using ``step_generator(seed, t)``,
+    so a resumed run sees the batches an uninterrupted one would. ``start`` is read when
+    iteration begins (the trainer's global step on resume).
+
+    Yields (x, y): x (batch, n_inputs) features or (batch, n_tokens) token ids, y the targets.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int | None,
+        seed: int,
+        start: Callable[[], int],
+    ) -> None:
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size={batch_size} must be null (full batch) or >= 1")
+        self.x, self.y, self.batch_size, self.seed, self.start = x, y, batch_size, seed, start
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.batch_size is None:
+            while True:
+                yield self.x, self.y
+        step = self.start()
+        while True:
+            generator = step_generator(self.seed, step)
+            index = torch.randint(0, len(self.x), (self.batch_size,), generator=generator)
+            yield self.x[index], self.y[index]
+            step += 1
 
 
 class LayeredInput(Protocol):

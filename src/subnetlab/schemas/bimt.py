@@ -78,13 +78,6 @@ class BimtSchema:
         200, ge=1, description="neuron relocation every N steps (l1_swap, bimt)"
     )
     swap_top_k: StrictInt = Field(5, ge=1, description="most connected neurons tried per layer")
-    log_every: StrictInt = Field(200, ge=1, description="steps between logged training scalars")
-    image_every: StrictInt = Field(
-        1000, ge=0, description="network picture to TensorBoard every N steps; 0: only at the end"
-    )
-    torch_threads: StrictInt = Field(
-        1, ge=0, description="intra-op threads while training (small nets); 0: torch's default"
-    )
 
     @model_validator(mode="after")
     def _phases_increase(self) -> BimtSchema:

@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from subnetlab.schemas.base import require, schema
-from subnetlab.schemas.bimt import BimtSchema
 from subnetlab.schemas.registry import register
 
 
@@ -63,14 +62,6 @@ class CircuitSchema:
     truth_file: StrictStr | None = Field(
         None,
         description="a .pt of the true circuit's edge masks: a (d_out, d_in) bool tensor per layer",
-    )
-    latency_repeats: StrictInt = Field(
-        50, ge=1, description="study: timed forward passes of the trained net"
-    )
-    train: BimtSchema | None = Field(
-        None,
-        description="study only (experiment=circuit_study*): the method=bimt settings of the "
-        "target it trains",
     )
 
     @model_validator(mode="after")

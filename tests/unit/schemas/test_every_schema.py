@@ -13,11 +13,12 @@ import pytest
 from subnetlab.schemas.base import MAX_SEED, ConfigError, defaults_of, from_dict
 from subnetlab.schemas.describe import is_schema, optional_member, schema_fields, unannotate
 from subnetlab.schemas.registry import schemas
-from subnetlab.schemas.run import FIXED_GROUPS, GROUPS, RunConfig
+from subnetlab.schemas.run import FIXED_GROUPS, GROUPS, OPTIONAL_GROUPS, RunConfig
 
 
 def _top_level() -> dict[str, type]:
-    out = {f"{g}={name}": cls for g in GROUPS for name, cls in schemas(g).items()}
+    groups = (*GROUPS, *OPTIONAL_GROUPS)
+    out = {f"{g}={name}": cls for g in groups for name, cls in schemas(g).items()}
     out.update({g: cls for g, cls in FIXED_GROUPS.items()})
     out["run"] = RunConfig
     return out
@@ -141,7 +142,7 @@ def test_float_fields_are_found_everywhere() -> None:
         "method=spd:coeffs.faithfulness",
         "method=bimt:lambda_phases[0].start",
         "method=circuit:tau_sweep[0]",
-        "method=circuit:train.cost.layer_gap",
+        "study=circuit:train.cost.layer_gap",
         "model=mlp:recipe.lr",
         "method=train:lr",
     } <= ids

@@ -48,8 +48,8 @@ def connected_components(net: LayeredNet, fraction: float = 0.05) -> int:
         out_idx, in_idx = mask.nonzero(as_tuple=True)
         rows.append(out_idx + offsets[i + 1])
         cols.append(in_idx + offsets[i])
-    row = torch.cat(rows).numpy()
-    col = torch.cat(cols).numpy()
+    row = torch.cat(rows).cpu().numpy()
+    col = torch.cat(cols).cpu().numpy()
     if row.size == 0:
         return 0
     n = offsets[-1]
@@ -68,7 +68,7 @@ def output_subcircuits(net: LayeredNet, fraction: float = 0.05) -> list[list[tor
     n_out = net.widths[-1]
     circuits = []
     for output in range(n_out):
-        reach = torch.zeros(n_out, dtype=torch.bool)
+        reach = torch.zeros(n_out, dtype=torch.bool, device=masks[-1].device)
         reach[output] = True
         per_layer = []
         for mask in reversed(masks[1:]):

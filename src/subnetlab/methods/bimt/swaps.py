@@ -77,7 +77,8 @@ def _unit_weights_and_lengths(
 
 def unit_importance(model: MLP, layer: int) -> torch.Tensor:
     """Sum of |incoming| and |outgoing| weights of each unit of ``layer``: (n_units,)."""
-    total = torch.zeros(model.unit_counts[layer], dtype=model.linears[0].weight.dtype)
+    weight = model.linears[0].weight
+    total = torch.zeros(model.unit_counts[layer], dtype=weight.dtype, device=weight.device)
     if layer > 0:
         total += model.linears[layer - 1].weight.detach().abs().sum(1)
     if layer < model.n_layers:
@@ -108,7 +109,7 @@ def relocate_layer(
     abs_weights, lengths = _unit_weights_and_lengths(model, layer, settings)
     n = abs_weights.shape[0]
     candidates = torch.argsort(unit_importance(model, layer), descending=True)[: min(top_k, n)]
-    slot_of = torch.arange(n)  # where each original unit currently sits
+    slot_of = list(range(n))  # where each original unit currently sits
     swaps = 0
     for unit in candidates.tolist():
         here = int(slot_of[unit])
@@ -120,7 +121,7 @@ def relocate_layer(
             continue
         swap_units(model, layer, here, target, optimizer)
         abs_weights[[here, target]] = abs_weights[[target, here]]
-        occupant = int((slot_of == target).nonzero()[0])
+        occupant = slot_of.index(target)
         slot_of[unit], slot_of[occupant] = target, here
         swaps += 1
     return swaps

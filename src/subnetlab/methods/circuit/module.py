@@ -65,13 +65,6 @@ class CircuitModule(MethodModule):
         self._drawing = target.drawing
 
     def _network(self) -> torch.nn.Module:
-        if self.cfg.train is not None:
-            raise ConfigError(
-                "method.train",
-                "a training block",
-                "null for method=circuit on a given target (the study's "
-                "method._target_=subnetlab.studies.circuit_study.CircuitStudyModule uses it)",
-            )
         if self.ctx.target is None:
             raise ConfigError("target", None, "a trained layered MLP (target.ckpt=...)")
         return self.ctx.target
@@ -134,14 +127,9 @@ class CircuitModule(MethodModule):
     def hparams_for_logging(self) -> dict[str, Any]:
         return flatten({"circuit": to_dict(self.cfg)})
 
-    def prepare_network(self) -> None:
-        """Hook run first in ``run_analysis``; the study trains its target here."""
-
     def run_analysis(self) -> None:
-        self.prepare_network()
         self.network.eval()
-        target = layered_target(self.network)  # read after prepare_network: the final weights
-        self._drawing = target.drawing
+        target = layered_target(self.network)
         self._analysis = analyse(target, self.examples, self.cfg, self.ctx.seed, self.truth)
 
     def final_metrics(self) -> dict[str, float]:

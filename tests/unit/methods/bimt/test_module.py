@@ -59,7 +59,6 @@ def test_all_seven_experiments_exist_and_validate():
         "model.activation=tanh",
         "model.geometry=grid",
         "dataset.n_train=30",
-        "method.torch_threads=0",
     ],
 )
 def test_each_option_composes_into_a_short_run(override, tmp_path):
@@ -67,7 +66,7 @@ def test_each_option_composes_into_a_short_run(override, tmp_path):
         [
             "experiment=bimt_independence",
             "method.steps=20",
-            "method.log_every=10",
+            "trainer.log_every_n_steps=10",
             "method.swap_every=10",
             override,
             *QUICK,
@@ -99,8 +98,8 @@ def test_independence_run_writes_metrics_figures_images_and_a_loadable_target(tm
         [
             "experiment=bimt_independence",
             "method.steps=60",
-            "method.log_every=20",
-            "method.image_every=20",
+            "trainer.log_every_n_steps=20",
+            "callbacks.figures_every_n_steps=20",
             "method.swap_every=20",
             "logger=tensorboard",
             "callbacks.checkpoint=false",
@@ -125,7 +124,9 @@ def test_independence_run_writes_metrics_figures_images_and_a_loadable_target(tm
     assert (tmp_path / "figures" / "network.png").is_file()
     assert len(json.loads((tmp_path / "bimt_history.json").read_text())) == 3
     events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0}).Reload()
-    assert [event.step for event in events.Images("network")] == [20, 40, 60]
+    # PeriodicFigures every 20 steps, then the runner's final figure at the last step
+    steps = sorted(event.step for event in events.Images("figures/network"))
+    assert steps == [20, 40, 60, 60]
     payload = torch.load(tmp_path / "target.pt", weights_only=True)
     model = MLP(**validate_run_config(raw).model.model_kwargs())
     model.load_state_dict(payload["state_dict"])
@@ -142,7 +143,7 @@ def test_token_and_mnist_experiments_run_briefly(tmp_path):
                 "model.widths=[64,20,7]",
                 "model.vocab_size=7",
                 "method.steps=20",
-                "method.log_every=10",
+                "trainer.log_every_n_steps=10",
                 *QUICK,
             ]
         ),
@@ -157,7 +158,7 @@ def test_token_and_mnist_experiments_run_briefly(tmp_path):
                 "experiment=bimt_permutation_s4",
                 "model.widths=[64,10,24]",
                 "method.steps=4",
-                "method.log_every=2",
+                "trainer.log_every_n_steps=2",
                 *QUICK,
             ]
         ),
@@ -177,7 +178,7 @@ def test_token_and_mnist_experiments_run_briefly(tmp_path):
                 "experiment=bimt_mnist",
                 f"paths.data_dir={tmp_path / 'data'}",
                 "method.steps=4",
-                "method.log_every=2",
+                "trainer.log_every_n_steps=2",
                 "method.swap_every=2",
                 "method.batch_size=5",
                 *QUICK,

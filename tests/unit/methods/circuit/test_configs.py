@@ -8,7 +8,6 @@ from subnetlab.methods.circuit.module import CircuitModule
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
 from subnetlab.schemas.run import validate_run_config
-from subnetlab.studies.circuit_study import CircuitStudyModule
 from tests.conftest import compose_raw
 
 
@@ -24,22 +23,13 @@ def test_method_circuit_defaults():
         "auto",
         "corrupted",
     )
-    assert method.eap_prefilter is None and method.train is None and method.tau_sweep == []
+    assert method.eap_prefilter is None and method.tau_sweep == []
 
 
 def test_the_independence_experiment():
     cfg = validate_run_config(compose_raw(["experiment=circuit_independence"]))
     assert cfg.model.widths == [4, 20, 20, 2] and cfg.dataset.name == "symbolic_independence"
     assert cfg.method.metric == "mse" and len(cfg.method.tau_sweep) == 9
-
-
-def test_the_study_experiment_uses_the_study_module_and_bimt_settings():
-    raw = compose_raw(["experiment=circuit_study", "method.train.train_type=l1", "seed=2"])
-    cfg = validate_run_config(raw)
-    assert raw["method"]["_target_"] == f"{CircuitStudyModule.__module__}.CircuitStudyModule"
-    assert cfg.method.train.train_type == "l1" and cfg.method.train.steps == 20000
-    assert cfg.method.train.bias_penalty_start == 0.75
-    assert cfg.task_name == "circuit_study_l1"
 
 
 @pytest.mark.parametrize(
@@ -76,7 +66,6 @@ def test_each_option_reaches_the_schema(override, field, value):
         ("method.ig_steps=-1", "method.ig_steps"),
         ("method.candidates_per_pass=0", "method.candidates_per_pass"),
         ("method.tau_sweep=[0.1,-1]", "method.tau_sweep[1]"),
-        ("method.latency_repeats=0", "method.latency_repeats"),
         ("method.split=validation", "method.split"),
     ],
 )
