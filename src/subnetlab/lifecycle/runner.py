@@ -17,6 +17,7 @@ import torch
 from hydra.utils import get_class, get_method
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
@@ -25,10 +26,10 @@ from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparam
 from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
+from subnetlab.registry import build_model
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, validate_run_config
-from subnetlab.training.recipes import build_model
 
 log = logging.getLogger("subnetlab")
 
@@ -174,7 +175,9 @@ def _fit(
             raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
         ckpt_path = str(last)
         log.info("resuming from %s", last)
-    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
+    # a method that draws its own batches (train_dataloader) is not handed the dataset's
+    datamodule = None if is_overridden("train_dataloader", module) else ctx.datamodule
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     if cfg.callbacks.checkpoint and trainer.is_global_zero:
         trainer.save_checkpoint(last)
 
@@ -236,6 +239,18 @@ def run(
     return RunResult(status, record, objective, run_dir, error, notes)
 
 
+def run_to_completion(
+    raw: dict[str, Any], run_dir: Path, extra_callbacks: Sequence[L.Callback] = ()
+) -> RunResult:
+    """``run`` into ``run_dir``, which may hold an earlier attempt: a run whose ``metrics.json``
+    says ``ok`` is not repeated, one interrupted after its first checkpoint continues from it (so
+    it ends with the metrics of an uninterrupted run), any other starts over."""
+    previous = read_metrics(run_dir)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    resume = checkpoint.is_file() and (previous is None or previous.get("status") != "ok")
+    return run({**raw, "resume": resume}, run_dir, extra_callbacks, skip_if_done=True)
+
+
 def _run_method(
     raw: dict[str, Any],
     cfg: RunConfig,
@@ -249,12 +264,7 @@ def _run_method(
     target = None
     if method_cls.needs_target:
         target, how = obtain_target(
-            cfg.model,
-            cfg.dataset,
-            cfg.target.ckpt,
-            cfg.target.seed,
-            Path(cfg.paths.targets_dir),
-            cfg.target.cache,
+            raw, cfg, lambda raw_, dir_: run_to_completion(raw_, dir_).metrics
         )
         notes.append(how)
         log.info(how)

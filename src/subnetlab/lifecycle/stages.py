@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from subnetlab.lifecycle.outputs import read_metrics
-from subnetlab.lifecycle.runner import RunResult, run
+from subnetlab.lifecycle.runner import RunResult, run_to_completion
 from subnetlab.schemas.run import RunConfig
 
 #: a study function (``study._target_``): (the resolved config dict, its validated RunConfig, the
@@ -39,12 +38,7 @@ def run_stage(raw: dict[str, Any], stage_dir: Path, overrides: dict[str, Any]) -
     metrics of an uninterrupted one). A stage that fails raises ``StageFailed``.
     """
     stage_raw = merged({k: v for k, v in raw.items() if k != "study"}, overrides)
-    previous = read_metrics(stage_dir)
-    checkpoint = stage_dir / "checkpoints" / "last.ckpt"
-    stage_raw["resume"] = checkpoint.is_file() and (
-        previous is None or previous.get("status") != "ok"
-    )
-    result = run(stage_raw, stage_dir, skip_if_done=True)
+    result = run_to_completion(stage_raw, stage_dir)
     if result.status != "ok":
         raise StageFailed(f"stage {stage_dir.name} failed: {result.error} (see {stage_dir})")
     return result
