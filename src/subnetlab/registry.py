@@ -66,7 +66,7 @@ class UnknownEntryError(ConfigError):
 
 def _add(table: dict[str, Any], kind: str, name: str, entry: Any, same: Callable[[Any], bool]):
     if name in table and not same(table[name]):
-        raise RuntimeError(f"two {kind}s registered under the name {name!r}")
+        raise RuntimeError(f"{kind} {name!r} is registered twice, by two different objects")
     table[name] = entry
 
 
@@ -166,7 +166,7 @@ def build_dataset(dataset_cfg: Any, kind: type[T]) -> T:
         raise UnknownEntryError(
             "dataset.name",
             dataset_cfg.name,
-            f"a dataset giving a {kind.__name__}: {datasets_producing(kind)}",
+            f"one of the {kind.__name__} datasets: {datasets_producing(kind)}",
         )
     return entry.build(dataset_cfg)
 

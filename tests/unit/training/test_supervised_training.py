@@ -6,6 +6,7 @@ from torch import nn
 
 from subnetlab.schemas.models import SupervisedRecipe
 from subnetlab.training.supervised_training import (
+    draw_minibatch,
     evaluate_logits,
     fit_minibatches,
     warmup_cosine_lr,
@@ -26,11 +27,14 @@ def test_fit_separates_two_gaussian_blobs() -> None:
     torch.manual_seed(0)
     model = nn.Linear(2, 2)
     before = evaluate_logits(model, inputs, labels)
-    losses: list[float] = []
     recipe = SupervisedRecipe(steps=200, batch_size=32, lr=0.05, weight_decay=0.0, warmup_steps=10)
-    fit_minibatches(
-        model, inputs, labels, recipe, seed=0, on_step=lambda _step, loss: losses.append(loss)
-    )
+    fit_minibatches(model, inputs, labels, recipe, seed=0)
     after = evaluate_logits(model, inputs, labels, batch=64)
-    assert len(losses) == 200 and not model.training
+    assert not model.training
     assert after["accuracy"] >= 0.99 and after["loss"] < 0.1 < before["loss"]
+
+
+def test_minibatches_are_drawn_with_replacement_and_never_larger_than_the_split() -> None:
+    inputs, targets = torch.arange(5.0).unsqueeze(1), torch.arange(5)
+    x, y = draw_minibatch(inputs, targets, 8, torch.Generator().manual_seed(0))
+    assert x.shape == (5, 1) and torch.equal(x[:, 0].long(), y)

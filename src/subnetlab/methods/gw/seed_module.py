@@ -19,9 +19,9 @@ from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import GWModule
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
-from subnetlab.schemas.gw import GWSchema
 from subnetlab.methods.train.module import train_model
 from subnetlab.registry import build_model
+from subnetlab.schemas.gw import GWSchema
 from subnetlab.training.recipe import recipe_with_overrides
 
 # measure -> whether a smaller value means closer

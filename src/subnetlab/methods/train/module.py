@@ -73,7 +73,7 @@ class TrainModule(MethodModule):
         loss, extras = self.recipe.loss(batch)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
-                f"training loss of model={self.ctx.model_cfg.name} became {float(loss)} at step "
+                f"training loss of model={self.ctx.model_cfg.name} became {float(loss.detach())} at step "
                 f"{step} (lr {self.recipe.lr_at(step):.3g}); {self.recipe.divergence_hint}"
             )
         if self.logs_this_step():
