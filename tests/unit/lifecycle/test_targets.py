@@ -1,12 +1,25 @@
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from subnetlab.lifecycle.targets import TargetError, load_target, save_target, target_hash
+from subnetlab.lifecycle.runner import run, run_to_completion
+from subnetlab.lifecycle.targets import (
+    TargetError,
+    TargetTrainingFailed,
+    load_target,
+    obtain_target,
+    save_target,
+    target_hash,
+    training_settings,
+)
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema
+from subnetlab.schemas.run import TrainerSchema, validate_run_config
+from tests.conftest import QUIET_RUN
+from tests.e2e.test_resume_and_failures import CrashAtStep
 
 
 def test_round_trip_and_weights_only(tmp_path: Path) -> None:
@@ -56,3 +69,95 @@ def test_cache_key_ignores_batch_size_but_not_the_distribution() -> None:
     assert a == target_hash(TMSSchema(), SparseFeaturesSchema(batch_size=64), 0)
     assert a != target_hash(TMSSchema(), SparseFeaturesSchema(feature_probability=0.1), 0)
     assert a != target_hash(TMSSchema(), SparseFeaturesSchema(), 1)
+
+
+def test_cache_key_holds_the_trainer_settings_that_change_the_target_and_only_those() -> None:
+    model, data = TMSSchema(recipe=TMSRecipe(steps=100)), SparseFeaturesSchema()
+    default = target_hash(model, data, 0)
+    assert training_settings(model, TrainerSchema()) == {}
+    assert training_settings(model, TrainerSchema(max_steps=100)) == {}  # no cut: the same target
+    capped = training_settings(model, TrainerSchema(max_steps=20))
+    assert capped == {"max_steps": 20}
+    assert target_hash(model, data, 0, capped) != default
+    half = training_settings(model, TrainerSchema(precision="bf16-mixed"))
+    assert target_hash(model, data, 0, half) not in (default, target_hash(model, data, 0, capped))
+
+
+# SPD on TMS with a target recipe of a few seconds; the target run checkpoints every 10 steps
+QUICK_TARGET = [
+    "model.recipe.steps=60",
+    "model.recipe.n_candidates=2",
+    "model.recipe.batch_size=256",
+    "model.recipe.lr=0.05",
+    "method.steps=5",
+    "method.eval_every=5",
+    "dataset.batch_size=64",
+    "dataset.eval_size=128",
+    "callbacks.checkpoint_every_n_steps=10",
+    *QUIET_RUN,
+]
+
+
+def _only_folder(targets_dir: Path) -> Path:
+    (folder,) = [p for p in targets_dir.iterdir() if p.is_dir()]
+    return folder
+
+
+def _global_step(folder: Path) -> int:
+    return torch.load(folder / "checkpoints" / "last.ckpt", weights_only=False)["global_step"]
+
+
+def test_a_target_trained_on_the_fly_is_a_train_run_in_the_cache_then_reused(
+    composed, tmp_path: Path
+) -> None:
+    raw = composed(QUICK_TARGET)
+    first = run(raw, tmp_path / "first")
+    assert first.status == "ok", first.error
+    folder = _only_folder(tmp_path / "targets")
+    assert any("trained with its recipe" in note and str(folder) in note for note in first.notes)
+    assert _global_step(folder) == 60
+    record = json.loads((folder / "metrics.json").read_text())
+    assert record["method"] == "train" and record["status"] == "ok"
+    second = run(raw, tmp_path / "second")
+    assert any(note == f"cached target reused from {folder}" for note in second.notes)
+    assert second.metrics["target_solution_error"] == first.metrics["target_solution_error"]
+
+
+def test_trainer_max_steps_caps_the_target_training_under_its_own_key(
+    composed, tmp_path: Path
+) -> None:
+    result = run(composed([*QUICK_TARGET, "trainer.max_steps=4"]), tmp_path / "run")
+    assert result.status == "ok", result.error
+    folder = _only_folder(tmp_path / "targets")
+    assert _global_step(folder) == 4  # the target too, not only SPD
+    cfg = validate_run_config(composed(QUICK_TARGET))
+    assert folder.name != target_hash(cfg.model, cfg.dataset, cfg.target.seed)
+
+
+def test_a_killed_target_training_continues_from_its_checkpoint(composed, tmp_path: Path) -> None:
+    raw = composed(QUICK_TARGET)
+    cfg = validate_run_config(raw)
+
+    def killed(train_raw: dict, folder: Path) -> dict:
+        return run_to_completion(train_raw, folder, [CrashAtStep(25)]).metrics
+
+    def whole(train_raw: dict, folder: Path) -> dict:
+        return run_to_completion(train_raw, folder).metrics
+
+    with pytest.raises(TargetTrainingFailed, match="simulated kill"):
+        obtain_target(raw, cfg, killed)
+    folder = _only_folder(tmp_path / "targets")
+    assert _global_step(folder) == 20 and not (folder / "target.pt").exists()
+    resumed, how = obtain_target(raw, cfg, whole)
+    assert "trained with its recipe" in how
+    fresh_raw = {**raw, "paths": {**raw["paths"], "targets_dir": str(tmp_path / "fresh")}}
+    fresh, _ = obtain_target(fresh_raw, validate_run_config(fresh_raw), whole)
+    ours, theirs = resumed.state_dict(), fresh.state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+
+
+def test_an_uncached_target_leaves_nothing_behind(composed, tmp_path: Path) -> None:
+    raw = composed([*QUICK_TARGET, "target.cache=false"])
+    target, how = obtain_target(raw, validate_run_config(raw), lambda r, d: run(r, d).metrics)
+    assert isinstance(target, TMS) and how.endswith("not cached")
+    assert not (tmp_path / "targets").exists()
