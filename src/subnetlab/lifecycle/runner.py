@@ -175,7 +175,8 @@ def _fit(
             raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
         ckpt_path = str(last)
         log.info("resuming from %s", last)
-    # a method that draws its own batches (train_dataloader) is not handed the dataset's
+    # a method with its own train_dataloader draws its own batches (Lightning would otherwise
+    # take the datamodule's)
     datamodule = None if is_overridden("train_dataloader", module) else ctx.datamodule
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     if cfg.callbacks.checkpoint and trainer.is_global_zero:
@@ -264,7 +265,7 @@ def _run_method(
     target = None
     if method_cls.needs_target:
         target, how = obtain_target(
-            raw, cfg, lambda raw_, dir_: run_to_completion(raw_, dir_).metrics
+            raw, cfg, lambda train_raw, folder: run_to_completion(train_raw, folder).metrics
         )
         notes.append(how)
         log.info(how)

@@ -157,24 +157,22 @@ def obtain_target(
             f"first (e.g. method=bimt or method=train) and pass target.ckpt=<that run folder>"
         )
     train_raw = target_training_config(raw, cfg)
+    settings = training_settings(model_cfg, cfg.trainer)
+    trained = "target trained with its recipe" + "".join(f", {k}={v}" for k, v in settings.items())
     if not cfg.target.cache:
         with tempfile.TemporaryDirectory(prefix="target-") as tmp:
             report = _train(train_run, train_raw, Path(tmp))
-            return load_target(
-                tmp, model_cfg
-            ), f"target trained with its recipe ({report}), not cached"
-    key = target_hash(
-        model_cfg, cfg.dataset, cfg.target.seed, training_settings(model_cfg, cfg.trainer)
+            target = load_target(tmp, model_cfg)
+        return target, f"{trained} ({report}), not cached"
+    folder = Path(cfg.paths.targets_dir) / target_hash(
+        model_cfg, cfg.dataset, cfg.target.seed, settings
     )
-    folder = Path(cfg.paths.targets_dir) / key
     folder.mkdir(parents=True, exist_ok=True)
     with _exclusive(folder / ".lock"):  # parallel sweep jobs wait for one training, not redo it
         if (folder / TARGET_FILE).is_file():
             return load_target(str(folder), model_cfg), f"cached target reused from {folder}"
         report = _train(train_run, train_raw, folder)
-    return load_target(str(folder), model_cfg), (
-        f"target trained with its recipe ({report}) and cached in {folder}"
-    )
+    return load_target(str(folder), model_cfg), f"{trained} ({report}) and cached in {folder}"
 
 
 def _train(train_run: TrainRun, train_raw: dict[str, Any], folder: Path) -> str:

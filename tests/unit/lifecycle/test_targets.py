@@ -130,6 +130,7 @@ def test_trainer_max_steps_caps_the_target_training_under_its_own_key(
     assert result.status == "ok", result.error
     folder = _only_folder(tmp_path / "targets")
     assert _global_step(folder) == 4  # the target too, not only SPD
+    assert any("trained with its recipe, max_steps=4 (" in note for note in result.notes)
     cfg = validate_run_config(composed(QUICK_TARGET))
     assert folder.name != target_hash(cfg.model, cfg.dataset, cfg.target.seed)
 

@@ -72,9 +72,10 @@ class TrainModule(MethodModule):
         step = self.global_step
         loss, extras = self.recipe.loss(batch)
         if not torch.isfinite(loss):
+            value, lr = float(loss.detach()), self.recipe.lr_at(step)
             raise NonFiniteLossError(
-                f"training loss of model={self.ctx.model_cfg.name} became {float(loss.detach())} at step "
-                f"{step} (lr {self.recipe.lr_at(step):.3g}); {self.recipe.divergence_hint}"
+                f"training loss of model={self.ctx.model_cfg.name} became {value} at step {step} "
+                f"(lr {lr:.3g}); {self.recipe.divergence_hint}"
             )
         if self.logs_this_step():
             self.log("train/loss/total", loss.detach(), prog_bar=True)
