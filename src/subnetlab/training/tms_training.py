@@ -16,6 +16,7 @@ from torch import nn
 
 from subnetlab.analysis.training_plots import feature_directions
 from subnetlab.data.sparse_features import SparseFeatures, one_hot_probe
+from subnetlab.models.tms import TMS
 from subnetlab.registry import build_dataset, build_model, register_recipe
 from subnetlab.training.recipe import StepLoss, TrainingRecipe
 
@@ -119,6 +120,7 @@ class TMSTraining(TrainingRecipe):
                 "model.recipe.n_candidates or model.recipe.steps, or change target.seed"
             )
         model = build_model(self.model_cfg)
+        assert isinstance(model, TMS)
         model.linear1.weight.copy_(candidates.W[best])
         model.linear2_bias.copy_(candidates.b[best])
         report = {
@@ -131,4 +133,5 @@ class TMSTraining(TrainingRecipe):
         return model, report
 
     def figures(self, model: nn.Module) -> dict[str, Figure]:
+        assert isinstance(model, TMS)
         return {"feature_directions": feature_directions(model.linear1.weight)}

@@ -79,8 +79,8 @@ class TrainModule(MethodModule):
             )
         if self.logs_this_step():
             self.log("train/loss/total", loss.detach(), prog_bar=True)
-            for name, value in extras.items():
-                self.log(f"train/loss/{name}", value)
+            for name, extra in extras.items():
+                self.log(f"train/loss/{name}", extra)
             self.log("train/lr", self.recipe.lr_at(step))
             self._history.append((step, float(loss.detach())))
         return loss
