@@ -45,6 +45,9 @@ class TrainModule(MethodModule):
 
     @property
     def max_steps(self) -> int:
+        """The recipe's steps (``method.steps`` overrides them). ``trainer.max_steps`` may stop
+        the run earlier; the lr schedule still spans the recipe's steps, so a capped run is the
+        start of the full one."""
         return self.recipe.steps
 
     def _step(self) -> int:
