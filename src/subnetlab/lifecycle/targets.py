@@ -128,8 +128,10 @@ def target_training_config(raw: dict[str, Any], cfg: RunConfig) -> dict[str, Any
     """The config of the ``method=train`` run that trains ``raw``'s target: the same model,
     dataset, trainer, logger and callbacks, seeded with ``target.seed``."""
     out = {k: v for k, v in raw.items() if k != "study"}
-    out["method"] = {"_target_": f"{TrainModule.__module__}.{TrainModule.__qualname__}"}
-    out["method"]["name"] = "train"
+    out["method"] = {
+        "_target_": f"{TrainModule.__module__}.{TrainModule.__qualname__}",
+        "name": "train",
+    }
     out["seed"] = cfg.target.seed
     out["optimized_metric"] = None
     out["target"] = {**raw.get("target", {}), "ckpt": None}

@@ -91,10 +91,15 @@ def test_train_run_of_tms_keeps_its_own_loss_and_draws_its_figures(
     assert (figures / "feature_directions.png").is_file()
 
 
-def test_trainer_max_steps_bounds_the_training(composed, tmp_path: Path) -> None:
-    result = run(composed([*QUICK_TRAIN, "trainer.max_steps=7"]), tmp_path / "run")
+@pytest.mark.parametrize(
+    ("bound", "steps"), [("trainer.max_steps=7", 7), ("debug=fast", 20)], ids=["max_steps", "fast"]
+)
+def test_trainer_max_steps_bounds_the_training(
+    composed, tmp_path: Path, bound: str, steps: int
+) -> None:
+    result = run(composed([*QUICK_TRAIN, bound]), tmp_path / "run")
     assert result.status == "ok", result.error
-    assert _global_step(tmp_path / "run") == 7
+    assert _global_step(tmp_path / "run") == steps
     # a capped TMS run reports its best candidate instead of failing on unlearned features
     assert 0 <= result.metrics["features_learned"] <= 5
 
