@@ -126,13 +126,16 @@ def training_settings(model_cfg: Any, trainer_cfg: Any) -> dict[str, Any]:
 
 def target_training_config(raw: dict[str, Any], cfg: RunConfig) -> dict[str, Any]:
     """The config of the ``method=train`` run that trains ``raw``'s target: the same model,
-    dataset, trainer, logger and callbacks, seeded with ``target.seed``."""
+    dataset, trainer (on one device), logger and callbacks, seeded with ``target.seed``."""
     out = {k: v for k, v in raw.items() if k != "study"}
     out["method"] = {
         "_target_": f"{TrainModule.__module__}.{TrainModule.__qualname__}",
         "name": "train",
     }
     out["seed"] = cfg.target.seed
+    # one process: a multi-process strategy would start its other ranks inside this sub-run,
+    # where they would wait for the cache lock that rank 0 holds while it waits for them
+    out["trainer"] = {**raw["trainer"], "devices": 1, "strategy": "auto"}
     out["optimized_metric"] = None
     out["target"] = {**raw.get("target", {}), "ckpt": None}
     return out
