@@ -69,9 +69,7 @@ def test_a_text_file_as_target_says_what_it_is_and_what_is_expected(tmp_path: Pa
     (line,) = [line for line in _console_lines(proc) if line.startswith("error:")]
     assert line.startswith(f"error: target.ckpt: {notes} is not a file written by torch.save")
     assert "it holds text starting 'hello world'" in line and "KeyError" not in line
-    assert line.endswith(
-        "or a plain state dict saved with torch.save(model.state_dict(), path)"
-    )
+    assert line.endswith("or a plain state dict saved with torch.save(model.state_dict(), path)")
 
 
 class _Custom:

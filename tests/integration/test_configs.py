@@ -6,8 +6,8 @@ import pytest
 
 from subnetlab.lifecycle.runner import _build_datamodule, _method_class
 from subnetlab.methods.base import RunContext
+from subnetlab.registry import build_model
 from subnetlab.schemas.run import validate_run_config
-from subnetlab.training.recipes import build_model
 from tests.conftest import CONF, compose_raw
 
 

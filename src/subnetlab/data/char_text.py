@@ -8,6 +8,9 @@ from importlib import resources
 import torch
 
 from subnetlab.data.sequence_task import SequenceTask
+from subnetlab.data.split import Split
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.datasets import CharLMSchema
 
 # newline, then the printable ASCII characters space … '~': a vocabulary independent of the text
 CHARSET = "\n" + "".join(chr(code) for code in range(32, 127))
@@ -69,4 +72,10 @@ def char_lm_task(
     cut = int(round(ids.numel() * (1 - test_fraction)))
     train_x, train_y = windows(ids[:cut], context, train_stride)
     test_x, test_y = windows(ids[cut:], context, test_stride)
-    return SequenceTask(train_x, train_y, test_x, test_y, len(CHARSET), "all")
+    return SequenceTask(Split(train_x, train_y, test_x, test_y), len(CHARSET), "all")
+
+
+@register_dataset("char_lm", CharLMSchema, produces=SequenceTask)
+def build_char_lm(cfg: CharLMSchema) -> SequenceTask:
+    """The task a ``dataset=char_lm`` config describes."""
+    return char_lm_task(cfg.text, cfg.context, cfg.test_fraction, cfg.train_stride, cfg.test_stride)

@@ -1,4 +1,5 @@
-"""Image classification tasks as tensors (flattened images, class labels) and their datamodule."""
+"""Image classification tasks as a split of flattened images and class labels, the ``digits``
+dataset, and their datamodule."""
 
 from __future__ import annotations
 
@@ -9,23 +10,22 @@ import lightning as L
 import torch
 
 from subnetlab.data.digits import load_digits
+from subnetlab.data.split import Split
+from subnetlab.registry import build_dataset, register_dataset
+from subnetlab.schemas.datasets import DigitsSchema
 
-IMAGE_DATASETS = ("digits",)
 
-
-@dataclass
+@dataclass(frozen=True)
 class ImageTask:
-    """Train/test images, flattened to (n, pixels) floats, and their (n,) long labels."""
+    """Images flattened to (n, pixels) floats (``split.x_*``) and their (n,) long labels
+    (``split.y_*``)."""
 
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
+    split: Split
     n_classes: int
 
     @property
     def n_pixels(self) -> int:
-        return int(self.train_images.shape[1])
+        return int(self.split.x_train.shape[1])
 
 
 def split_images(
@@ -37,20 +37,15 @@ def split_images(
         raise ValueError(f"test_size={test_size} must leave both splits non-empty (n = {n})")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(split_seed))
     test, train = order[:test_size], order[test_size:]
-    return ImageTask(
-        images[train], labels[train], images[test], labels[test], int(labels.max()) + 1
-    )
+    split = Split(images[train], labels[train], images[test], labels[test])
+    return ImageTask(split, int(labels.max()) + 1)
 
 
-def build_image_task(dataset_cfg: Any) -> ImageTask:
-    """The tensors of an image dataset config (``digits``)."""
-    if dataset_cfg.name == "digits":
-        images, labels = load_digits()
-        return split_images(images, labels, dataset_cfg.test_size, dataset_cfg.split_seed)
-    raise ValueError(
-        f"dataset={dataset_cfg.name!r} is not an image classification task; allowed: "
-        f"{list(IMAGE_DATASETS)}"
-    )
+@register_dataset("digits", DigitsSchema, produces=ImageTask)
+def build_digits(cfg: DigitsSchema) -> ImageTask:
+    """The shipped 8×8 digits split as a ``dataset=digits`` config says."""
+    images, labels = load_digits()
+    return split_images(images, labels, cfg.test_size, cfg.split_seed)
 
 
 class ImageClassificationDataModule(L.LightningDataModule):
@@ -59,15 +54,15 @@ class ImageClassificationDataModule(L.LightningDataModule):
     def __init__(self, cfg: Any, seed: int, model_cfg: Any) -> None:
         super().__init__()
         self.cfg, self.seed = cfg, seed
-        self.task = build_image_task(cfg)
+        self.task = build_dataset(cfg, ImageTask)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """(size, pixels) probe images: the held-out ones first, then training ones (a probe
         needs no labels)."""
-        task = self.task
-        return torch.cat([task.test_images, task.train_images])[: size or self.cfg.eval_size]
+        split = self.task.split
+        return torch.cat([split.x_test, split.x_train])[: size or self.cfg.eval_size]
 
     def eval_targets(self, size: int | None = None) -> torch.Tensor:
         """(size,) class labels of ``eval_batch(size)``, row by row."""
-        task = self.task
-        return torch.cat([task.test_labels, task.train_labels])[: size or self.cfg.eval_size]
+        split = self.task.split
+        return torch.cat([split.y_test, split.y_train])[: size or self.cfg.eval_size]

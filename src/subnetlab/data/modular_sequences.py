@@ -7,6 +7,9 @@ import torch
 
 from subnetlab.data.modular_addition import modular_addition
 from subnetlab.data.sequence_task import SequenceTask
+from subnetlab.data.split import Split
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.datasets import ModularAdditionSeqSchema
 
 
 def equals_token(p: int) -> int:
@@ -30,11 +33,13 @@ def modular_addition_sequences(
     train_pairs, train_labels, test_pairs, test_labels = modular_addition(
         p, train_fraction, split_seed
     )
-    return SequenceTask(
-        to_sequences(train_pairs, p),
-        train_labels,
-        to_sequences(test_pairs, p),
-        test_labels,
-        vocab_size=p + 1,
-        predict="last",
+    split = Split(
+        to_sequences(train_pairs, p), train_labels, to_sequences(test_pairs, p), test_labels
     )
+    return SequenceTask(split, vocab_size=p + 1, predict="last")
+
+
+@register_dataset("modular_addition_seq", ModularAdditionSeqSchema, produces=SequenceTask)
+def build_modular_addition_seq(cfg: ModularAdditionSeqSchema) -> SequenceTask:
+    """The task a ``dataset=modular_addition_seq`` config describes."""
+    return modular_addition_sequences(cfg.p, cfg.train_fraction, cfg.split_seed)

@@ -1,4 +1,4 @@
-"""Which sequence task a dataset config describes, and the datamodule serving it."""
+"""The datamodule serving a sequence task (any dataset registered as giving a SequenceTask)."""
 
 from __future__ import annotations
 
@@ -7,39 +7,17 @@ from typing import Any
 import lightning as L
 import torch
 
-from subnetlab.data.char_text import char_lm_task
-from subnetlab.data.modular_sequences import modular_addition_sequences
 from subnetlab.data.sequence_task import SequenceTask
-
-SEQUENCE_DATASETS = ("modular_addition_seq", "char_lm")
-
-
-def build_sequence_task(dataset_cfg: Any) -> SequenceTask:
-    """The tensors of a ``modular_addition_seq`` or ``char_lm`` dataset config."""
-    match dataset_cfg.name:
-        case "modular_addition_seq":
-            return modular_addition_sequences(
-                dataset_cfg.p, dataset_cfg.train_fraction, dataset_cfg.split_seed
-            )
-        case "char_lm":
-            return char_lm_task(
-                dataset_cfg.text,
-                dataset_cfg.context,
-                dataset_cfg.test_fraction,
-                dataset_cfg.train_stride,
-                dataset_cfg.test_stride,
-            )
-    raise ValueError(
-        f"dataset={dataset_cfg.name!r} is not a sequence task; allowed: {list(SEQUENCE_DATASETS)}"
-    )
+from subnetlab.registry import build_dataset
 
 
 def probe_inputs(task: SequenceTask, size: int, seed: int = 0) -> torch.Tensor:
     """(min(size, n), T) inputs: held-out sequences first, then training ones, each part in a
     fixed random order (a probe set needs no labels, and small test splits run out)."""
     gen = torch.Generator().manual_seed(seed)
-    test = task.test_inputs[torch.randperm(task.test_inputs.shape[0], generator=gen)]
-    train = task.train_inputs[torch.randperm(task.train_inputs.shape[0], generator=gen)]
+    x_test, x_train = task.split.x_test, task.split.x_train
+    test = x_test[torch.randperm(x_test.shape[0], generator=gen)]
+    train = x_train[torch.randperm(x_train.shape[0], generator=gen)]
     return torch.cat([test, train])[:size]
 
 
@@ -49,7 +27,7 @@ class SequenceDataModule(L.LightningDataModule):
     def __init__(self, cfg: Any, seed: int, model_cfg: Any) -> None:
         super().__init__()
         self.cfg, self.seed = cfg, seed
-        self.task = build_sequence_task(cfg)
+        self.task = build_dataset(cfg, SequenceTask)
         vocab, n_ctx = getattr(model_cfg, "vocab_size", None), getattr(model_cfg, "n_ctx", None)
         if vocab is not None and vocab < self.task.vocab_size:
             raise ValueError(

@@ -16,6 +16,7 @@ import torch
 from hydra.utils import get_class, get_method
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
@@ -36,10 +37,10 @@ from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparam
 from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
+from subnetlab.registry import build_model
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, validate_run_config
-from subnetlab.training.recipes import build_model
 from subnetlab.utils.checkpoint_files import CheckpointFileError
 from subnetlab.utils.log_records import FILE_ONLY
 
@@ -211,7 +212,10 @@ def _fit(
     if resume_step is not None:
         log.info("resuming from %s (step %d)", last, resume_step)
     ckpt_path = str(last) if resume_step is not None else None
-    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path, weights_only=True)
+    # a method with its own train_dataloader draws its own batches (Lightning would otherwise
+    # take the datamodule's)
+    datamodule = None if is_overridden("train_dataloader", module) else ctx.datamodule
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     if cfg.callbacks.checkpoint:  # every rank takes part; rank 0 writes
         trainer.save_checkpoint(last)
     return trainer
@@ -304,6 +308,15 @@ def run(
     return RunResult(status, record, objective, run_dir, error, notes)
 
 
+def run_to_completion(
+    raw: dict[str, Any], run_dir: Path, extra_callbacks: Sequence[L.Callback] = ()
+) -> RunResult:
+    """``run`` into ``run_dir``, which may hold an earlier attempt: a run whose ``metrics.json``
+    says ``ok`` is not repeated, one interrupted after its first checkpoint continues from it (so
+    it ends with the metrics of an uninterrupted run), any other starts over."""
+    return run({**raw, "resume": False}, run_dir, extra_callbacks, skip_if_done=True)
+
+
 def _run_method(
     raw: dict[str, Any],
     cfg: RunConfig,
@@ -318,12 +331,7 @@ def _run_method(
     target = None
     if method_cls.needs_target:
         target, how = obtain_target(
-            cfg.model,
-            cfg.dataset,
-            cfg.target.ckpt,
-            cfg.target.seed,
-            Path(cfg.paths.targets_dir),
-            cfg.target.cache,
+            raw, cfg, lambda train_raw, folder: run_to_completion(train_raw, folder).metrics
         )
         notes.append(how)
         log.info(how)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from subnetlab.lifecycle.runner import RunResult, run
+from subnetlab.lifecycle.runner import RunResult, run_to_completion
 from subnetlab.schemas.run import RunConfig
 
 #: a study function (``study._target_``): (the resolved config dict, its validated RunConfig, the
@@ -38,8 +38,7 @@ def run_stage(raw: dict[str, Any], stage_dir: Path, overrides: dict[str, Any]) -
     metrics of an uninterrupted one). A stage that fails raises ``StageFailed``.
     """
     stage_raw = merged({k: v for k, v in raw.items() if k != "study"}, overrides)
-    stage_raw["resume"] = False  # run() continues a stage from its own checkpoint
-    result = run(stage_raw, stage_dir, skip_if_done=True)
+    result = run_to_completion(stage_raw, stage_dir)
     if result.status != "ok":
         raise StageFailed(f"stage {stage_dir.name} failed: {result.error} (see {stage_dir})")
     return result

@@ -1,12 +1,13 @@
 """Targets of the analysis methods: load ``target.ckpt=PATH`` (a run folder, its ``target.pt``, or
-a plain state dict of the configured architecture) or train with the model's recipe and cache under
-``outputs/targets/<hash of the target config>/``."""
+a plain state dict of the configured architecture) or train one with the model's recipe by a
+``method=train`` run cached under ``outputs/targets/<hash of the target config>/``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -15,16 +16,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from subnetlab.lifecycle.outputs import write_json_atomic
 from subnetlab.lifecycle.plain_weights import complete_state_dict, is_plain_state_dict
-from subnetlab.training.recipes import build_model, train_with_recipe
+from subnetlab.methods.train.module import TrainModule
+from subnetlab.registry import build_model
+from subnetlab.schemas.run import RunConfig
 from subnetlab.utils.atomic_files import save_torch_atomic
 from subnetlab.utils.checkpoint_files import (
     CheckpointFileError,
     non_finite_entries,
     read_checkpoint,
 )
-from subnetlab.utils.progress import step_progress
 
 FORMAT = "subnetlab-target/1"
 TARGET_FILE = "target.pt"
@@ -34,6 +35,15 @@ _DATA_KEYS_NOT_HASHED = ("batch_size", "eval_size")
 
 class TargetError(ValueError):
     """A target checkpoint is missing, unreadable or does not match the configured model."""
+
+
+class TargetTrainingFailed(RuntimeError):
+    """The ``method=train`` run that trains a target on the fly did not finish."""
+
+
+#: (config of a ``method=train`` run, its folder) -> the run's metrics record (``status`` and the
+#: final metrics); the runner's ``run_to_completion`` (lifecycle may not import the runner here)
+TrainRun = Callable[[dict[str, Any], Path], dict[str, Any]]
 
 
 def _architecture(model_cfg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -134,30 +144,85 @@ def _architecture_line(model_cfg: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in fields.items() if k != "name" and v is not None)
 
 
-def target_hash(model_cfg: Any, dataset_cfg: Any, seed: int) -> str:
+def target_hash(
+    model_cfg: Any, dataset_cfg: Any, seed: int, training: dict[str, Any] | None = None
+) -> str:
+    """The cache key of a target trained on the fly: its model config (recipe included), the
+    dataset fields that shape its training data, its seed, and the trainer settings that change
+    it (``training_settings``; none for a default run, whose key is the one it always was)."""
     data = {k: v for k, v in asdict(dataset_cfg).items() if k not in _DATA_KEYS_NOT_HASHED}
-    key = json.dumps(
-        {"format": FORMAT, "model": asdict(model_cfg), "data": data, "seed": seed}, sort_keys=True
-    )
+    identity: dict[str, Any] = {
+        "format": FORMAT,
+        "model": asdict(model_cfg),
+        "data": data,
+        "seed": seed,
+    }
+    if training:
+        identity["training"] = training
+    key = json.dumps(identity, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def training_settings(model_cfg: Any, trainer_cfg: Any) -> dict[str, Any]:
+    """The trainer settings that make a target trained on the fly differ from its full recipe:
+    a ``max_steps`` below the recipe's steps (``debug=fast``), a precision other than 32-bit."""
+    out: dict[str, Any] = {}
+    if trainer_cfg.max_steps is not None and trainer_cfg.max_steps < model_cfg.recipe.steps:
+        out["max_steps"] = trainer_cfg.max_steps
+    if trainer_cfg.precision != "32-true":
+        out["precision"] = trainer_cfg.precision
+    return out
+
+
+def target_training_config(raw: dict[str, Any], cfg: RunConfig) -> dict[str, Any]:
+    """The config of the ``method=train`` run that trains ``raw``'s target: the same model,
+    dataset, trainer (on one device), logger and callbacks, seeded with ``target.seed``."""
+    out = {k: v for k, v in raw.items() if k != "study"}
+    out["method"] = {
+        "_target_": f"{TrainModule.__module__}.{TrainModule.__qualname__}",
+        "name": "train",
+    }
+    out["seed"] = cfg.target.seed
+    # one process: a multi-process strategy would start its other ranks inside this sub-run,
+    # where they would wait for the cache lock that rank 0 holds while it waits for them
+    out["trainer"] = {**raw["trainer"], "devices": 1, "strategy": "auto"}
+    out["optimized_metric"] = None
+    out["target"] = {**raw.get("target", {}), "ckpt": None}
+    return out
+
+
 def obtain_target(
-    model_cfg: Any, dataset_cfg: Any, ckpt: str | None, seed: int, cache_dir: Path, use_cache: bool
+    raw: dict[str, Any], cfg: RunConfig, train_run: TrainRun
 ) -> tuple[nn.Module, str]:
-    """The target and a line saying where it came from."""
-    if ckpt is not None:
-        return load_target(ckpt, model_cfg), f"target loaded from {ckpt}"
+    """The target of the run ``raw`` (validated as ``cfg``) and a line saying where it came from.
+
+    ``target.ckpt`` is loaded; otherwise the target is trained by a ``method=train`` run
+    (``train_run``) into ``paths.targets_dir/<target_hash>/``, which then holds ``target.pt``
+    beside the run's checkpoints: a later run with the same key reuses it, parallel jobs wait
+    for one training (a file lock), and a training that was killed continues from its last
+    checkpoint. ``target.cache=false`` trains into a temporary folder instead. Raises
+    TargetError (no recipe, unreadable checkpoint) or TargetTrainingFailed.
+    """
+    model_cfg = cfg.model
+    if cfg.target.ckpt is not None:
+        return load_target(cfg.target.ckpt, model_cfg), f"target loaded from {cfg.target.ckpt}"
     if getattr(model_cfg, "recipe", None) is None:
         raise TargetError(
             f"model={model_cfg.name} has no training recipe to train a target on the fly: train it "
             f"first (e.g. method=bimt or method=train) and pass target.ckpt=<that run folder>"
         )
-    folder = cache_dir / target_hash(model_cfg, dataset_cfg, seed)
+    train_raw = target_training_config(raw, cfg)
+    settings = training_settings(model_cfg, cfg.trainer)
+    trained = "target trained with its recipe" + "".join(f", {k}={v}" for k, v in settings.items())
+    if not cfg.target.cache:
+        with tempfile.TemporaryDirectory(prefix="target-") as tmp:
+            report = _train(train_run, train_raw, Path(tmp))
+            target = load_target(tmp, model_cfg)
+        return target, f"{trained} ({report}), not cached"
+    folder = Path(cfg.paths.targets_dir) / target_hash(
+        model_cfg, cfg.dataset, cfg.target.seed, settings
+    )
     path = folder / TARGET_FILE
-    if not use_cache:
-        model, report = _train(model_cfg, dataset_cfg, seed)
-        return model, f"target trained with its recipe ({report}), not cached"
     # target.pt is written atomically, so one that exists is whole: reading it needs no lock
     # (and works in a read-only cache)
     if path.is_file():
@@ -165,10 +230,8 @@ def obtain_target(
     with _exclusive(folder):  # parallel sweep jobs wait for one training, not redo it
         if path.is_file():  # trained by another job while this one waited
             return _read_cached(path, model_cfg), f"cached target reused from {folder}"
-        model, report = _train(model_cfg, dataset_cfg, seed)
-        save_target(path, model, model_cfg, report)
-        write_json_atomic(folder / "report.json", report)
-    return model, f"target trained with its recipe ({report}) and cached in {folder}"
+        report = _train(train_run, train_raw, folder)
+    return _read_cached(path, model_cfg), f"{trained} ({report}) and cached in {folder}"
 
 
 def _read_cached(path: Path, model_cfg: Any) -> nn.Module:
@@ -176,9 +239,18 @@ def _read_cached(path: Path, model_cfg: Any) -> nn.Module:
     return _read_target(path, model_cfg, "cached target", remedy)
 
 
-def _train(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict[str, float]]:
-    with step_progress(model_cfg.recipe.steps, f"training {model_cfg.name} target") as progress:
-        return train_with_recipe(model_cfg, dataset_cfg, seed, on_step=progress)
+def _train(train_run: TrainRun, train_raw: dict[str, Any], folder: Path) -> str:
+    """Run the target's training into ``folder``; its final numbers as one line."""
+    record = train_run(train_raw, folder)
+    if record.get("status") != "ok":
+        raise TargetTrainingFailed(
+            f"training the target failed: {record.get('error')} (see {folder})"
+        )
+    return ", ".join(
+        f"{k}={v:.4g}"
+        for k, v in sorted(record.items())
+        if isinstance(v, float) and k != "wall_time_s"
+    )
 
 
 @contextmanager

@@ -13,6 +13,8 @@ from torch import nn
 
 from subnetlab.models.geometry import GEOMETRIES, Geometry, layer_positions
 from subnetlab.models.layered import ACTIVATIONS, LayeredNet
+from subnetlab.registry import register_model
+from subnetlab.schemas.mlp import MLPSchema
 
 
 class Activation(nn.Module):
@@ -200,3 +202,9 @@ class MLP(nn.Module):
             raise ValueError("embedded_inputs needs a model with a token embedding")
         vocab = self.embedding.num_embeddings
         return F.one_hot(tokens, vocab).flatten(-2).to(self.linears[0].weight.dtype)
+
+
+@register_model("mlp", MLPSchema, recipe="image_classifier")
+def build_mlp(cfg: MLPSchema) -> MLP:
+    """The MLP a ``model=mlp*`` config describes."""
+    return MLP(**cfg.model_kwargs())

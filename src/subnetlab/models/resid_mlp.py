@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 from subnetlab.models.decomposable import LinearApply, plain_apply, residual_readout
+from subnetlab.registry import register_model
+from subnetlab.schemas.models import ResidMLPSchema
 
 
 class ResidMLPBlock(nn.Module):
@@ -63,3 +65,10 @@ class ResidMLP(nn.Module):
             patterns[f"layers.{i}.mlp_in"] = ("identity", self.n_features)
             patterns[f"layers.{i}.mlp_out"] = ("dense", self.d_mlp)
         return patterns
+
+
+@register_model("resid_mlp", ResidMLPSchema, recipe="resid_mlp")
+def build_resid_mlp(cfg: ResidMLPSchema) -> ResidMLP:
+    """The ResidMLP a ``model=resid_mlp*`` config describes (embedding of seed 0; a trained one
+    brings its own in its state dict)."""
+    return ResidMLP(cfg.n_features, cfg.d_embed, cfg.d_mlp, cfg.n_layers)

@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 from subnetlab.models.decomposable import LinearApply, plain_apply
+from subnetlab.registry import register_model
+from subnetlab.schemas.models import TMSSchema
 
 
 class TMS(nn.Module):
@@ -53,3 +55,9 @@ class TMS(nn.Module):
         for i in range(self.n_hidden_layers):
             patterns[f"hidden_layers.{i}"] = ("dense", self.n_hidden)
         return patterns
+
+
+@register_model("tms", TMSSchema, recipe="tms")
+def build_tms(cfg: TMSSchema) -> TMS:
+    """The TMS a ``model=tms*`` config describes."""
+    return TMS(cfg.n_features, cfg.n_hidden, cfg.n_hidden_layers)

@@ -7,6 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from subnetlab.registry import register_model
+from subnetlab.schemas.models import TransformerSchema
+
 
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention where position t attends to positions ≤ t only."""
@@ -99,3 +102,9 @@ class Transformer(nn.Module):
         for block in self.blocks:
             h = block(h)
         return self.unembed(self.ln_final(h))
+
+
+@register_model("transformer", TransformerSchema, recipe="sequence")
+def build_transformer(cfg: TransformerSchema) -> Transformer:
+    """The transformer a ``model=transformer`` config describes."""
+    return Transformer(cfg.vocab_size, cfg.n_ctx, cfg.d_model, cfg.n_heads, cfg.d_mlp, cfg.n_layers)

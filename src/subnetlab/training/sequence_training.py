@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import torch
 from torch import nn
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.schemas.models import SupervisedRecipe
-from subnetlab.training.supervised_training import (
-    LogitsFn,
-    TrainingReport,
-    evaluate_logits,
-    fit_and_score,
-)
+from subnetlab.data.split import Split
+from subnetlab.registry import build_dataset, register_recipe
+from subnetlab.training.supervised_training import LogitsFn, SupervisedTraining, evaluate_logits
 
 
 def task_logits(model: nn.Module, inputs: torch.Tensor, predict: str) -> torch.Tensor:
@@ -37,25 +31,22 @@ def evaluate(
     return evaluate_logits(model, inputs, targets, logits_where_scored(predict), batch=batch)
 
 
-def train_sequence_model(
-    model: nn.Module,
-    task: SequenceTask,
-    recipe: SupervisedRecipe,
-    seed: int,
-    parameters: Iterable[nn.Parameter] | None = None,
-    on_step: Callable[[int, float], None] | None = None,
-) -> TrainingReport:
-    """``model`` trained on the task's train split as ``recipe`` says, scored on both splits.
+@register_recipe("sequence")
+class SequenceTraining(SupervisedTraining):
+    """The supervised recipe on a sequence dataset (``modular_addition_seq``, ``char_lm``)."""
 
-    ``parameters``: what to train (default: all of the model's); the rest stays as it is.
-    """
-    return fit_and_score(
-        model,
-        (task.train_inputs, task.train_targets),
-        (task.test_inputs, task.test_targets),
-        recipe,
-        seed,
-        logits_where_scored(task.predict),
-        parameters,
-        on_step,
-    )
+    def load_split(self) -> Split:
+        model_cfg, dataset_cfg = self.model_cfg, self.dataset_cfg
+        self.task = build_dataset(dataset_cfg, SequenceTask)
+        task = self.task
+        if model_cfg.vocab_size < task.vocab_size or model_cfg.n_ctx < task.seq_len:
+            raise ValueError(
+                f"model={model_cfg.name} (vocab_size={model_cfg.vocab_size}, "
+                f"n_ctx={model_cfg.n_ctx}) cannot read dataset={dataset_cfg.name} (vocabulary "
+                f"{task.vocab_size}, sequence length {task.seq_len}); raise model.vocab_size / "
+                "model.n_ctx"
+            )
+        return task.split
+
+    def logits(self, model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+        return task_logits(model, inputs, self.task.predict)

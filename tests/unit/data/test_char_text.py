@@ -42,8 +42,9 @@ def test_char_lm_holds_out_the_end_of_the_text() -> None:
     ids = encode(load_text("shakespeare_sonnets"))
     cut = int(round(ids.numel() * 0.9))
     assert task.predict == "all" and task.vocab_size == 96 and task.seq_len == 16
-    assert task.train_inputs.shape[0] == cut - 16
-    assert torch.equal(task.train_inputs[0], ids[:16])
-    assert torch.equal(task.test_inputs[0], ids[cut : cut + 16])
-    assert torch.equal(task.test_targets[1], ids[cut + 5 : cut + 21])
-    assert int(task.train_targets.max()) < 96
+    split = task.split
+    assert split.n_train == cut - 16
+    assert torch.equal(split.x_train[0], ids[:16])
+    assert torch.equal(split.x_test[0], ids[cut : cut + 16])
+    assert torch.equal(split.y_test[1], ids[cut + 5 : cut + 21])
+    assert int(split.y_train.max()) < 96

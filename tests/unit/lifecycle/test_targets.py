@@ -1,20 +1,27 @@
+import json
 from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from subnetlab.lifecycle.runner import run, run_to_completion
 from subnetlab.lifecycle.targets import (
     TargetError,
+    TargetTrainingFailed,
     load_target,
     obtain_target,
     save_target,
     target_hash,
+    training_settings,
 )
 from subnetlab.models.tms import TMS
 from subnetlab.schemas.datasets import SparseFeaturesSchema
 from subnetlab.schemas.mlp import MLPSchema
 from subnetlab.schemas.models import TMSRecipe, TMSSchema
+from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
+from tests.conftest import QUIET_RUN, compose_raw
+from tests.e2e.test_resume_and_failures import CrashAtStep
 
 
 def test_round_trip_and_weights_only(tmp_path: Path) -> None:
@@ -97,24 +104,30 @@ def test_mismatched_checkpoint_names_the_difference(tmp_path: Path) -> None:
         load_target(str(tmp_path), TMSSchema(n_features=40, n_hidden=2))
 
 
-def _cached(tmp_path: Path) -> tuple[Path, TMSSchema, SparseFeaturesSchema]:
-    model_cfg, data_cfg = TMSSchema(), SparseFeaturesSchema()
-    folder = tmp_path / "targets" / target_hash(model_cfg, data_cfg, 0)
+def _cached(tmp_path: Path) -> tuple[Path, dict, RunConfig]:
+    """A default TMS run's config whose target is already in the cache."""
+    raw = compose_raw(["method=spd", "model=tms"], tmp_path)
+    cfg = validate_run_config(raw)
+    folder = tmp_path / "targets" / target_hash(cfg.model, cfg.dataset, cfg.target.seed)
     folder.mkdir(parents=True)
-    save_target(folder / "target.pt", TMS(5, 2), model_cfg, {})
-    return folder, model_cfg, data_cfg
+    save_target(folder / "target.pt", TMS(5, 2), cfg.model, {})
+    return folder, raw, cfg
+
+
+def _never_trains(raw: dict, folder: Path) -> dict:
+    raise AssertionError(f"tried to train a target into {folder}")
 
 
 def test_a_cached_target_is_read_without_a_lock_so_a_read_only_cache_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder, model_cfg, data_cfg = _cached(tmp_path)
+    folder, raw, cfg = _cached(tmp_path)
 
     def no_writes(folder: Path) -> None:
         raise AssertionError(f"tried to lock (write into) {folder}")
 
     monkeypatch.setattr("subnetlab.lifecycle.targets._exclusive", no_writes)
-    model, how = obtain_target(model_cfg, data_cfg, None, 0, tmp_path / "targets", True)
+    model, how = obtain_target(raw, cfg, _never_trains)
     assert how == f"cached target reused from {folder}"
     assert isinstance(model, TMS) and not (folder / ".lock").exists()
 
@@ -122,8 +135,9 @@ def test_a_cached_target_is_read_without_a_lock_so_a_read_only_cache_works(
 def test_an_unwritable_cache_without_the_target_is_a_clear_error(tmp_path: Path) -> None:
     blocked = tmp_path / "targets"
     blocked.write_text("a file where the cache folder should be")
+    raw = compose_raw(["method=spd", "model=tms"], tmp_path)
     with pytest.raises(TargetError) as info:
-        obtain_target(TMSSchema(), SparseFeaturesSchema(), None, 0, blocked, True)
+        obtain_target(raw, validate_run_config(raw), _never_trains)
     assert str(info.value).startswith(f"cannot cache a trained target in {blocked}/")
     assert "paths.targets_dir" in str(info.value) and "target.cache=false" in str(info.value)
 
@@ -163,3 +177,96 @@ def test_a_pickled_module_is_refused_saying_what_to_save(tmp_path: Path) -> None
     torch.save({"weights": [1, 2]}, tmp_path / "other.pt")
     with pytest.raises(TargetError, match=r"nor a plain state dict \(torch.save\(model.state_dict"):
         load_target(str(tmp_path / "other.pt"), MLPSchema(widths=[2, 2]))
+
+
+def test_cache_key_holds_the_trainer_settings_that_change_the_target_and_only_those() -> None:
+    model, data = TMSSchema(recipe=TMSRecipe(steps=100)), SparseFeaturesSchema()
+    default = target_hash(model, data, 0)
+    assert training_settings(model, TrainerSchema()) == {}
+    assert training_settings(model, TrainerSchema(max_steps=100)) == {}  # no cut: the same target
+    capped = training_settings(model, TrainerSchema(max_steps=20))
+    assert capped == {"max_steps": 20}
+    assert target_hash(model, data, 0, capped) != default
+    half = training_settings(model, TrainerSchema(precision="bf16-mixed"))
+    assert target_hash(model, data, 0, half) not in (default, target_hash(model, data, 0, capped))
+
+
+# SPD on TMS with a target recipe of a few seconds; the target run checkpoints every 10 steps
+QUICK_TARGET = [
+    "model.recipe.steps=60",
+    "model.recipe.n_candidates=2",
+    "model.recipe.batch_size=256",
+    "model.recipe.lr=0.05",
+    "method.steps=5",
+    "method.eval_every=5",
+    "dataset.batch_size=64",
+    "dataset.eval_size=128",
+    "callbacks.checkpoint_every_n_steps=10",
+    *QUIET_RUN,
+]
+
+
+def _only_folder(targets_dir: Path) -> Path:
+    (folder,) = [p for p in targets_dir.iterdir() if p.is_dir()]
+    return folder
+
+
+def _global_step(folder: Path) -> int:
+    return torch.load(folder / "checkpoints" / "last.ckpt", weights_only=False)["global_step"]
+
+
+def test_a_target_trained_on_the_fly_is_a_train_run_in_the_cache_then_reused(
+    composed, tmp_path: Path
+) -> None:
+    raw = composed(QUICK_TARGET)
+    first = run(raw, tmp_path / "first")
+    assert first.status == "ok", first.error
+    folder = _only_folder(tmp_path / "targets")
+    assert any("trained with its recipe" in note and str(folder) in note for note in first.notes)
+    assert _global_step(folder) == 60
+    record = json.loads((folder / "metrics.json").read_text())
+    assert record["method"] == "train" and record["status"] == "ok"
+    second = run(raw, tmp_path / "second")
+    assert any(note == f"cached target reused from {folder}" for note in second.notes)
+    assert second.metrics["target_solution_error"] == first.metrics["target_solution_error"]
+
+
+def test_trainer_max_steps_caps_the_target_training_under_its_own_key(
+    composed, tmp_path: Path
+) -> None:
+    result = run(composed([*QUICK_TARGET, "trainer.max_steps=4"]), tmp_path / "run")
+    assert result.status == "ok", result.error
+    folder = _only_folder(tmp_path / "targets")
+    assert _global_step(folder) == 4  # the target too, not only SPD
+    assert any("trained with its recipe, max_steps=4 (" in note for note in result.notes)
+    cfg = validate_run_config(composed(QUICK_TARGET))
+    assert folder.name != target_hash(cfg.model, cfg.dataset, cfg.target.seed)
+
+
+def test_a_killed_target_training_continues_from_its_checkpoint(composed, tmp_path: Path) -> None:
+    raw = composed(QUICK_TARGET)
+    cfg = validate_run_config(raw)
+
+    def killed(train_raw: dict, folder: Path) -> dict:
+        return run_to_completion(train_raw, folder, [CrashAtStep(25)]).metrics
+
+    def whole(train_raw: dict, folder: Path) -> dict:
+        return run_to_completion(train_raw, folder).metrics
+
+    with pytest.raises(TargetTrainingFailed, match="simulated kill"):
+        obtain_target(raw, cfg, killed)
+    folder = _only_folder(tmp_path / "targets")
+    assert _global_step(folder) == 20 and not (folder / "target.pt").exists()
+    resumed, how = obtain_target(raw, cfg, whole)
+    assert "trained with its recipe" in how
+    fresh_raw = {**raw, "paths": {**raw["paths"], "targets_dir": str(tmp_path / "fresh")}}
+    fresh, _ = obtain_target(fresh_raw, validate_run_config(fresh_raw), whole)
+    ours, theirs = resumed.state_dict(), fresh.state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+
+
+def test_an_uncached_target_leaves_nothing_behind(composed, tmp_path: Path) -> None:
+    raw = composed([*QUICK_TARGET, "target.cache=false"])
+    target, how = obtain_target(raw, validate_run_config(raw), lambda r, d: run(r, d).metrics)
+    assert isinstance(target, TMS) and how.endswith("not cached")
+    assert not (tmp_path / "targets").exists()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from subnetlab.lifecycle import stages
-from subnetlab.lifecycle.runner import run
+from subnetlab.lifecycle.runner import run, run_to_completion
 from subnetlab.lifecycle.targets import load_target
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit_study import CircuitStudySchema
@@ -118,11 +118,11 @@ def test_a_study_killed_while_training_finishes_like_an_uninterrupted_one(
     uninterrupted = run(raw, tmp_path / "a")
     assert uninterrupted.status == "ok", uninterrupted.error
 
-    def killed_while_training(stage_raw, stage_dir, skip_if_done=False):
+    def killed_while_training(stage_raw, stage_dir):
         crash = [CrashAtStep(45)] if stage_dir.name == "train" else []
-        return run(stage_raw, stage_dir, extra_callbacks=crash, skip_if_done=skip_if_done)
+        return run_to_completion(stage_raw, stage_dir, extra_callbacks=crash)
 
-    monkeypatch.setattr(stages, "run", killed_while_training)
+    monkeypatch.setattr(stages, "run_to_completion", killed_while_training)
     killed = run(raw, tmp_path / "b")
     assert killed.status == "failed" and "simulated kill" in (killed.error or "")
     ckpt = torch.load(tmp_path / "b/train/checkpoints/last.ckpt", weights_only=False)

@@ -1,14 +1,18 @@
 import math
 
+import pytest
 import torch
 from torch import nn
 
 from subnetlab.data.modular_sequences import modular_addition_sequences
 from subnetlab.models.transformer import Transformer
-from subnetlab.schemas.datasets import ModularAdditionSeqSchema
+from subnetlab.registry import build_model
+from subnetlab.schemas.datasets import CharLMSchema, ModularAdditionSeqSchema
 from subnetlab.schemas.models import SupervisedRecipe, TransformerSchema
-from subnetlab.training.recipes import build_model, train_with_recipe
-from subnetlab.training.sequence_training import evaluate, train_sequence_model
+from subnetlab.training.recipe import build_recipe
+from subnetlab.training.sequence_training import evaluate, logits_where_scored
+from subnetlab.training.supervised_training import fit_minibatches
+from tests.unit.training.plain_loop import train_plainly
 
 
 class _FixedLogits(nn.Module):
@@ -17,6 +21,13 @@ class _FixedLogits(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         row = torch.log(torch.tensor([2.0, 1.0, 1.0]))
         return row.expand(tokens.shape[0], tokens.shape[1], 3)
+
+
+def _tiny(steps: int) -> TransformerSchema:
+    recipe = SupervisedRecipe(steps=steps, batch_size=20, lr=1e-2, weight_decay=0.0, warmup_steps=5)
+    return TransformerSchema(
+        vocab_size=8, n_ctx=3, d_model=16, n_heads=2, d_mlp=32, n_layers=2, recipe=recipe
+    )
 
 
 def test_evaluate_by_hand() -> None:
@@ -29,33 +40,35 @@ def test_evaluate_by_hand() -> None:
     assert every["accuracy"] == 0.5
 
 
-def test_training_learns_a_tiny_modular_task_and_respects_frozen_parameters() -> None:
-    task = modular_addition_sequences(p=5, train_fraction=0.8)
+def test_the_recipe_trains_the_transformer_on_a_tiny_modular_task() -> None:
+    recipe = build_recipe(_tiny(steps=150), ModularAdditionSeqSchema(p=5), seed=1)
+    split = modular_addition_sequences(p=5).split
+    before = evaluate(recipe.module, split.x_train, split.y_train, "last")["loss"]
+    model, report = train_plainly(recipe)
+    assert isinstance(model, Transformer) and model.n_layers == 2
+    assert set(report) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}
+    assert report["train_loss"] < 0.5 * before
+    fresh = build_model(_tiny(steps=150))
+    fresh.load_state_dict(model.state_dict())
+    tokens = torch.tensor([[1, 2, 5]])
+    torch.testing.assert_close(fresh(tokens), model(tokens))
+
+
+def test_fine_tuning_some_blocks_leaves_the_others_untouched() -> None:
+    split = modular_addition_sequences(p=5).split
     torch.manual_seed(0)
     model = Transformer(6, 3, d_model=16, n_heads=2, d_mlp=32, n_layers=2)
     frozen = model.blocks[0].mlp[0].weight.detach().clone()
-    before = evaluate(model, task.train_inputs, task.train_targets, "last")["loss"]
     trainable = [p for n, p in model.named_parameters() if not n.startswith("blocks.0.")]
-    recipe = SupervisedRecipe(steps=150, batch_size=20, lr=1e-2, weight_decay=0.0, warmup_steps=5)
-    report = train_sequence_model(model, task, recipe, seed=0, parameters=trainable)
-    assert report.train_loss < 0.5 * before
+    recipe = SupervisedRecipe(steps=20, batch_size=20, lr=1e-2, weight_decay=0.0, warmup_steps=5)
+    before = evaluate(model, split.x_train, split.y_train, "last")["loss"]
+    fit_minibatches(
+        model, split.x_train, split.y_train, recipe, 0, logits_where_scored("last"), trainable
+    )
+    assert evaluate(model, split.x_train, split.y_train, "last")["loss"] < before
     assert torch.equal(model.blocks[0].mlp[0].weight, frozen)
 
 
-def test_recipe_builds_and_trains_the_transformer() -> None:
-    cfg = TransformerSchema(
-        vocab_size=8,
-        n_ctx=3,
-        d_model=8,
-        n_heads=2,
-        d_mlp=16,
-        n_layers=2,
-        recipe=SupervisedRecipe(steps=5, batch_size=8, warmup_steps=1),
-    )
-    model, report = train_with_recipe(cfg, ModularAdditionSeqSchema(p=7), seed=1)
-    assert isinstance(model, Transformer) and model.n_layers == 2
-    assert set(report) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}
-    fresh = build_model(cfg)
-    fresh.load_state_dict(model.state_dict())
-    tokens = torch.tensor([[1, 2, 7]])
-    torch.testing.assert_close(fresh(tokens), model(tokens))
+def test_a_transformer_too_small_for_the_dataset_names_the_knobs() -> None:
+    with pytest.raises(ValueError, match="vocabulary 96, sequence length 32.*model.vocab_size"):
+        build_recipe(_tiny(steps=1), CharLMSchema(), seed=0)

@@ -63,9 +63,8 @@ class GWCompressionModule(GWModule):
     def _metric_without(self, removed: list[int]) -> float:
         names = [self.layer_names[i] for i in removed]
         with skipped_blocks(self.target, names):
-            scores = evaluate(
-                self.target, self.task.test_inputs, self.task.test_targets, self.task.predict
-            )
+            split = self.task.split
+            scores = evaluate(self.target, split.x_test, split.y_test, self.task.predict)
         return scores[self.metric]
 
     def run_analysis(self) -> None:

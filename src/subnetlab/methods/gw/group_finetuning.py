@@ -47,20 +47,20 @@ def finetune(
     ``blocks`` (None: everything) trainable; the original model is left untouched."""
     tuned = copy.deepcopy(model)
     params = trainable_parameters(tuned, blocks)
-    before = evaluate(tuned, task.test_inputs, task.test_targets, task.predict)
+    before = evaluate(tuned, task.split.x_test, task.split.y_test, task.predict)
     if steps > 0:
         recipe = SupervisedRecipe(
             steps=steps, batch_size=batch_size, lr=lr, weight_decay=0.0, warmup_steps=0
         )
         fit_minibatches(
             tuned,
-            task.train_inputs,
-            task.train_targets,
+            task.split.x_train,
+            task.split.y_train,
             recipe,
             seed,
             logits_where_scored(task.predict),
             params,
         )
-    after = evaluate(tuned, task.test_inputs, task.test_targets, task.predict)
+    after = evaluate(tuned, task.split.x_test, task.split.y_test, task.predict)
     names = blocks if blocks is not None else ["all"]
     return FinetuneResult(label, names, sum(p.numel() for p in params), before, after)

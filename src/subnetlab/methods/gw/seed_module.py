@@ -19,14 +19,11 @@ from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import GWModule
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import layer_id_accuracy
+from subnetlab.methods.train.module import train_model
+from subnetlab.registry import build_model
 from subnetlab.schemas.gw import GWSchema
-from subnetlab.training.recipes import (
-    build_model,
-    recipe_with_overrides,
-    train_with_recipe,
-)
+from subnetlab.training.recipe import recipe_with_overrides
 from subnetlab.utils.atomic_files import save_npy_atomic, write_text_atomic
-from subnetlab.utils.progress import step_progress
 
 # measure -> whether a smaller value means closer
 MEASURES = {
@@ -61,11 +58,7 @@ class GWSeedIdentificationModule(GWModule):
         started = time.perf_counter()
         for k in range(seeds.n_seeds):
             seed = seeds.first_seed + k
-            steps = self.ctx.model_cfg.recipe.steps
-            with step_progress(steps, f"training seed {seed}") as progress:
-                model, report = train_with_recipe(
-                    self.ctx.model_cfg, self.ctx.dataset_cfg, seed, on_step=progress
-                )
+            model, report = train_model(self.ctx.model_cfg, self.ctx.dataset_cfg, seed)
             self._models.append(model)
             self._reports.append(report)
         self._train_time_s = time.perf_counter() - started
