@@ -17,17 +17,24 @@ import torch
 from hydra.utils import get_class, get_method
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgressBar
 from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
-from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
+from subnetlab.lifecycle.targets import (
+    TARGET_FILE,
+    TargetError,
+    load_hf_target,
+    obtain_target,
+    save_target,
+)
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
-from subnetlab.schemas.run import RunConfig, validate_run_config
+from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
 from subnetlab.training.recipes import build_model
 
 log = logging.getLogger("subnetlab")
@@ -76,10 +83,11 @@ def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
 def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> None:
     """Raise a ConfigError before any work when ``method=`` cannot analyse ``model=``; the message
     names the model families it can analyse."""
-    if not method_cls.needs_target:
-        return
+    if not method_cls.needs_target or cfg.target.hf_path is not None:
+        return  # a Hugging Face target is checked once loaded (no training precedes it)
+    model = build_model(cfg.model)
     try:
-        method_cls.check_target(build_model(cfg.model), cfg.model)
+        method_cls.check_target(model, cfg.model)
     except TargetCapabilityError as err:
         raise ConfigError(
             "model",
@@ -87,6 +95,39 @@ def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> N
             f"a model that method={cfg.method.name} can analyse ({err}): "
             + ", ".join(compatible_models(method_cls)),
         ) from None
+    method_cls.check_options_for_target(cfg.method, model)
+
+
+def check_method_fits_loaded_target(
+    method_cls: type[MethodModule], cfg: RunConfig, target: torch.nn.Module
+) -> None:
+    """``check_method_fits_model`` for a target whose architecture only its files define (a Hugging
+    Face folder, ``target.hf_path``): a ConfigError naming that key."""
+    try:
+        method_cls.check_target(target, cfg.model)
+    except TargetCapabilityError as err:
+        raise ConfigError(
+            "target.hf_path",
+            cfg.target.hf_path,
+            f"a model that method={cfg.method.name} can analyse ({err})",
+        ) from None
+    method_cls.check_options_for_target(cfg.method, target)
+
+
+def run_device(trainer: TrainerSchema) -> torch.device:
+    """Where work outside Lightning's fit computes (an analysis, a study's own analysis): the
+    device ``trainer.accelerator`` names, its first one when ``trainer.devices`` > 1.
+
+    Raises:
+        ConfigError: ``trainer.accelerator=gpu`` on a machine without CUDA.
+    """
+    if trainer.accelerator == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda", 0)
+    if trainer.accelerator == "gpu":
+        raise ConfigError("trainer.accelerator", "gpu", "'cpu' or 'auto' (no CUDA device here)")
+    return torch.device("cpu")
 
 
 def compatible_models(method_cls: type[MethodModule]) -> list[str]:
@@ -102,7 +143,8 @@ def compatible_models(method_cls: type[MethodModule]) -> list[str]:
     return names
 
 
-def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
+def build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
+    """The ``dataset`` option's datamodule (None for a dataset without ``_target_``)."""
     target = raw["dataset"].get("_target_")
     if target is None:
         return None
@@ -174,7 +216,10 @@ def _fit(
             raise ResumeError(f"resume=true but {last} does not exist: nothing to continue from")
         ckpt_path = str(last)
         log.info("resuming from %s", last)
-    trainer.fit(module, datamodule=ctx.datamodule, ckpt_path=ckpt_path)
+    # a method that serves its own batches (train_dataloader) uses them; else the datamodule's
+    own_batches = is_overridden("train_dataloader", module, L.LightningModule)
+    datamodule = None if own_batches else ctx.datamodule
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     if cfg.callbacks.checkpoint and trainer.is_global_zero:
         trainer.save_checkpoint(last)
 
@@ -193,6 +238,7 @@ def run(
     cfg = validate_run_config(raw)
     method_cls = _method_class(raw)
     check_method_fits_model(method_cls, cfg)
+    device = run_device(cfg.trainer)
     if cfg.resume and cfg.study is None and not method_cls.trains:
         raise ResumeError(
             f"resume=true: method={cfg.method.name} trains nothing, so there is nothing to "
@@ -218,7 +264,7 @@ def run(
             study = get_method(raw["study"]["_target_"])
             metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
         else:
-            metrics = _run_method(raw, cfg, method_cls, run_dir, extra_callbacks, notes)
+            metrics = _run_method(raw, cfg, method_cls, run_dir, device, extra_callbacks, notes)
     except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
         _write_record(run_dir, cfg, {}, "failed", str(err), start)
         raise
@@ -241,13 +287,18 @@ def _run_method(
     cfg: RunConfig,
     method_cls: type[MethodModule],
     run_dir: Path,
+    device: torch.device,
     extra_callbacks: Sequence[L.Callback],
     notes: list[str],
 ) -> dict[str, float]:
     """One method's lifecycle: target → data → module → fit → analysis → outputs; returns the
     final metrics."""
     target = None
-    if method_cls.needs_target:
+    if method_cls.needs_target and cfg.target.hf_path is not None:
+        target = load_hf_target(cfg.target.hf_path)
+        check_method_fits_loaded_target(method_cls, cfg, target)
+        notes.append(f"target loaded from the Hugging Face folder {cfg.target.hf_path}")
+    elif method_cls.needs_target:
         target, how = obtain_target(
             cfg.model,
             cfg.dataset,
@@ -259,7 +310,7 @@ def _run_method(
         notes.append(how)
         log.info(how)
         L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = _build_datamodule(raw, cfg)
+    datamodule = build_datamodule(raw, cfg)
     writer = (
         SummaryWriter(log_dir=str(run_dir / "tb")) if cfg.logger.name == "tensorboard" else None
     )
@@ -270,6 +321,7 @@ def _run_method(
         dataset_cfg=cfg.dataset,
         target=target,
         datamodule=datamodule,
+        device=device,
         extras={"summary_writer": writer},
     )
     module = method_cls(cfg.method, ctx)

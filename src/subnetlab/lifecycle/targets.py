@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from subnetlab.lifecycle.outputs import write_json_atomic
+from subnetlab.models.hf_causal_lm import load_hf_model
 from subnetlab.training.recipes import build_model, train_with_recipe
 from subnetlab.utils.progress import step_progress
 
@@ -82,6 +83,22 @@ def load_target(path_str: str, model_cfg: Any) -> nn.Module:
     model = build_model(model_cfg)
     model.load_state_dict(payload["state_dict"])
     return model
+
+
+def load_hf_target(path: str) -> nn.Module:
+    """The causal LM saved in the local Hugging Face folder ``target.hf_path``
+    (``save_pretrained``), its decoder blocks listed by ``block_names()``.
+
+    Raises:
+        TargetError: ``path`` holds no ``config.json``.
+        ImportError: the optional ``transformers`` package is missing.
+    """
+    if not (Path(path).expanduser() / "config.json").is_file():
+        raise TargetError(
+            f"target.hf_path={path}: no Hugging Face model folder there (config.json missing); "
+            "give a folder written by save_pretrained"
+        )
+    return load_hf_model(path)
 
 
 def target_hash(model_cfg: Any, dataset_cfg: Any, seed: int) -> str:

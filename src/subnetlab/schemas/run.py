@@ -66,6 +66,15 @@ class TargetSchema:
     ckpt: str | None = None  # a train/bimt run folder or its target.pt
     seed: int = 0  # seed of the target's training when it is trained on the fly
     cache: bool = True
+    hf_path: str | None = None  # a local Hugging Face causal-LM folder as the target instead
+
+    def __post_init__(self) -> None:
+        require(
+            self.hf_path is None or self.ckpt is None,
+            "hf_path",
+            self.hf_path,
+            "null when target.ckpt is set (one target source)",
+        )
 
 
 @dataclass
