@@ -5,6 +5,7 @@ block structure along the diagonal). ``method=gw`` and the GW studies share them
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,13 @@ def is_decomposable(model: nn.Module) -> bool:
     )
 
 
+def _device_of(model: nn.Module) -> torch.device:
+    """Where ``model``'s tensors live (the CPU for a model without any)."""
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 def layer_representations(
     model: nn.Module, layers: list[str], probe: torch.Tensor, pooling: Pooling
 ) -> dict[str, torch.Tensor]:
@@ -44,8 +52,7 @@ def layer_representations(
     outputs, sequences pooled by ``pooling``.
     """
     model.eval()
-    device = next(model.parameters()).device
-    probe = probe.to(device)
+    probe = probe.to(_device_of(model))
     if is_decomposable(model):
         return collect_applied_outputs(model, layers, probe)
     return collect_representations(model, layers, probe, pooling)
