@@ -309,6 +309,7 @@ def _run_method(
         )
         notes.append(how)
         log.info(how)
+    if target is not None:  # obtaining it may have drawn random numbers
         L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(raw, cfg)
     writer = (

@@ -57,6 +57,12 @@ class FinetuneModule(MethodModule):
     needs_target = True
     trains = True
 
+    # the (shifted) task's splits, non-persistent buffers: (n, T) inputs, (n,) or (n, T) targets
+    train_inputs: torch.Tensor
+    train_targets: torch.Tensor
+    test_inputs: torch.Tensor
+    test_targets: torch.Tensor
+
     @classmethod
     def check_target(cls, model: nn.Module, model_cfg: Any) -> None:
         if not any(True for _ in model.parameters()):
@@ -87,7 +93,7 @@ class FinetuneModule(MethodModule):
         self.predict = task.predict
         self.batch_size = cfg.batch_size or ctx.dataset_cfg.batch_size
         shifted = task.shifted(cfg.label_shift)
-        # the task's tensors move with the module but stay out of checkpoints
+        # buffers move with the module (onto the trainer's device) but stay out of checkpoints
         self.register_buffer("train_inputs", shifted.train_inputs, persistent=False)
         self.register_buffer("train_targets", shifted.train_targets, persistent=False)
         self.register_buffer("test_inputs", shifted.test_inputs, persistent=False)
