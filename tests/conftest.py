@@ -91,3 +91,17 @@ def tiny_transformer(n_layers: int, train_steps: int) -> list[str]:
 @pytest.fixture(autouse=True)
 def _single_thread() -> None:
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def tiny_gpt2(tmp_path: Path) -> Path:
+    """A randomly initialised 3-block GPT-2 (vocabulary 50, width 16) saved with
+    ``save_pretrained``, without a tokenizer; skips when the optional extra is missing."""
+    transformers = pytest.importorskip(
+        "transformers", reason="optional extra not installed: pip install 'subnetlab[transformers]'"
+    )
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=3, n_embd=16, n_head=2, vocab_size=50, n_positions=32)
+    folder = tmp_path / "tiny_gpt2"
+    transformers.GPT2LMHeadModel(config).save_pretrained(folder)
+    return folder

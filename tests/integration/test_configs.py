@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.lifecycle.runner import _build_datamodule, _method_class
+from subnetlab.lifecycle.runner import _method_class, build_datamodule
 from subnetlab.methods.base import RunContext
 from subnetlab.registry import build_model
 from subnetlab.schemas.run import validate_run_config
@@ -51,7 +51,7 @@ def test_methods_instantiate_on_a_small_target(method: str, tmp_path: Path) -> N
         model_cfg=cfg.model,
         dataset_cfg=cfg.dataset,
         target=build_model(cfg.model) if cls.needs_target else None,
-        datamodule=_build_datamodule(raw, cfg),
+        datamodule=build_datamodule(raw, cfg),
     )
     module = cls(cfg.method, ctx)
     assert module.max_steps >= 0
@@ -64,7 +64,7 @@ def test_transformer_datasets_compose_and_serve_probes(dataset: str, tmp_path: P
         overrides += ["model.vocab_size=96", "model.n_ctx=32"]
     raw = compose_raw(overrides, tmp_path)
     cfg = validate_run_config(raw)
-    probe = _build_datamodule(raw, cfg).eval_batch(8)
+    probe = build_datamodule(raw, cfg).eval_batch(8)
     assert probe.shape == (8, 3 if dataset == "modular_addition_seq" else 32)
     ctx = RunContext(
         seed=0,
@@ -72,7 +72,7 @@ def test_transformer_datasets_compose_and_serve_probes(dataset: str, tmp_path: P
         model_cfg=cfg.model,
         dataset_cfg=cfg.dataset,
         target=build_model(cfg.model),
-        datamodule=_build_datamodule(raw, cfg),
+        datamodule=build_datamodule(raw, cfg),
     )
     module = _method_class(raw)(cfg.method, ctx)
     assert module.layer_names == [f"blocks.{i}" for i in range(6)]

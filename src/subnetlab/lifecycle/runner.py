@@ -34,13 +34,19 @@ from subnetlab.lifecycle.interrupts import (
 )
 from subnetlab.lifecycle.output_folders import OutputFolderError, require_writable_folder
 from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
-from subnetlab.lifecycle.targets import TARGET_FILE, TargetError, obtain_target, save_target
+from subnetlab.lifecycle.targets import (
+    TARGET_FILE,
+    TargetError,
+    load_hf_target,
+    obtain_target,
+    save_target,
+)
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
 from subnetlab.registry import build_model
 from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
-from subnetlab.schemas.run import RunConfig, validate_run_config
+from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
 from subnetlab.utils.checkpoint_files import CheckpointFileError
 from subnetlab.utils.log_records import FILE_ONLY
 
@@ -98,10 +104,11 @@ def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
 def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> None:
     """Raise a ConfigError before any work when ``method=`` cannot analyse ``model=``; the message
     names the model families it can analyse."""
-    if not method_cls.needs_target:
-        return
+    if not method_cls.needs_target or cfg.target.hf_path is not None:
+        return  # a Hugging Face target is checked once loaded (no training precedes it)
+    model = build_model(cfg.model)
     try:
-        method_cls.check_target(build_model(cfg.model), cfg.model)
+        method_cls.check_target(model, cfg.model)
     except TargetCapabilityError as err:
         raise ConfigError(
             "model",
@@ -109,6 +116,39 @@ def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> N
             f"a model that method={cfg.method.name} can analyse ({err}): "
             + ", ".join(compatible_models(method_cls)),
         ) from None
+    method_cls.check_options_for_target(cfg.method, model)
+
+
+def check_method_fits_loaded_target(
+    method_cls: type[MethodModule], cfg: RunConfig, target: torch.nn.Module
+) -> None:
+    """``check_method_fits_model`` for a target whose architecture only its files define (a Hugging
+    Face folder, ``target.hf_path``): a ConfigError naming that key."""
+    try:
+        method_cls.check_target(target, cfg.model)
+    except TargetCapabilityError as err:
+        raise ConfigError(
+            "target.hf_path",
+            cfg.target.hf_path,
+            f"a model that method={cfg.method.name} can analyse ({err})",
+        ) from None
+    method_cls.check_options_for_target(cfg.method, target)
+
+
+def run_device(trainer: TrainerSchema) -> torch.device:
+    """Where work outside Lightning's fit computes (an analysis, a study's own analysis): the
+    device ``trainer.accelerator`` names, its first one when ``trainer.devices`` > 1.
+
+    Raises:
+        ConfigError: ``trainer.accelerator=gpu`` on a machine without CUDA.
+    """
+    if trainer.accelerator == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda", 0)
+    if trainer.accelerator == "gpu":
+        raise ConfigError("trainer.accelerator", "gpu", "'cpu' or 'auto' (no CUDA device here)")
+    return torch.device("cpu")
 
 
 def compatible_models(method_cls: type[MethodModule]) -> list[str]:
@@ -124,7 +164,8 @@ def compatible_models(method_cls: type[MethodModule]) -> list[str]:
     return names
 
 
-def _build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
+def build_datamodule(raw: dict[str, Any], cfg: RunConfig) -> L.LightningDataModule | None:
+    """The ``dataset`` option's datamodule (None for a dataset without ``_target_``)."""
     target = raw["dataset"].get("_target_")
     if target is None:
         return None
@@ -236,6 +277,7 @@ def run(
     method_cls = _method_class(raw)
     check_method_fits_model(method_cls, cfg)
     require_writable_folder(run_dir, "paths.output_dir")
+    device = run_device(cfg.trainer)
     if cfg.resume and not skip_if_done and cfg.study is None and not method_cls.trains:
         raise ResumeError(
             f"resume=true: method={cfg.method.name} trains nothing, so there is nothing to "
@@ -276,7 +318,7 @@ def run(
                 metrics = {k: float(v) for k, v in study(raw, cfg, run_dir).items()}
             else:
                 metrics = _run_method(
-                    raw, cfg, method_cls, run_dir, extra_callbacks, notes, resume_step
+                    raw, cfg, method_cls, run_dir, device, extra_callbacks, notes, resume_step
                 )
     except SecondaryRankDone:
         return RunResult("secondary", {}, math.nan, run_dir)
@@ -322,6 +364,7 @@ def _run_method(
     cfg: RunConfig,
     method_cls: type[MethodModule],
     run_dir: Path,
+    device: torch.device,
     extra_callbacks: Sequence[L.Callback],
     notes: list[str],
     resume_step: int | None,
@@ -329,14 +372,19 @@ def _run_method(
     """One method's lifecycle: target → data → module → fit → analysis → outputs; returns the
     final metrics."""
     target = None
-    if method_cls.needs_target:
+    if method_cls.needs_target and cfg.target.hf_path is not None:
+        target = load_hf_target(cfg.target.hf_path)
+        check_method_fits_loaded_target(method_cls, cfg, target)
+        notes.append(f"target loaded from the Hugging Face folder {cfg.target.hf_path}")
+    elif method_cls.needs_target:
         target, how = obtain_target(
             raw, cfg, lambda train_raw, folder: run_to_completion(train_raw, folder).metrics
         )
         notes.append(how)
         log.info(how)
+    if target is not None:  # obtaining it may have drawn random numbers
         L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = _build_datamodule(raw, cfg)
+    datamodule = build_datamodule(raw, cfg)
     writer = (
         SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
         if cfg.logger.name == "tensorboard"
@@ -349,6 +397,7 @@ def _run_method(
         dataset_cfg=cfg.dataset,
         target=target,
         datamodule=datamodule,
+        device=device,
         extras={"summary_writer": writer},
     )
     module = method_cls(cfg.method, ctx)

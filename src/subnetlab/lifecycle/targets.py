@@ -18,6 +18,7 @@ from torch import nn
 
 from subnetlab.lifecycle.plain_weights import complete_state_dict, is_plain_state_dict
 from subnetlab.methods.train.module import TrainModule
+from subnetlab.models.hf_causal_lm import load_hf_model
 from subnetlab.registry import build_model
 from subnetlab.schemas.run import RunConfig
 from subnetlab.utils.atomic_files import save_torch_atomic
@@ -142,6 +143,22 @@ def _architecture_line(model_cfg: Any) -> str:
     """The set architecture fields, e.g. ``widths=[6, 8, 8, 2], activation=relu``."""
     fields = _architecture(asdict(model_cfg))
     return ", ".join(f"{k}={v}" for k, v in fields.items() if k != "name" and v is not None)
+
+
+def load_hf_target(path: str) -> nn.Module:
+    """The causal LM saved in the local Hugging Face folder ``target.hf_path``
+    (``save_pretrained``), its decoder blocks listed by ``block_names()``.
+
+    Raises:
+        TargetError: ``path`` holds no ``config.json``.
+        ImportError: the optional ``transformers`` package is missing.
+    """
+    if not (Path(path).expanduser() / "config.json").is_file():
+        raise TargetError(
+            f"target.hf_path={path}: no Hugging Face model folder there (config.json missing); "
+            "give a folder written by save_pretrained"
+        )
+    return load_hf_model(path)
 
 
 def target_hash(

@@ -22,6 +22,8 @@ class RunContext:
     dataset_cfg: Any  # validated dataset schema instance
     target: torch.nn.Module | None = None  # trained target for analysis methods
     datamodule: L.LightningDataModule | None = None
+    # where a method that does not fit computes (trainer.accelerator); Lightning places the rest
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,6 +55,14 @@ class MethodModule(L.LightningModule, abc.ABC):
         Called by the runner on the untrained architecture of ``model=...`` before any target is
         trained or loaded, so a mismatch costs nothing. Methods that need a capability (matrices to
         decompose, a layered MLP, hookable layers) override it."""
+
+    @classmethod
+    def check_options_for_target(cls, method_cfg: Any, model: torch.nn.Module) -> None:
+        """Raise a ``ConfigError`` naming the ``method.*`` key when an option of ``method_cfg``
+        does not fit ``model`` (e.g. module-name patterns that match none of its layers).
+
+        Called by the runner right after ``check_target``, on the same untrained architecture,
+        so such a mistake also costs no target training."""
 
     @classmethod
     def maximizes(cls, metric: str) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from subnetlab.schemas.base import MAX_SEED, ConfigError, from_dict, schema
+from subnetlab.schemas.base import MAX_SEED, ConfigError, from_dict, require, schema
 from subnetlab.schemas.registry import validate_group
 
 
@@ -75,6 +75,20 @@ class TargetSchema:
         0, ge=0, le=MAX_SEED, description="seed of that on-the-fly training (not the run seed)"
     )
     cache: StrictBool = Field(True, description="reuse targets cached in paths.targets_dir")
+    hf_path: StrictStr | None = Field(
+        None,
+        description="a local Hugging Face causal-LM folder as the target (with dataset=hf_text)",
+    )
+
+    @model_validator(mode="after")
+    def _one_target_source(self) -> TargetSchema:
+        require(
+            self.hf_path is None or self.ckpt is None,
+            "hf_path",
+            self.hf_path,
+            "null when target.ckpt is set (one target source)",
+        )
+        return self
 
 
 @schema

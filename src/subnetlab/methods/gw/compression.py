@@ -1,5 +1,6 @@
 """Compression by layer removal: which blocks a GW grouping removes, and the task metric against
-the number of blocks removed, next to random and contiguous removals of the same size."""
+the number of blocks removed, next to random and contiguous removals of the same size; and the
+record of fine-tuning one group of blocks versus all."""
 
 from __future__ import annotations
 
@@ -92,3 +93,14 @@ def removal_curves(
         curves.contiguous_mean.append(float(np.mean(windows)))
         curves.contiguous_best.append(float(max(windows) if higher_is_better else min(windows)))
     return curves
+
+
+@dataclass
+class GroupFinetuning:
+    """Fine-tuning one GW group of blocks (or every parameter) on a shifted task."""
+
+    label: str  # "all" or "group <g>"
+    blocks: list[str]  # the blocks trained ("all": every parameter of the model)
+    trainable_params: int
+    before: dict[str, float]  # test loss / accuracy before fine-tuning
+    after: dict[str, float]

@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from subnetlab.methods.gw.compression import RemovalCurves  # noqa: E402
-from subnetlab.methods.gw.group_finetuning import FinetuneResult  # noqa: E402
+from subnetlab.methods.gw.compression import GroupFinetuning, RemovalCurves  # noqa: E402
 
 
 def removal_figure(curves: RemovalCurves, metric: str) -> Figure:
@@ -31,7 +30,7 @@ def removal_figure(curves: RemovalCurves, metric: str) -> Figure:
     return fig
 
 
-def finetune_figure(results: list[FinetuneResult], metric: str) -> Figure:
+def finetune_figure(results: list[GroupFinetuning], metric: str) -> Figure:
     """Test metric after fine-tuning each group alone and everything, with parameter counts."""
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     x = np.arange(len(results))

@@ -5,6 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+#: measures between layers that layer identification scores -> whether a smaller value is closer
+LAYER_ID_MEASURES = {
+    "gw": "lower",
+    "identity_loss": "lower",
+    "linear_cka": "higher",
+    "debiased_cka": "higher",
+    "procrustes": "lower",
+}
+
 
 def layer_id_accuracy(matrix: np.ndarray, n_models: int, closer: str = "lower") -> float:
     """Fraction of (model a, model b ≠ a, layer i) whose nearest layer of b is layer i.

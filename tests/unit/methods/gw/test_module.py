@@ -7,6 +7,7 @@ import torch
 
 from subnetlab.lifecycle.runner import run
 from subnetlab.lifecycle.targets import save_target
+from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.gw.module import (
     GWModule,
     candidate_layers,
@@ -18,7 +19,7 @@ from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
-from tests.conftest import QUIET_RUN
+from tests.conftest import QUIET_RUN, tiny_transformer
 
 QUICK = [
     "method=gw",
@@ -67,6 +68,28 @@ def test_bad_gw_options_name_the_key(composed, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         run(composed([*QUICK, "method.prune_ratio=0.5"]), tmp_path / "run2")
     assert info.value.key == "method.prune_ratio"
+
+
+def test_a_target_without_two_hookable_layers_is_refused() -> None:
+    with pytest.raises(TargetCapabilityError, match="at least two hookable layers"):
+        GWModule.check_target(torch.nn.Linear(3, 2), None)
+    GWModule.check_target(TMS(5, 2), TMSSchema())  # its two linear maps
+
+
+def test_layer_patterns_matching_nothing_fail_before_the_target_is_trained(
+    composed, tmp_path: Path
+) -> None:
+    overrides = [
+        "method=gw",
+        "model=transformer",
+        *tiny_transformer(n_layers=3, train_steps=20),
+        "method.modules=[nothing.*]",
+        *QUIET_RUN,
+    ]
+    with pytest.raises(ConfigError) as info:
+        run(composed(overrides), tmp_path / "run")
+    assert info.value.key == "method.modules" and "blocks.0" in info.value.allowed
+    assert not (tmp_path / "run").exists() and not (tmp_path / "targets").exists()
 
 
 def test_layer_selection_for_plain_modules() -> None:

@@ -1,0 +1,1 @@
+"""Fine-tuning a trained target (``method=finetune``)."""
