@@ -243,8 +243,9 @@ class SPDDecomposition(nn.Module):
         active_rows, index, active_weights = self._active_rows(x)
         # random draws only for the rows whose masks matter: an all-zero row's output ignores
         # its masks, so it shares its representative's draw (the last row of `active_rows`)
-        full_uniform = draw_uniform({n: (len(index), C[n]) for n in self.names}, generator)
-        layer_uniform = draw_uniform({n: (len(index), C[n]) for n in self.names}, generator)
+        shapes = {n: (len(index), C[n]) for n in self.names}
+        full_uniform = draw_uniform(shapes, generator, x.device)
+        layer_uniform = draw_uniform(shapes, generator, x.device)
         if batched:
             rows, weights = active_rows, active_weights
         else:
@@ -275,5 +276,7 @@ class SPDDecomposition(nn.Module):
             "stochastic_recon_layerwise": layerwise,
             "importance_minimality": importance_minimality_loss(ci.upper, pnorm, weights),
         }
-        ci.row_weights = weights if weights is not None else torch.full((batch,), 1.0 / batch)
+        ci.row_weights = (
+            weights if weights is not None else torch.full((batch,), 1.0 / batch, device=x.device)
+        )
         return terms, ci

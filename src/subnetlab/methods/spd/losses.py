@@ -50,11 +50,15 @@ def importance_minimality_loss(
 
 
 def draw_uniform(
-    shapes: dict[str, tuple[int, ...]], generator: torch.Generator
+    shapes: dict[str, tuple[int, ...]],
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
 ) -> dict[str, torch.Tensor]:
-    """r ~ U(0, 1) per datapoint, layer and subcomponent (CPU generator, so runs are
-    reproducible on any device)."""
-    return {name: torch.rand(shape, generator=generator) for name, shape in shapes.items()}
+    """r ~ U(0, 1) per datapoint, layer and subcomponent, on ``device``. Drawn from a CPU
+    generator (so a run draws the same numbers on any device) and moved there once."""
+    return {
+        name: torch.rand(shape, generator=generator).to(device) for name, shape in shapes.items()
+    }
 
 
 def stochastic_masks(
