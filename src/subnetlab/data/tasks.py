@@ -46,6 +46,18 @@ class TaskSpec:
     vocab_size: int | None = None  # set for token tasks
 
 
+#: the datasets ``build_task_data`` serves (BIMT's tasks; circuit discovery's with ground truth)
+TASK_DATASETS = (
+    "symbolic_independence",
+    "symbolic_feature_sharing",
+    "symbolic_compositionality",
+    "two_moons",
+    "modular_addition",
+    "permutation_s4",
+    "mnist",
+)
+
+
 def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
     """Tensors of the configured dataset (``dataset_cfg.name`` picks the task); ``seed`` sets
     the sampling and the train/test split. Missing MNIST files (not downloadable) raise a
@@ -80,11 +92,7 @@ def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
             ) from err
         data = TaskData(x_tr.flatten(1), y_tr, x_te.flatten(1), y_te)
         return TaskSpec(data, "mse_onehot", x_tr.shape[1] * x_tr.shape[2], 10)
-    raise ValueError(
-        f"dataset={name!r} is not a BIMT task; allowed: symbolic_independence, "
-        "symbolic_feature_sharing, symbolic_compositionality, two_moons, modular_addition, "
-        "permutation_s4, mnist"
-    )
+    raise ValueError(f"dataset={name!r} is not a BIMT task; allowed: {', '.join(TASK_DATASETS)}")
 
 
 class TaskBatches:

@@ -102,9 +102,10 @@ def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
 
 
 def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> None:
-    """Raise a ConfigError before any work when ``method=`` cannot analyse ``model=``; the message
-    names the model families it can analyse."""
-    if not method_cls.needs_target or cfg.target.hf_path is not None:
+    """Raise a ConfigError before any work when ``method=`` cannot analyse (or train) ``model=``;
+    the message names the model families it can."""
+    method_cls.check_data(cfg.dataset)
+    if cfg.target.hf_path is not None and method_cls.needs_target:
         return  # a Hugging Face target is checked once loaded (no training precedes it)
     model = build_model(cfg.model)
     try:
@@ -113,7 +114,7 @@ def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> N
         raise ConfigError(
             "model",
             cfg.model.name,
-            f"a model that method={cfg.method.name} can analyse ({err}): "
+            f"a model that method={cfg.method.name} can work on ({err}): "
             + ", ".join(compatible_models(method_cls)),
         ) from None
     method_cls.check_options_for_target(cfg.method, model)

@@ -65,6 +65,11 @@ class MethodModule(L.LightningModule, abc.ABC):
         so such a mistake also costs no target training."""
 
     @classmethod
+    def check_data(cls, dataset_cfg: Any) -> None:
+        """Raise a ``ConfigError`` on ``dataset`` when this method cannot use ``dataset=...``
+        (e.g. fine-tuning needs sequences); called by the runner before any work."""
+
+    @classmethod
     def maximizes(cls, metric: str) -> bool:
         """Whether a sweeper optimising ``metric`` should maximise it."""
         if metric == cls.default_optimized_metric:

@@ -28,11 +28,16 @@ def register(group: str, name: str) -> Callable[[type[T]], type[T]]:
     return wrap
 
 
-def _load_all() -> None:
-    import subnetlab.schemas as pkg
+#: packages whose modules register schemas: the schemas, and model files that hold their own
+#: schema beside the network (a new model is its file plus its config)
+_SCHEMA_PACKAGES = ("subnetlab.schemas", "subnetlab.models")
 
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+
+def _load_all() -> None:
+    for name in _SCHEMA_PACKAGES:
+        pkg = importlib.import_module(name)
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
 
 
 def schemas(group: str) -> dict[str, type]:

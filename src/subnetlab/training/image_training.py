@@ -1,4 +1,5 @@
-"""Training an MLP classifier (``model=mlp`` with a recipe) on an image dataset (``digits``)."""
+"""Training an image classifier (``model=mlp_digits``, ``model=convnet_digits``, any model with a
+recipe) on an image dataset (``digits``)."""
 
 from __future__ import annotations
 
@@ -7,28 +8,33 @@ from torch import nn
 
 from subnetlab.data.image_classification import ImageTask
 from subnetlab.data.split import Split
-from subnetlab.registry import build_dataset, register_recipe
+from subnetlab.registry import build_dataset, build_model, register_recipe
 from subnetlab.training.supervised_training import SupervisedTraining
 
 
 @register_recipe("image_classifier")
 class ImageClassifierTraining(SupervisedTraining):
-    """The supervised recipe for an MLP over flattened images; its logits are its outputs."""
+    """The supervised recipe for a classifier of flattened (n, pixels) images; its logits are its
+    outputs."""
 
     def load_split(self) -> Split:
         model_cfg, dataset_cfg = self.model_cfg, self.dataset_cfg
         task = build_dataset(dataset_cfg, ImageTask)
-        widths = model_cfg.widths
-        if model_cfg.vocab_size is not None or widths[0] != task.n_pixels:
+        # does the architecture read these images? one forward of an untrained copy tells, for
+        # any image model (the network itself is built after this, from the recipe's seed)
+        try:
+            with torch.no_grad():
+                logits = build_model(model_cfg)(task.split.x_train[:1])
+        except (RuntimeError, ValueError) as err:
+            reason = str(err).strip().splitlines()[0]
             raise ValueError(
-                f"model=mlp (widths[0]={widths[0]}, vocab_size={model_cfg.vocab_size}) cannot "
-                f"read dataset={dataset_cfg.name}'s images: set widths[0] = {task.n_pixels} "
-                "pixels and no token embedding"
-            )
-        if widths[-1] < task.n_classes:
+                f"model={model_cfg.name} cannot read dataset={dataset_cfg.name}'s images "
+                f"({task.n_pixels} pixels each): {reason}"
+            ) from None
+        if logits.ndim != 2 or logits.shape[-1] < task.n_classes:
             raise ValueError(
-                f"model.widths[-1]={widths[-1]} logits cannot score dataset={dataset_cfg.name}'s "
-                f"{task.n_classes} classes; set it to at least {task.n_classes}"
+                f"model={model_cfg.name} gives logits of shape {tuple(logits.shape)} per image; "
+                f"dataset={dataset_cfg.name} needs at least {task.n_classes} classes"
             )
         return task.split
 

@@ -41,6 +41,20 @@ class APDModule(DecompositionModule):
     component initialisation (seeded by the run seed) and the step-seeded data batches.
     """
 
+    @classmethod
+    def check_options_for_target(cls, method_cfg: APDSchema, model: torch.nn.Module) -> None:
+        """The patterns must match decomposable matrices, and C must cover every matched matrix
+        whose perfect decomposition is known (its target-solution error is measured)."""
+        modules = select_modules(list(model.weights()), method_cfg.modules)  # type: ignore[operator]
+        for name, (kind, size) in model.expected_ci_patterns().items():  # type: ignore[operator]
+            if name in modules and method_cfg.C < size:
+                raise ConfigError(
+                    "method.C",
+                    method_cfg.C,
+                    f"≥ {size}: {name}'s perfect decomposition is a {kind} pattern of {size} "
+                    "components",
+                )
+
     def __init__(self, cfg: APDSchema, ctx: RunContext) -> None:
         super().__init__()
         if ctx.target is None or ctx.datamodule is None:

@@ -23,7 +23,13 @@ from matplotlib.figure import Figure
 
 from subnetlab.analysis.mlp_plots import draw_network, embedding_dimensions, receptive_fields
 from subnetlab.data.permutation_s4 import parity, s4_elements
-from subnetlab.data.tasks import TaskBatches, TaskLoss, build_task_data, check_model_fits_task
+from subnetlab.data.tasks import (
+    TASK_DATASETS,
+    TaskBatches,
+    TaskLoss,
+    build_task_data,
+    check_model_fits_task,
+)
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.bimt.connection_cost import ConnectionCost, CostSettings
 from subnetlab.methods.bimt.evaluation import (
@@ -36,9 +42,9 @@ from subnetlab.methods.bimt.evaluation import (
 from subnetlab.methods.bimt.schedule import LambdaSchedule, start_step
 from subnetlab.methods.bimt.swaps import relocate
 from subnetlab.methods.bimt.training_regime import TrainingRegime
-from subnetlab.methods.errors import NonFiniteLossError
+from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
 from subnetlab.models.mlp import MLP
-from subnetlab.schemas.base import flatten, to_dict
+from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.bimt import BimtSchema
 from subnetlab.utils.atomic_files import write_text_atomic
 
@@ -59,6 +65,20 @@ class BimtModule(MethodModule):
     higher_is_better = False
     maximized_metrics = frozenset({"test_accuracy", "train_accuracy"})
     trains = True
+
+    @classmethod
+    def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
+        if not isinstance(model, MLP):
+            raise TargetCapabilityError(
+                "BIMT trains an MLP whose neurons have places in space (model=mlp)"
+            )
+
+    @classmethod
+    def check_data(cls, dataset_cfg: Any) -> None:
+        if dataset_cfg.name not in TASK_DATASETS:
+            raise ConfigError(
+                "dataset", dataset_cfg.name, f"a BIMT task: {', '.join(TASK_DATASETS)}"
+            )
 
     def __init__(self, cfg: BimtSchema, ctx: RunContext) -> None:
         super().__init__()

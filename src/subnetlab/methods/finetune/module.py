@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from subnetlab import registry
 from subnetlab.data.sequence_task import SequenceTask
 from subnetlab.data.step_batches import StepBatches
 from subnetlab.methods.base import MethodModule, RunContext
@@ -67,6 +68,17 @@ class FinetuneModule(MethodModule):
     def check_target(cls, model: nn.Module, model_cfg: Any) -> None:
         if not any(True for _ in model.parameters()):
             raise TargetCapabilityError("fine-tuning needs a target with parameters")
+
+    @classmethod
+    def check_data(cls, dataset_cfg: Any) -> None:
+        entry = registry.datasets().get(dataset_cfg.name)
+        if entry is None or not issubclass(entry.produces, SequenceTask):
+            names = sorted(
+                n for n, e in registry.datasets().items() if issubclass(e.produces, SequenceTask)
+            )
+            raise ConfigError(
+                "dataset", dataset_cfg.name, f"a sequence dataset for method=finetune: {names}"
+            )
 
     @classmethod
     def check_options_for_target(cls, method_cfg: FinetuneSchema, model: nn.Module) -> None:

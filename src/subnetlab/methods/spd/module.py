@@ -40,6 +40,21 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
 class SPDModule(DecompositionModule):
     """Stochastic Parameter Decomposition of ``ctx.target``."""
 
+    @classmethod
+    def check_options_for_target(cls, method_cfg: SPDSchema, model: torch.nn.Module) -> None:
+        """The patterns must match decomposable matrices, and each matrix whose perfect
+        decomposition is known needs at least that many subcomponents (C), or its
+        target-solution error could not be measured."""
+        chosen = resolve_module_C(list(model.weights()), method_cfg.modules)  # type: ignore[operator]
+        for name, (kind, size) in model.expected_ci_patterns().items():  # type: ignore[operator]
+            if name in chosen and chosen[name] < size:
+                raise ConfigError(
+                    "method.modules",
+                    [to_dict(entry) for entry in method_cfg.modules],
+                    f"C ≥ {size} for {name} (its perfect decomposition is a {kind} pattern of "
+                    f"{size} subcomponents), e.g. 'method.modules=[{{pattern:\"*\",C:{size}}}]'",
+                )
+
     def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
         super().__init__()
         if ctx.target is None or ctx.datamodule is None:
