@@ -79,7 +79,7 @@ def test_run_py_help_imports_no_lightning_and_no_method() -> None:
     assert "method.probe_size" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert not {m for m in imported if m.split(".")[0] in ("lightning", "pytorch_lightning")}
-    assert not {m for m in imported if m.startswith(("subnetlab.methods", "subnetlab.lifecycle"))}
+    assert not {m for m in imported if m.startswith("subnetlab.methods")}
 
 
 @pytest.mark.parametrize("group", ["method=apd", "model=transformer"])
