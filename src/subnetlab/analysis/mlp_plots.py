@@ -58,7 +58,7 @@ def draw_network(
     """
     figure = Figure(figsize=(6, 1.6 * (model.n_layers + 1)))
     axes = figure.add_subplot()
-    weights = [lin.weight.detach().cpu().double() for lin in model.linears]
+    weights = [lin.weight.detach().cpu().double() for lin in model.linear_layers]
     largest = max(float(w.abs().max()) for w in weights) or 1.0
     if edge_mask is not None and len(edge_mask) != len(weights):
         raise ValueError(f"edge_mask has {len(edge_mask)} layers; the model has {len(weights)}")
