@@ -89,7 +89,7 @@ def draw_network(
         colours = np.where(positive, POSITIVE_COLOUR, NEGATIVE_COLOUR)
         if edge_mask is not None and not highlighted:
             colours = np.full(len(segments), BACKGROUND_COLOUR)
-        axes.add_collection(LineCollection(segments, linewidths=line_widths, colors=list(colours)))
+        axes.add_collection(LineCollection(list(segments), linewidths=line_widths, colors=list(colours)))
     for layer in range(model.n_layers + 1):
         points = _drawn_positions(model, layer)
         if unit_mask is None:
@@ -195,8 +195,8 @@ def embedding_dimensions(
             va="center",
         )
     if token_labels is not None:
-        first = top[0].item()
-        for token, label in zip(tokens, token_labels, strict=True):
+        first = int(top[0])
+        for token, label in zip(tokens.tolist(), token_labels, strict=True):
             axes.annotate(label, (token, float(table[token, first])), fontsize=5)
     axes.set_xlabel("token")
     axes.set_yticks([])
