@@ -89,7 +89,9 @@ def draw_network(
         colours = np.where(positive, POSITIVE_COLOUR, NEGATIVE_COLOUR)
         if edge_mask is not None and not highlighted:
             colours = np.full(len(segments), BACKGROUND_COLOUR)
-        axes.add_collection(LineCollection(list(segments), linewidths=line_widths, colors=list(colours)))
+        axes.add_collection(
+            LineCollection(list(segments), linewidths=line_widths, colors=list(colours))
+        )
     for layer in range(model.n_layers + 1):
         points = _drawn_positions(model, layer)
         if unit_mask is None:

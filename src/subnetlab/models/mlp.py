@@ -177,7 +177,10 @@ class MLP(nn.Module):
             else:
                 out.append((self.in_perm, 0, self.input_fold))
             return out
-        out += [(self.linear_layers[layer - 1].weight, 0, 1), (self.linear_layers[layer - 1].bias, 0, 1)]
+        out += [
+            (self.linear_layers[layer - 1].weight, 0, 1),
+            (self.linear_layers[layer - 1].bias, 0, 1),
+        ]
         if layer < last:
             out.append((self.linear_layers[layer].weight, 1, 1))
         else:

@@ -10,12 +10,14 @@ from matplotlib.figure import Figure
 
 from subnetlab.analysis.ci_patterns import pattern_error
 from subnetlab.analysis.column_matching import mmcs_ml2r
+from subnetlab.data.probes import ProbeInputs
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
 from subnetlab.methods.spd import plots
 from subnetlab.methods.spd.decomposition import SPDDecomposition
+from subnetlab.models.decomposable import DecomposableModel
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
@@ -40,12 +42,19 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
 class SPDModule(DecompositionModule):
     """Stochastic Parameter Decomposition of ``ctx.target``."""
 
+    decomposition: SPDDecomposition
+
     def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
         super().__init__()
-        if ctx.target is None or ctx.datamodule is None:
-            raise ValueError("SPD needs a trained target and a datamodule")
-        self.cfg, self.seed = cfg, ctx.seed
-        self.datamodule = ctx.datamodule
+        if not isinstance(ctx.target, DecomposableModel) or not isinstance(
+            ctx.datamodule, ProbeInputs
+        ):
+            raise ValueError(
+                "SPD needs a trained decomposable target and a datamodule with probe inputs"
+            )
+        self.cfg = cfg
+        self.seed: int = ctx.seed
+        self.datamodule: ProbeInputs = ctx.datamodule
         names = list(ctx.target.weights())
         C = resolve_module_C(names, cfg.modules)
         self.decomposition = SPDDecomposition(ctx.target, list(C), C, cfg.d_gate, seed=ctx.seed)
