@@ -40,8 +40,12 @@ test: $(DEV_STAMP)
 test-fast: $(DEV_STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+## ruff, the import layers (pyproject's [tool.importlinter]) and the type check of src/
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check src tests scripts benchmarks run.py
+	$(PY) -m ruff format --check src tests scripts benchmarks run.py
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy src/subnetlab
 
 clean-outputs:
 	rm -rf outputs

@@ -26,7 +26,7 @@ from subnetlab.training.recipe import TrainingRecipe
 def test_every_model_option_has_a_family_with_its_schema_and_a_registered_recipe() -> None:
     families = model_families()
     options = schemas("model")
-    assert set(families) == set(options) == {"tms", "resid_mlp", "mlp", "transformer"}
+    assert set(families) == set(options) == {"tms", "resid_mlp", "mlp", "transformer", "convnet"}
     for name, family in families.items():
         assert family.name == name and family.schema is options[name]
         assert issubclass(recipe_class(family.recipe), TrainingRecipe)
@@ -53,12 +53,12 @@ def test_builders_make_the_configured_architectures() -> None:
 
 def test_unknown_names_are_one_line_config_errors_naming_the_registered_ones() -> None:
     with pytest.raises(UnknownEntryError) as err:
-        model_family("convnet")
+        model_family("resnet")
     message = str(err.value)
     assert isinstance(err.value, ConfigError) and "\n" not in message
     assert message == (
-        "invalid config value model.name='convnet': allowed a registered model family: "
-        "['mlp', 'resid_mlp', 'tms', 'transformer']"
+        "invalid config value model.name='resnet': allowed a registered model family: "
+        "['convnet', 'mlp', 'resid_mlp', 'tms', 'transformer']"
     )
     with pytest.raises(UnknownEntryError, match="recipe='nope'.*'image_classifier', 'resid_mlp'"):
         recipe_class("nope")

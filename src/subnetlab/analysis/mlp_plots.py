@@ -58,7 +58,7 @@ def draw_network(
     """
     figure = Figure(figsize=(6, 1.6 * (model.n_layers + 1)))
     axes = figure.add_subplot()
-    weights = [lin.weight.detach().cpu().double() for lin in model.linears]
+    weights = [lin.weight.detach().cpu().double() for lin in model.linear_layers]
     largest = max(float(w.abs().max()) for w in weights) or 1.0
     if edge_mask is not None and len(edge_mask) != len(weights):
         raise ValueError(f"edge_mask has {len(edge_mask)} layers; the model has {len(weights)}")
@@ -89,7 +89,9 @@ def draw_network(
         colours = np.where(positive, POSITIVE_COLOUR, NEGATIVE_COLOUR)
         if edge_mask is not None and not highlighted:
             colours = np.full(len(segments), BACKGROUND_COLOUR)
-        axes.add_collection(LineCollection(segments, linewidths=line_widths, colors=list(colours)))
+        axes.add_collection(
+            LineCollection(list(segments), linewidths=line_widths, colors=list(colours))
+        )
     for layer in range(model.n_layers + 1):
         points = _drawn_positions(model, layer)
         if unit_mask is None:
@@ -195,8 +197,8 @@ def embedding_dimensions(
             va="center",
         )
     if token_labels is not None:
-        first = top[0].item()
-        for token, label in zip(tokens, token_labels, strict=True):
+        first = int(top[0])
+        for token, label in zip(tokens.tolist(), token_labels, strict=True):
             axes.annotate(label, (token, float(table[token, first])), fontsize=5)
     axes.set_xlabel("token")
     axes.set_yticks([])

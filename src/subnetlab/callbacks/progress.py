@@ -35,7 +35,9 @@ class StepProgressBar(L.Callback):
         if self.bar is None:
             return
         self.bar.update(trainer.global_step - self.bar.n)
-        if trainer.global_step % max(trainer.log_every_n_steps, 1) == 0:
+        # log_every_n_steps: set by Lightning's logger connector, not declared on the Trainer class
+        every = trainer.log_every_n_steps  # type: ignore[attr-defined]
+        if trainer.global_step % max(every, 1) == 0:
             loss = trainer.callback_metrics.get("train/loss/total")
             if loss is not None:
                 self.bar.set_postfix(loss=f"{float(loss):.4g}", refresh=False)

@@ -181,7 +181,9 @@ def knob_help(argv: Sequence[str], conf_dir: Path) -> tuple[list[str], int]:
             cls = FIXED_GROUPS[group]
         summary = _first_sentence(cls.__doc__ or "")
         lines += ["", f"{title}  ({summary})", *_table(list(knobs(cls, node, group)))]
-    top = {k: _container(cfg.get(k)) for k in cfg if k not in ("hydra", *GROUPS, *FIXED_GROUPS)}
+    top = {
+        str(k): _container(cfg.get(k)) for k in cfg if k not in ("hydra", *GROUPS, *FIXED_GROUPS)
+    }
     run_knobs = list(knobs(RunConfig, top, "", skip=(*GROUPS, *FIXED_GROUPS)))
     lines += ["", "run (top-level keys)", *_table(run_knobs)]
     lines += [
@@ -199,5 +201,5 @@ def print_knob_help(argv: Sequence[str], conf_dir: Path) -> int:
     try:
         print("\n".join(lines), flush=True)
     except BrokenPipeError:  # `run.py --help | head`: the reader has what it wanted
-        sys.stdout = None  # type: ignore[assignment] - nothing more is written to the pipe
+        sys.stdout = None  # nothing more is written to the pipe
     return code

@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -59,14 +60,14 @@ def entry(cfg: DictConfig) -> float:
             math.inf,
         )
     assert isinstance(raw, dict)
-    raw.pop("hydra", None)
+    config: dict[str, Any] = {str(key): value for key, value in raw.items() if key != "hydra"}
     secondary = _secondary_rank()
     if not secondary:
         print_config_tree(cfg)
     try:
-        result = run(raw, run_dir, skip_if_done=multirun)
+        result = run(config, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
-        return _user_error(err, run_dir, multirun, worst_objective(raw))
+        return _user_error(err, run_dir, multirun, worst_objective(config))
     except RunInterrupted as interrupt:  # a signal stops this run and, in a sweep, the sweep
         record = read_metrics(run_dir) or {}
         console.print(f"interrupted: {record.get('error', interrupt)}", markup=False)
@@ -83,7 +84,7 @@ def entry(cfg: DictConfig) -> float:
         print_error("error:", message)
         if multirun:  # the sweep goes on
             _record_failure(run_dir, message)
-            return worst_objective(raw)
+            return worst_objective(config)
         sys.exit(1)
     if result.status == "secondary":  # rank > 0 of a multi-process run: rank 0 reports
         return result.objective

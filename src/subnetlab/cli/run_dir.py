@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -151,7 +153,7 @@ def sweep_id(cli: list[str], _root_: DictConfig) -> str:
 
 
 def register_resolvers() -> None:
-    resolvers = {
+    resolvers: dict[str, Callable[..., Any]] = {
         "run_id": run_id,
         "sweep_cli": sweep_cli,
         "sweep_id": sweep_id,

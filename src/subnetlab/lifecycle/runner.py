@@ -238,7 +238,7 @@ def _fit(
         accelerator=cfg.trainer.accelerator,
         devices=cfg.trainer.devices,
         strategy=cfg.trainer.strategy,
-        precision=cfg.trainer.precision,  # type: ignore[arg-type]
+        precision=cfg.trainer.precision,
         deterministic=cfg.trainer.deterministic,
         logger=_loggers(cfg, run_dir, resume_step),
         callbacks=callbacks,

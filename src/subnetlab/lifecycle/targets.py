@@ -109,7 +109,7 @@ def _read_target(path: Path, model_cfg: Any, source: str, remedy: str) -> nn.Mod
             f"{source}: {path} holds a different model than model={model_cfg.name} asks for: "
             + "; ".join(diffs)
         )
-    state = payload.get("state_dict")
+    state: Any = payload.get("state_dict")  # unpickled; load_state_dict rejects a non-mapping
     bad = non_finite_entries(state)
     if bad:
         raise TargetError(

@@ -85,7 +85,8 @@ class MethodModule(L.LightningModule, abc.ABC):
         """Whether Lightning writes this training step's logged values (every
         ``log_every_n_steps``). ``self.log`` costs more than a toy model's whole step, so the hot
         loops call it only on these steps."""
-        every = self.trainer.log_every_n_steps
+        # set by Lightning's logger connector at Trainer init, not declared on the Trainer class
+        every = self.trainer.log_every_n_steps  # type: ignore[attr-defined]
         return every > 0 and (self.global_step + 1) % every == 0
 
     def run_analysis(self) -> None:  # noqa: B027 - optional hook

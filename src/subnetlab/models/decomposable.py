@@ -4,7 +4,7 @@ its weight matrices replaced."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 
@@ -24,6 +24,7 @@ def residual_readout(
     return (resid + apply(name, a)) @ readout
 
 
+@runtime_checkable
 class DecomposableModel(Protocol):
     """A target whose decomposable matrices are addressed by name.
 

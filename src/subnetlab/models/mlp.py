@@ -48,6 +48,10 @@ class MLP(nn.Module):
             dimension of every token), else 1.
     """
 
+    # buffers registered in __init__ (declared so that they read as tensors, not as Modules)
+    in_perm: torch.Tensor
+    out_perm: torch.Tensor
+
     def __init__(
         self,
         widths: list[int],
@@ -115,6 +119,15 @@ class MLP(nn.Module):
         return [self.widths[0] // self.input_fold, *self.widths[1:]]
 
     @property
+    def linear_layers(self) -> list[nn.Linear]:
+        """The weight layers of ``linears`` in depth order, typed as what they are."""
+        layers = []
+        for linear in self.linears:
+            assert isinstance(linear, nn.Linear)
+            layers.append(linear)
+        return layers
+
+    @property
     def n_layers(self) -> int:
         """Number of weight matrices."""
         return len(self.linears)
@@ -135,8 +148,16 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (batch, widths[0]) features in task order, or (batch, n_tokens) token ids.
 
-        Returns (batch, widths[-1]) outputs in task order.
+        Returns (batch, widths[-1]) outputs in task order. Raises ValueError for inputs of
+        another width (indexing by the input permutation would otherwise drop the extra ones).
         """
+        expected = self.n_tokens if self.embedding is not None else self.widths[0]
+        if x.shape[-1] != expected:
+            what = "token ids" if self.embedding is not None else "features"
+            raise ValueError(
+                f"MLP of widths {self.widths} reads {expected} {what} per example, got inputs of "
+                f"shape {tuple(x.shape)}"
+            )
         if self.embedding is not None:
             h = self.embedding(x).flatten(-2)
         else:
@@ -158,15 +179,18 @@ class MLP(nn.Module):
             raise ValueError(f"layer={layer} out of range; allowed 0..{last}")
         out: list[tuple[torch.Tensor, int, int]] = []
         if layer == 0:
-            out.append((self.linears[0].weight, 1, self.input_fold))
+            out.append((self.linear_layers[0].weight, 1, self.input_fold))
             if self.embedding is not None:
                 out.append((self.embedding.weight, 1, 1))
             else:
                 out.append((self.in_perm, 0, self.input_fold))
             return out
-        out += [(self.linears[layer - 1].weight, 0, 1), (self.linears[layer - 1].bias, 0, 1)]
+        out += [
+            (self.linear_layers[layer - 1].weight, 0, 1),
+            (self.linear_layers[layer - 1].bias, 0, 1),
+        ]
         if layer < last:
-            out.append((self.linears[layer].weight, 1, 1))
+            out.append((self.linear_layers[layer].weight, 1, 1))
         else:
             out.append((self.out_perm, 0, 1))
         return out
@@ -179,8 +203,8 @@ class MLP(nn.Module):
         (``n_tokens * vocab_size`` nodes, token t's id v at ``t * vocab_size + v``).
         ``task_order=False``: the internal (slot) order, embedding left out.
         """
-        weights = [lin.weight.detach().clone() for lin in self.linears]
-        biases = [lin.bias.detach().clone() for lin in self.linears]
+        weights = [lin.weight.detach().clone() for lin in self.linear_layers]
+        biases = [lin.bias.detach().clone() for lin in self.linear_layers]
         if task_order:
             if self.embedding is not None:
                 table = self.embedding.weight.detach()
@@ -201,7 +225,7 @@ class MLP(nn.Module):
         if self.embedding is None:
             raise ValueError("embedded_inputs needs a model with a token embedding")
         vocab = self.embedding.num_embeddings
-        return F.one_hot(tokens, vocab).flatten(-2).to(self.linears[0].weight.dtype)
+        return F.one_hot(tokens, vocab).flatten(-2).to(self.linear_layers[0].weight.dtype)
 
 
 @register_model("mlp", MLPSchema, recipe="image_classifier")

@@ -21,6 +21,9 @@ class ResidMLPBlock(nn.Module):
 class ResidMLP(nn.Module):
     """``layers.i.mlp_in`` and ``layers.i.mlp_out`` are the decomposable matrices."""
 
+    # buffer registered in __init__ (declared so that it reads as a tensor, not as a Module)
+    W_E: torch.Tensor
+
     def __init__(
         self, n_features: int, d_embed: int, d_mlp: int, n_layers: int, embed_seed: int = 0
     ) -> None:
@@ -42,6 +45,7 @@ class ResidMLP(nn.Module):
     def weights(self) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
         for i, block in enumerate(self.layers):
+            assert isinstance(block, ResidMLPBlock)
             out[f"layers.{i}.mlp_in"] = block.mlp_in.weight
             out[f"layers.{i}.mlp_out"] = block.mlp_out.weight
         return out

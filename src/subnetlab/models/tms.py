@@ -23,6 +23,7 @@ class TMS(nn.Module):
             nn.Linear(n_hidden, n_hidden, bias=False) for _ in range(n_hidden_layers)
         )
         for layer in self.hidden_layers:
+            assert isinstance(layer, nn.Linear)
             layer.weight.data.copy_(torch.eye(n_hidden))
             layer.weight.requires_grad_(False)
         self.linear2_bias = nn.Parameter(torch.zeros(n_features))
@@ -33,6 +34,7 @@ class TMS(nn.Module):
     def weights(self) -> dict[str, torch.Tensor]:
         out = {"linear1": self.linear1.weight}
         for i, layer in enumerate(self.hidden_layers):
+            assert isinstance(layer, nn.Linear)
             out[f"hidden_layers.{i}"] = layer.weight
         out["linear2"] = self.linear1.weight.T
         return out

@@ -113,7 +113,7 @@ def schema(cls: type[T]) -> type[T]:
             raise config_error(built, err) from None
 
     built.__init__ = __init__
-    return built  # type: ignore[no-any-return]
+    return built
 
 
 @functools.cache
@@ -136,8 +136,9 @@ def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     allowed, for unknown keys, wrong types, out-of-range and non-finite values."""
     if not isinstance(data, dict):
         raise ConfigError(path, data, allowed_values(cls, ()))
+    schema_cls: type = cls  # as a plain type: mypy takes a bare type[T] for unhashable
     try:
-        return _adapter(cls).validate_python(_without_reserved(data))  # type: ignore[no-any-return]
+        return _adapter(schema_cls).validate_python(_without_reserved(data))
     except ValidationError as err:
         raise config_error(cls, err, path) from None
 

@@ -3,7 +3,7 @@ task datasets. Defaults: the paper's symbolic-formula notebook."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
@@ -35,6 +35,10 @@ class LambdaPhaseSchema:
 
     start: StrictFloat = Field(0.0, ge=0, lt=1, description="fraction of training")
     multiplier: StrictFloat = Field(1.0, ge=0, description="lambda = lambda_base × this")
+
+    if TYPE_CHECKING:  # the signature @schema builds at runtime, for the type checker
+
+        def __init__(self, start: float = ..., multiplier: float = ...) -> None: ...
 
 
 @register("method", "bimt")

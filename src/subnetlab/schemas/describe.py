@@ -58,7 +58,9 @@ class FieldAt:
 
 def field_at(cls: type, loc: Iterable[str | int]) -> FieldAt:
     """Walk ``loc`` (pydantic's error location, e.g. ``("modules", 0, "C")``) down from ``cls``."""
-    owner, annotation, constraints = cls, cls, ()
+    owner: type = cls
+    annotation: Any = cls
+    constraints: tuple[Any, ...] = ()
     for part in loc:
         base = optional_member(unannotate(annotation)[0])
         if isinstance(part, str) and is_schema(base):
@@ -80,7 +82,8 @@ def _number(value: Any) -> str:
 
 def _bounds(constraints: Iterable[Any]) -> str:
     """`` ≥ 1``, `` > 0``, `` in [0, 1]``, `` in (0, 0.5)``: the range of a number, or ``""``."""
-    low = high = None
+    low: object | None = None
+    high: object | None = None
     low_closed = high_closed = True
     for c in constraints:
         if isinstance(c, annotated_types.Ge):

@@ -6,7 +6,7 @@ the paper's 40k on the quarter cosine (with the sparse_features default batch of
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
@@ -22,6 +22,10 @@ class ModuleC:
 
     pattern: StrictStr = Field("*", description="fnmatch pattern over the target's module names")
     C: StrictInt = Field(20, ge=1, description="subcomponents of each matching module")
+
+    if TYPE_CHECKING:  # the signature @schema builds at runtime, for the type checker
+
+        def __init__(self, pattern: str = ..., C: int = ...) -> None: ...
 
 
 @schema

@@ -62,23 +62,23 @@ class APDDecomposition(nn.Module):
         self.C = C
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
+        owned: dict[str, FactorisedComponents] = {}
         for name in self.names:
             tied_to = target.tied.get(name)
             if tied_to is None or tied_to not in self.names:
-                self.components[_key(name)] = FactorisedComponents(
-                    weights[name].detach(), C, rank[name], gen
-                )
+                owned[name] = FactorisedComponents(weights[name].detach(), C, rank[name], gen)
+                self.components[_key(name)] = owned[name]
         for name in self.names:
             tied_to = target.tied.get(name)
             if tied_to is not None and tied_to in self.names:
-                self.components[_key(name)] = TiedFactorisedComponents(
-                    self.components[_key(tied_to)]
-                )
+                self.components[_key(name)] = TiedFactorisedComponents(owned[tied_to])
         self.n_entries = sum(weights[n].numel() for n in self.names)
 
     # --- parameters -----------------------------------------------------------------------------
     def factors(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.components[_key(name)].factors()
+        components = self.components[_key(name)]
+        assert isinstance(components, FactorisedComponents | TiedFactorisedComponents)
+        return components.factors()
 
     def target_weights(self) -> dict[str, torch.Tensor]:
         weights = self.target.weights()

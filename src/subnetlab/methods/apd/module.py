@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab.data.probes import ProbeInputs
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.methods.apd import plots
 from subnetlab.methods.apd.decomposition import APDDecomposition
@@ -20,6 +21,7 @@ from subnetlab.methods.apd.metrics import (
 )
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
+from subnetlab.models.decomposable import DecomposableModel
 from subnetlab.schemas.apd import APDSchema
 from subnetlab.schemas.base import ConfigError, to_dict
 
@@ -41,12 +43,15 @@ class APDModule(DecompositionModule):
     component initialisation (seeded by the run seed) and the step-seeded data batches.
     """
 
+    decomposition: APDDecomposition
+
     @classmethod
     def check_options_for_target(cls, method_cfg: APDSchema, model: torch.nn.Module) -> None:
         """The patterns must match decomposable matrices, and C must cover every matched matrix
         whose perfect decomposition is known (its target-solution error is measured)."""
-        modules = select_modules(list(model.weights()), method_cfg.modules)  # type: ignore[operator]
-        for name, (kind, size) in model.expected_ci_patterns().items():  # type: ignore[operator]
+        assert isinstance(model, DecomposableModel)  # check_target ran first
+        modules = select_modules(list(model.weights()), method_cfg.modules)
+        for name, (kind, size) in model.expected_ci_patterns().items():
             if name in modules and method_cfg.C < size:
                 raise ConfigError(
                     "method.C",
@@ -57,10 +62,14 @@ class APDModule(DecompositionModule):
 
     def __init__(self, cfg: APDSchema, ctx: RunContext) -> None:
         super().__init__()
-        if ctx.target is None or ctx.datamodule is None:
-            raise ValueError("APD needs a trained target and a datamodule")
+        if not isinstance(ctx.target, DecomposableModel) or not isinstance(
+            ctx.datamodule, ProbeInputs
+        ):
+            raise ValueError(
+                "APD needs a trained decomposable target and a datamodule with probe inputs"
+            )
         self.cfg, self.seed = cfg, ctx.seed
-        self.datamodule = ctx.datamodule
+        self.datamodule: ProbeInputs = ctx.datamodule
         weights = ctx.target.weights()
         modules = select_modules(list(weights), cfg.modules)
         full = {n: min(weights[n].shape) for n in modules}

@@ -62,7 +62,7 @@ def wire_lengths(model: MLP, settings: CostSettings) -> list[torch.Tensor]:
     for i in range(model.n_layers):
         pos_in = model.input_positions_full() if i == 0 else model.positions(i)
         dist = pairwise_distance(model.positions(i + 1), pos_in)
-        weight = model.linears[i].weight
+        weight = model.linear_layers[i].weight
         dist = dist.to(dtype=weight.dtype, device=weight.device)
         lengths.append(settings.layer_distance_weight(i, model.n_layers) * dist)
     return lengths
@@ -75,8 +75,8 @@ def _reduce(values: torch.Tensor, reduction: Reduction) -> torch.Tensor:
 def connection_cost(model: MLP, settings: CostSettings, include_bias: bool = True) -> torch.Tensor:
     """The connection cost of ``model`` (a differentiable scalar), straight from the definition."""
     gap = settings.layer_gap
-    total = model.linears[0].weight.new_zeros(())
-    for linear, length in zip(model.linears, wire_lengths(model, settings), strict=True):
+    total = model.linear_layers[0].weight.new_zeros(())
+    for linear, length in zip(model.linear_layers, wire_lengths(model, settings), strict=True):
         total = total + _reduce(linear.weight.abs() * (length + gap), settings.reduction)
         if include_bias:
             total = total + gap * _reduce(linear.bias.abs(), settings.reduction)
@@ -101,7 +101,7 @@ class ConnectionCost:
             (length + gap) / (length.numel() if mean else 1)
             for length in wire_lengths(model, settings)
         ]
-        self.bias_prices = [gap / (lin.bias.numel() if mean else 1) for lin in model.linears]
+        self.bias_prices = [gap / (lin.bias.numel() if mean else 1) for lin in model.linear_layers]
         self.embedding_price = (
             gap / (model.embedding.weight.numel() if mean else 1)
             if model.embedding is not None
@@ -114,12 +114,12 @@ class ConnectionCost:
         """(parameter, price) pairs that make up the cost."""
         pairs: list[tuple[torch.Tensor, torch.Tensor | float]] = [
             (lin.weight, price)
-            for lin, price in zip(model.linears, self.weight_prices, strict=True)
+            for lin, price in zip(model.linear_layers, self.weight_prices, strict=True)
         ]
         if include_bias:
             pairs += [
                 (lin.bias, price)
-                for lin, price in zip(model.linears, self.bias_prices, strict=True)
+                for lin, price in zip(model.linear_layers, self.bias_prices, strict=True)
             ]
         if model.embedding is not None:
             pairs.append((model.embedding.weight, self.embedding_price))
@@ -127,7 +127,7 @@ class ConnectionCost:
 
     def value(self, model: MLP, include_bias: bool = True) -> torch.Tensor:
         """The cost (a differentiable scalar when grad mode is on)."""
-        total = model.linears[0].weight.new_zeros(())
+        total = model.linear_layers[0].weight.new_zeros(())
         for param, price in self.priced_parameters(model, include_bias):
             total = total + (param.abs() * price).sum()
         return total

@@ -56,7 +56,7 @@ def _unit_weights_and_lengths(
     weights: list[torch.Tensor] = []
     lengths: list[torch.Tensor] = []
     if layer > 0:
-        w_in = model.linears[layer - 1].weight.detach()
+        w_in = model.linear_layers[layer - 1].weight.detach()
         prev = model.input_positions_full() if layer == 1 else model.positions(layer - 1)
         scale = settings.layer_distance_weight(layer - 1, n_layers)
         if settings.reduction == "mean":
@@ -64,12 +64,12 @@ def _unit_weights_and_lengths(
         weights.append(w_in.abs())
         lengths.append(scale * pairwise_distance(pos, prev).to(w_in.dtype))
     if layer < n_layers:
-        w_out = model.linears[layer].weight.detach().abs()
+        w_out = model.linear_layers[layer].weight.detach().abs()
         if layer == 0:  # folded inputs share a slot: their outgoing |weights| add up
             w_out = w_out.reshape(w_out.shape[0], model.input_fold, -1).sum(1)
         scale = settings.layer_distance_weight(layer, n_layers)
         if settings.reduction == "mean":
-            scale /= model.linears[layer].weight.numel()
+            scale /= model.linear_layers[layer].weight.numel()
         weights.append(w_out.T)
         lengths.append(scale * pairwise_distance(pos, model.positions(layer + 1)).to(w_out.dtype))
     return torch.cat(weights, dim=1), torch.cat(lengths, dim=1)
@@ -77,12 +77,12 @@ def _unit_weights_and_lengths(
 
 def unit_importance(model: MLP, layer: int) -> torch.Tensor:
     """Sum of |incoming| and |outgoing| weights of each unit of ``layer``: (n_units,)."""
-    weight = model.linears[0].weight
+    weight = model.linear_layers[0].weight
     total = torch.zeros(model.unit_counts[layer], dtype=weight.dtype, device=weight.device)
     if layer > 0:
-        total += model.linears[layer - 1].weight.detach().abs().sum(1)
+        total += model.linear_layers[layer - 1].weight.detach().abs().sum(1)
     if layer < model.n_layers:
-        w_out = model.linears[layer].weight.detach().abs().sum(0)
+        w_out = model.linear_layers[layer].weight.detach().abs().sum(0)
         total += w_out.reshape(model.input_fold, -1).sum(0) if layer == 0 else w_out
     return total
 

@@ -28,7 +28,7 @@ class PlantedCircuit:
     """(n_samples, n_in) inputs drawn uniformly from [-1, 1]."""
 
 
-def _signed_uniform(shape: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+def _signed_uniform(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
     """Weights with random sign and magnitude in [0.5, 1.5]."""
     magnitude = 0.5 + torch.rand(shape, generator=generator)
     sign = torch.randint(0, 2, shape, generator=generator) * 2 - 1

@@ -57,7 +57,7 @@ def circuit_net(model: MLP) -> LayeredNet:
     ``t * embed_dim + d``, as ``model`` concatenates them)."""
     net = model.to_layered_net(task_order=True)
     if model.embedding is not None:
-        first = model.linears[0].weight.detach().clone()
+        first = model.linear_layers[0].weight.detach().clone()
         if model.n_layers == 1:  # the first layer is also the output layer: task-order rows
             first = first[torch.argsort(model.out_perm)]
         net.weights[0] = first
@@ -71,7 +71,7 @@ def model_inputs(model: MLP, x: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: when ``x`` has the wrong shape, or token ids outside the vocabulary.
     """
-    dtype = model.linears[0].weight.dtype
+    dtype = model.linear_layers[0].weight.dtype
     if model.embedding is None:
         return _feature_inputs(x, model.widths[0], dtype)
     vocab = model.embedding.num_embeddings
@@ -100,7 +100,7 @@ def drawing_of(net: LayeredNet) -> MLP:
     """An MLP holding ``net``'s weights, neurons at the default (evenly spaced) positions."""
     model = MLP(net.widths, activation=net.activation)
     with torch.no_grad():
-        for linear, weight, bias in zip(model.linears, net.weights, net.biases, strict=True):
+        for linear, weight, bias in zip(model.linear_layers, net.weights, net.biases, strict=True):
             linear.weight.copy_(weight)
             linear.bias.copy_(bias)
     return model

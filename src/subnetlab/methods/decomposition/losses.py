@@ -13,6 +13,7 @@ def faithfulness_loss(
     matrices."""
     total = sum((target_weights[n] - component_weights[n]).pow(2).sum() for n in target_weights)
     n_entries = sum(w.numel() for w in target_weights.values())
+    assert isinstance(total, torch.Tensor)  # sum() over at least one decomposed matrix
     return total / n_entries
 
 

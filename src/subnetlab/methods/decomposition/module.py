@@ -57,9 +57,9 @@ class DecompositionModule(MethodModule):
         assert isinstance(total, torch.Tensor)
         if not torch.isfinite(total):
             values = {k: float(v.detach()) for k, v in terms.items()}
-            value = float(total.detach())
+            total_value = float(total.detach())
             raise NonFiniteLossError(
-                f"{self.cfg.name.upper()} loss became {value} at step {self.global_step} "
+                f"{self.cfg.name.upper()} loss became {total_value} at step {self.global_step} "
                 f"(terms: {values}); {hint}"
             )
         if self.logs_this_step():

@@ -12,7 +12,7 @@ import torch
 from subnetlab.methods.gw.distances import check_distance_matrices
 from subnetlab.methods.gw.similarity import debiased_cka, linear_cka, procrustes_distance
 from subnetlab.methods.gw.solver_batched import batched_gromov_wasserstein
-from subnetlab.methods.gw.solver_pot import entropic_gw, pot_exact_gw
+from subnetlab.methods.gw.solver_pot import Init, entropic_gw, pot_exact_gw
 
 Solver = Literal["pot_exact", "entropic", "batched"]
 SOLVERS = ("pot_exact", "entropic", "batched")
@@ -103,8 +103,12 @@ def gw_layer_matrix(
         cpu = distances.detach().cpu().double()
         identity_run = np.empty(pairs.shape[0])
         product_run = np.empty(pairs.shape[0])
+        starts: tuple[tuple[Init, np.ndarray], ...] = (
+            ("identity", identity_run),
+            ("product", product_run),
+        )
         for row, (a, b) in enumerate(pairs.tolist()):
-            for init, out in (("identity", identity_run), ("product", product_run)):
+            for init, out in starts:
                 if solver == "pot_exact":
                     out[row], _ = pot_exact_gw(cpu[a], cpu[b], init=init)
                 else:

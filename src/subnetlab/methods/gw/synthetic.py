@@ -12,6 +12,10 @@ from torch import nn
 
 
 class _OpenGroup(nn.Module):
+    # buffers registered in __init__ (declared so that they read as tensors, not as Modules)
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, d_in: int, width: int, gain: float, generator: torch.Generator) -> None:
         super().__init__()
         weight = torch.randn(width, d_in, generator=generator) * gain / d_in**0.5
@@ -24,6 +28,10 @@ class _OpenGroup(nn.Module):
 
 
 class _StayInGroup(nn.Module):
+    # buffers registered in __init__ (declared so that they read as tensors, not as Modules)
+    rotation: torch.Tensor
+    perturb: torch.Tensor
+
     def __init__(self, width: int, noise: float, generator: torch.Generator) -> None:
         super().__init__()
         rotation, _ = torch.linalg.qr(torch.randn(width, width, generator=generator))

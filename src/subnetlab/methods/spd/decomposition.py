@@ -73,22 +73,26 @@ class SPDDecomposition(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
+        owned: dict[str, LinearComponents] = {}
         for name in self.names:
             tied_to = target.tied.get(name)
             if tied_to is not None and tied_to in self.names:
                 if C[name] != C[tied_to]:
                     raise ValueError(f"tied modules {name} and {tied_to} need the same C")
                 continue
-            self.components[_key(name)] = LinearComponents(weights[name], C[name], gen)
+            owned[name] = LinearComponents(weights[name], C[name], gen)
+            self.components[_key(name)] = owned[name]
         for name in self.names:
             tied_to = target.tied.get(name)
             if tied_to is not None and tied_to in self.names:
-                self.components[_key(name)] = TiedComponents(self.components[_key(tied_to)])
+                self.components[_key(name)] = TiedComponents(owned[tied_to])
             self.gates[_key(name)] = GateMLPs(C[name], d_gate, gen)
 
     # --- parameters -----------------------------------------------------------------------------
     def vu(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.components[_key(name)].vu()
+        components = self.components[_key(name)]
+        assert isinstance(components, LinearComponents | TiedComponents)
+        return components.vu()
 
     def component_weights(self) -> dict[str, torch.Tensor]:
         """Σ_c U_c V_c in the target's (d_out, d_in) layout."""
@@ -120,6 +124,7 @@ class SPDDecomposition(nn.Module):
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
+            assert isinstance(gates, GateMLPs)
             inners[name] = inner = inputs[name] @ V
             pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
             lower[name] = lower_leaky_hard_sigmoid(pre)
@@ -243,7 +248,7 @@ class SPDDecomposition(nn.Module):
         active_rows, index, active_weights = self._active_rows(x)
         # random draws only for the rows whose masks matter: an all-zero row's output ignores
         # its masks, so it shares its representative's draw (the last row of `active_rows`)
-        shapes = {n: (len(index), C[n]) for n in self.names}
+        shapes: dict[str, tuple[int, ...]] = {n: (len(index), C[n]) for n in self.names}
         full_uniform = draw_uniform(shapes, generator, x.device)
         layer_uniform = draw_uniform(shapes, generator, x.device)
         if batched:

@@ -10,12 +10,14 @@ from matplotlib.figure import Figure
 
 from subnetlab.analysis.ci_patterns import pattern_error
 from subnetlab.analysis.column_matching import mmcs_ml2r
+from subnetlab.data.probes import ProbeInputs
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
 from subnetlab.methods.spd import plots
 from subnetlab.methods.spd.decomposition import SPDDecomposition
+from subnetlab.models.decomposable import DecomposableModel
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
@@ -40,13 +42,16 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
 class SPDModule(DecompositionModule):
     """Stochastic Parameter Decomposition of ``ctx.target``."""
 
+    decomposition: SPDDecomposition
+
     @classmethod
     def check_options_for_target(cls, method_cfg: SPDSchema, model: torch.nn.Module) -> None:
         """The patterns must match decomposable matrices, and each matrix whose perfect
         decomposition is known needs at least that many subcomponents (C), or its
         target-solution error could not be measured."""
-        chosen = resolve_module_C(list(model.weights()), method_cfg.modules)  # type: ignore[operator]
-        for name, (kind, size) in model.expected_ci_patterns().items():  # type: ignore[operator]
+        assert isinstance(model, DecomposableModel)  # check_target ran first
+        chosen = resolve_module_C(list(model.weights()), method_cfg.modules)
+        for name, (kind, size) in model.expected_ci_patterns().items():
             if name in chosen and chosen[name] < size:
                 raise ConfigError(
                     "method.modules",
@@ -57,10 +62,15 @@ class SPDModule(DecompositionModule):
 
     def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
         super().__init__()
-        if ctx.target is None or ctx.datamodule is None:
-            raise ValueError("SPD needs a trained target and a datamodule")
-        self.cfg, self.seed = cfg, ctx.seed
-        self.datamodule = ctx.datamodule
+        if not isinstance(ctx.target, DecomposableModel) or not isinstance(
+            ctx.datamodule, ProbeInputs
+        ):
+            raise ValueError(
+                "SPD needs a trained decomposable target and a datamodule with probe inputs"
+            )
+        self.cfg = cfg
+        self.seed: int = ctx.seed
+        self.datamodule: ProbeInputs = ctx.datamodule
         names = list(ctx.target.weights())
         C = resolve_module_C(names, cfg.modules)
         self.decomposition = SPDDecomposition(ctx.target, list(C), C, cfg.d_gate, seed=ctx.seed)
