@@ -13,7 +13,7 @@ from pydantic import Field, StrictInt, StrictStr
 from torch import nn
 
 from subnetlab.registry import register_model
-from subnetlab.schemas.base import schema
+from subnetlab.schemas.base import from_dict, schema
 from subnetlab.schemas.models import SupervisedRecipe
 from subnetlab.schemas.registry import register
 
@@ -30,8 +30,8 @@ class ConvNetSchema:
     n_classes: StrictInt = Field(10, ge=2, description="logits of the linear read-out")
     recipe: SupervisedRecipe | None = Field(
         # 3000 steps of batch 128 at lr 5e-3: test accuracy 0.978 on the 500 held-out digits
-        default_factory=lambda: SupervisedRecipe(
-            steps=3000, batch_size=128, lr=5e-3, weight_decay=0.01
+        default_factory=lambda: from_dict(
+            SupervisedRecipe, {"steps": 3000, "batch_size": 128, "lr": 5e-3, "weight_decay": 0.01}
         ),
         description="how method=train trains it on an image dataset (the supervised recipe)",
     )
