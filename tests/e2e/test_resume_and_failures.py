@@ -73,3 +73,35 @@ def test_nan_loss_fails_the_run_and_keeps_the_earlier_checkpoint(tmp_path: Path)
     assert ckpt["global_step"] == 10
     assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values())
     assert result.objective == float("inf")
+
+
+def test_a_sweep_job_with_resume_but_no_checkpoint_starts_fresh(tmp_path: Path) -> None:
+    # `-m ... resume=true`: jobs that never started have nothing to continue and simply run
+    raw = compose_raw(QUICK_TMS, tmp_path)
+    result = run({**raw, "resume": True}, tmp_path / "job", skip_if_done=True)
+    assert result.status == "ok", result.error
+
+
+def test_tensorboard_holds_each_step_once_after_a_resume(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.compat.proto.event_pb2 import SessionLog
+
+    raw = compose_raw([*QUICK_TMS, "logger=tensorboard", "trainer.log_every_n_steps=1"], tmp_path)
+    killed = run(raw, tmp_path / "b", extra_callbacks=[CrashAtStep(25)])
+    assert killed.status == "failed"  # logged steps 1..25, checkpoint at 20
+    resumed = run({**raw, "resume": True}, tmp_path / "b")
+    assert resumed.status == "ok"
+    # the resumed writers record a purge from the checkpoint's step on: TensorBoard hides what
+    # the stopped run logged after its checkpoint
+    purges = [
+        event.step
+        for path in sorted((tmp_path / "b" / "tb").glob("events.out.tfevents.*"))
+        for event in EventFileLoader(str(path)).Load()
+        if event.HasField("session_log") and event.session_log.status == SessionLog.START
+    ]
+    assert 20 in purges
+    events = EventAccumulator(str(tmp_path / "b" / "tb"), size_guidance={"scalars": 0})
+    events.Reload()
+    steps = [event.step for event in events.Scalars("train/loss/total")]
+    assert steps == sorted(set(steps)) and steps[-1] >= 29  # no step twice, through the end

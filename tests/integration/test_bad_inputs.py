@@ -1,5 +1,6 @@
 """Bad input fails before any work with a message naming the key, the value and what is allowed."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -73,6 +74,10 @@ def test_cli_config_error_exits_nonzero_without_traceback(
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (tmp_path / "targets").exists()  # nothing was trained
+    # every run folder has a status: the one Hydra made records the error
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert record["status"] == "failed" and message in record["error"]
 
 
 def test_cli_unknown_option_lists_the_available_ones(tmp_path: Path) -> None:
