@@ -17,6 +17,10 @@ import numpy as np
 import torch
 
 from subnetlab.data.errors import DataError
+from subnetlab.data.tasks import TaskData, TaskSource, TaskSpec
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.bimt import MnistDatasetSchema
 from subnetlab.utils.atomic_files import write_bytes_atomic
 
 MIRRORS: tuple[str, ...] = (
@@ -158,3 +162,23 @@ def load_mnist(
     return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(
         labels.astype(np.int64)
     )
+
+
+@register_dataset("mnist", MnistDatasetSchema, produces=TaskSource)
+def build_mnist(cfg: MnistDatasetSchema) -> TaskSource:
+    """``dataset=mnist``: the IDX files in ``cfg.data_dir``, flattened to 784 pixels; BIMT scores
+    it with MSE against one-hot labels. Missing files (nothing can be downloaded offline) are a
+    ConfigError naming ``dataset.data_dir``."""
+
+    def draw(seed: int) -> TaskSpec:
+        try:
+            x_tr, y_tr = load_mnist(cfg.data_dir, "train", cfg.download)
+            x_te, y_te = load_mnist(cfg.data_dir, "test", cfg.download)
+        except FileNotFoundError as err:  # files the user must supply: a config problem
+            raise ConfigError(
+                "dataset.data_dir", cfg.data_dir, f"a folder with the data: {err}"
+            ) from err
+        data = TaskData(x_tr.flatten(1), y_tr, x_te.flatten(1), y_te)
+        return TaskSpec(data, "mse_onehot", x_tr.shape[1] * x_tr.shape[2], 10)
+
+    return TaskSource(draw)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from subnetlab.data.tasks import TaskData, TaskSource, TaskSpec
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.bimt import ModularAdditionDatasetSchema
+
 
 def modular_addition(
     p: int = 59, train_fraction: float = 0.8, seed: int = 0
@@ -24,3 +28,14 @@ def modular_addition(
     n_train = int(train_fraction * p * p)
     train, test = order[:n_train], order[n_train:]
     return tokens[train], labels[train], tokens[test], labels[test]
+
+
+@register_dataset("modular_addition", ModularAdditionDatasetSchema, produces=TaskSource)
+def build_modular_addition(cfg: ModularAdditionDatasetSchema) -> TaskSource:
+    """``dataset=modular_addition``: token pairs (a, b) → (a + b) mod p, split with the seed."""
+
+    def draw(seed: int) -> TaskSpec:
+        tensors = modular_addition(cfg.p, cfg.train_fraction, seed)
+        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, cfg.p, vocab_size=cfg.p)
+
+    return TaskSource(draw)

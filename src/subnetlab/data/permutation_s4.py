@@ -6,6 +6,10 @@ import itertools
 
 import torch
 
+from subnetlab.data.tasks import TaskData, TaskSource, TaskSpec
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.bimt import PermutationS4DatasetSchema
+
 
 def s4_elements() -> torch.Tensor:
     """The 24 permutations of (0, 1, 2, 3) in lexicographic order: (24, 4) long."""
@@ -49,3 +53,14 @@ def permutation_s4(
         tokens[order[n_train:]],
         labels[order[n_train:]],
     )
+
+
+@register_dataset("permutation_s4", PermutationS4DatasetSchema, produces=TaskSource)
+def build_permutation_s4(cfg: PermutationS4DatasetSchema) -> TaskSource:
+    """``dataset=permutation_s4``: pairs of S4 elements → their composition, split with the seed."""
+
+    def draw(seed: int) -> TaskSpec:
+        tensors = permutation_s4(cfg.train_fraction, seed)
+        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, 24, vocab_size=24)
+
+    return TaskSource(draw)

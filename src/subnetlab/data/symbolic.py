@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 import torch
 
+from subnetlab.data.tasks import TaskData, TaskSource, TaskSpec
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.bimt import SymbolicDatasetSchema
+
 
 @dataclass(frozen=True)
 class SymbolicTask:
@@ -63,3 +67,20 @@ def symbolic_dataset(
     x = 2 * torch.rand(n_train + n_test, spec.n_inputs, generator=generator) - 1
     y = spec.formula(x)
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+def _register_symbolic(task: str) -> None:
+    @register_dataset(f"symbolic_{task}", SymbolicDatasetSchema, produces=TaskSource)
+    def build(cfg: SymbolicDatasetSchema) -> TaskSource:
+        spec = SYMBOLIC_TASKS[task]
+
+        def draw(seed: int) -> TaskSpec:
+            x_tr, y_tr, x_te, y_te = symbolic_dataset(task, cfg.n_train, cfg.n_test, seed)
+            data = TaskData(x_tr, y_tr, x_te, y_te, report_shared=spec.n_outputs > 1)
+            return TaskSpec(data, "mse", spec.n_inputs, spec.n_outputs)
+
+        return TaskSource(draw)
+
+
+for _task in SYMBOLIC_TASKS:
+    _register_symbolic(_task)

@@ -8,13 +8,8 @@ from typing import Any, Literal, Protocol
 
 import torch
 
-from subnetlab.data.mnist_idx import load_mnist
-from subnetlab.data.modular_addition import modular_addition
-from subnetlab.data.permutation_s4 import permutation_s4
 from subnetlab.data.step_batches import step_generator
-from subnetlab.data.symbolic import SYMBOLIC_TASKS, symbolic_dataset
-from subnetlab.data.two_moons import two_moons
-from subnetlab.schemas.base import ConfigError
+from subnetlab.registry import build_dataset, datasets_producing
 
 TaskLoss = Literal["mse", "cross_entropy", "mse_onehot"]
 
@@ -46,53 +41,24 @@ class TaskSpec:
     vocab_size: int | None = None  # set for token tasks
 
 
-#: the datasets ``build_task_data`` serves (BIMT's tasks; circuit discovery's with ground truth)
-TASK_DATASETS = (
-    "symbolic_independence",
-    "symbolic_feature_sharing",
-    "symbolic_compositionality",
-    "two_moons",
-    "modular_addition",
-    "permutation_s4",
-    "mnist",
-)
+@dataclass(frozen=True)
+class TaskSource:
+    """A task dataset whose examples depend on the run's seed (they are sampled, or split, with
+    it): ``draw(seed)`` gives the task. Task datasets register builders producing one."""
+
+    draw: Callable[[int], TaskSpec]
+
+
+def task_datasets() -> list[str]:
+    """The registered task datasets (BIMT's tasks; circuit discovery's with ground truth)."""
+    return datasets_producing(TaskSource)
 
 
 def build_task_data(dataset_cfg: Any, seed: int) -> TaskSpec:
-    """Tensors of the configured dataset (``dataset_cfg.name`` picks the task); ``seed`` sets
-    the sampling and the train/test split. Missing MNIST files (not downloadable) raise a
-    ConfigError naming ``dataset.data_dir`` and the files."""
-    name = dataset_cfg.name
-    if name.startswith("symbolic_"):
-        task = name.removeprefix("symbolic_")
-        x_tr, y_tr, x_te, y_te = symbolic_dataset(
-            task, dataset_cfg.n_train, dataset_cfg.n_test, seed
-        )
-        spec = SYMBOLIC_TASKS[task]
-        data = TaskData(x_tr, y_tr, x_te, y_te, report_shared=spec.n_outputs > 1)
-        return TaskSpec(data, "mse", spec.n_inputs, spec.n_outputs)
-    if name == "two_moons":
-        x_tr, y_tr = two_moons(dataset_cfg.n_train, dataset_cfg.noise, seed)
-        x_te, y_te = two_moons(dataset_cfg.n_test, dataset_cfg.noise, seed + 1_000_003)
-        return TaskSpec(TaskData(x_tr, y_tr, x_te, y_te), "cross_entropy", 2, 2)
-    if name == "modular_addition":
-        p = dataset_cfg.p
-        tensors = modular_addition(p, dataset_cfg.train_fraction, seed)
-        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, p, vocab_size=p)
-    if name == "permutation_s4":
-        tensors = permutation_s4(dataset_cfg.train_fraction, seed)
-        return TaskSpec(TaskData(*tensors), "cross_entropy", 2, 24, vocab_size=24)
-    if name == "mnist":
-        try:
-            x_tr, y_tr = load_mnist(dataset_cfg.data_dir, "train", dataset_cfg.download)
-            x_te, y_te = load_mnist(dataset_cfg.data_dir, "test", dataset_cfg.download)
-        except FileNotFoundError as err:  # files the user must supply: a config problem
-            raise ConfigError(
-                "dataset.data_dir", dataset_cfg.data_dir, f"a folder with the data: {err}"
-            ) from err
-        data = TaskData(x_tr.flatten(1), y_tr, x_te.flatten(1), y_te)
-        return TaskSpec(data, "mse_onehot", x_tr.shape[1] * x_tr.shape[2], 10)
-    raise ValueError(f"dataset={name!r} is not a BIMT task; allowed: {', '.join(TASK_DATASETS)}")
+    """The task's tensors for ``seed`` (its sampling and train/test split). Raises a ConfigError
+    on ``dataset.name`` naming the task datasets when the dataset is not one, and whatever the
+    dataset's builder raises (e.g. missing MNIST files: a ConfigError on ``dataset.data_dir``)."""
+    return build_dataset(dataset_cfg, TaskSource).draw(seed)
 
 
 class TaskBatches:

@@ -6,6 +6,10 @@ import math
 
 import torch
 
+from subnetlab.data.tasks import TaskData, TaskSource, TaskSpec
+from subnetlab.registry import register_dataset
+from subnetlab.schemas.bimt import TwoMoonsDatasetSchema
+
 
 def two_moons(
     n_samples: int = 200, noise: float = 0.1, seed: int = 0
@@ -34,3 +38,16 @@ def two_moons(
     x = x + noise * torch.randn(x.shape, generator=generator)
     order = torch.randperm(n_samples, generator=generator)
     return x[order], labels[order]
+
+
+@register_dataset("two_moons", TwoMoonsDatasetSchema, produces=TaskSource)
+def build_two_moons(cfg: TwoMoonsDatasetSchema) -> TaskSource:
+    """``dataset=two_moons``: train and test points drawn with the run's seed (test: seed +
+    1000003), two classes."""
+
+    def draw(seed: int) -> TaskSpec:
+        x_tr, y_tr = two_moons(cfg.n_train, cfg.noise, seed)
+        x_te, y_te = two_moons(cfg.n_test, cfg.noise, seed + 1_000_003)
+        return TaskSpec(TaskData(x_tr, y_tr, x_te, y_te), "cross_entropy", 2, 2)
+
+    return TaskSource(draw)

@@ -24,11 +24,11 @@ from matplotlib.figure import Figure
 from subnetlab.analysis.mlp_plots import draw_network, embedding_dimensions, receptive_fields
 from subnetlab.data.permutation_s4 import parity, s4_elements
 from subnetlab.data.tasks import (
-    TASK_DATASETS,
     TaskBatches,
     TaskLoss,
     build_task_data,
     check_model_fits_task,
+    task_datasets,
 )
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.bimt.connection_cost import ConnectionCost, CostSettings
@@ -75,10 +75,9 @@ class BimtModule(MethodModule):
 
     @classmethod
     def check_data(cls, dataset_cfg: Any) -> None:
-        if dataset_cfg.name not in TASK_DATASETS:
-            raise ConfigError(
-                "dataset", dataset_cfg.name, f"a BIMT task: {', '.join(TASK_DATASETS)}"
-            )
+        tasks = task_datasets()
+        if dataset_cfg.name not in tasks:
+            raise ConfigError("dataset", dataset_cfg.name, f"a BIMT task: {', '.join(tasks)}")
 
     def __init__(self, cfg: BimtSchema, ctx: RunContext) -> None:
         super().__init__()
