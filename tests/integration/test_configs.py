@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.lifecycle.runner import _method_class, build_datamodule
+from subnetlab.lifecycle.runner import method_class, build_datamodule
 from subnetlab.methods.base import RunContext
 from subnetlab.registry import build_model
 from subnetlab.schemas.run import validate_run_config
@@ -44,7 +44,7 @@ def test_models_bring_their_dataset_and_command_line_wins(tmp_path: Path) -> Non
 def test_methods_instantiate_on_a_small_target(method: str, tmp_path: Path) -> None:
     raw = compose_raw([f"method={method}", "model=tms_5_2_id"], tmp_path)
     cfg = validate_run_config(raw)
-    cls = _method_class(raw)
+    cls = method_class(raw)
     ctx = RunContext(
         seed=0,
         run_dir=tmp_path,
@@ -74,7 +74,7 @@ def test_transformer_datasets_compose_and_serve_probes(dataset: str, tmp_path: P
         target=build_model(cfg.model),
         datamodule=build_datamodule(raw, cfg),
     )
-    module = _method_class(raw)(cfg.method, ctx)
+    module = method_class(raw)(cfg.method, ctx)
     assert module.layer_names == [f"blocks.{i}" for i in range(6)]
 
 

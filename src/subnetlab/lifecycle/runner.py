@@ -39,7 +39,9 @@ from subnetlab.lifecycle.targets import (
     TargetError,
     load_hf_target,
     obtain_target,
+    record_target,
     save_target,
+    target_source,
 )
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
@@ -87,14 +89,14 @@ def worst_objective(raw: dict[str, Any]) -> float:
 
     Works on unvalidated configs too (a job may fail because its config is invalid)."""
     try:
-        method_cls = _method_class(raw)
+        method_cls = method_class(raw)
     except Exception:  # noqa: BLE001 - no method to ask: minimisation is the convention
         return math.inf
     metric = raw.get("optimized_metric") or method_cls.default_optimized_metric
     return worst_value(method_cls.maximizes(str(metric)))
 
 
-def _method_class(raw: dict[str, Any]) -> type[MethodModule]:
+def method_class(raw: dict[str, Any]) -> type[MethodModule]:
     cls = get_class(raw["method"]["_target_"])
     if not issubclass(cls, MethodModule):
         raise TypeError(f"method._target_={raw['method']['_target_']} is not a MethodModule")
@@ -275,7 +277,7 @@ def run(
     ``metrics.json`` with ``status: failed`` and the error, and returns it in the result.
     """
     cfg = validate_run_config(raw)
-    method_cls = _method_class(raw)
+    method_cls = method_class(raw)
     check_method_fits_model(method_cls, cfg)
     require_writable_folder(run_dir, "paths.output_dir")
     device = run_device(cfg.trainer)
@@ -383,6 +385,9 @@ def _run_method(
         )
         notes.append(how)
         log.info(how)
+    source = target_source(cfg) if target is not None else None
+    if source is not None:
+        record_target(run_dir, source, target, cfg.model)
     if target is not None:  # obtaining it may have drawn random numbers
         L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(raw, cfg)
@@ -414,6 +419,8 @@ def _run_method(
     trained = module.trained_target()
     if trained is not None:
         save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
+        started = {} if source is None else {"started_from": source}
+        record_target(run_dir, {"source": "this_run", **started}, None, cfg.model)
     if writer is not None:
         params = {**asdict_flat(cfg), **module.hparams_for_logging()}
         write_hparams(writer, params, metrics, step)

@@ -21,7 +21,7 @@ from subnetlab.methods.train.module import TrainModule
 from subnetlab.models.hf_causal_lm import load_hf_model
 from subnetlab.registry import build_model
 from subnetlab.schemas.run import RunConfig
-from subnetlab.utils.atomic_files import save_torch_atomic
+from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
 from subnetlab.utils.checkpoint_files import (
     CheckpointFileError,
     non_finite_entries,
@@ -30,6 +30,10 @@ from subnetlab.utils.checkpoint_files import (
 
 FORMAT = "subnetlab-target/1"
 TARGET_FILE = "target.pt"
+#: where a run folder records where its target came from (``record_target``)
+SOURCE_FILE = "target.json"
+#: targets up to this size are copied into the run folders that analyse them
+COPY_LIMIT_BYTES = 10 * 2**20
 # dataset fields that only concern the analysis method's batches, not the target's training
 _DATA_KEYS_NOT_HASHED = ("batch_size", "eval_size")
 
@@ -236,9 +240,7 @@ def obtain_target(
             report = _train(train_run, train_raw, Path(tmp))
             target = load_target(tmp, model_cfg)
         return target, f"{trained} ({report}), not cached"
-    folder = Path(cfg.paths.targets_dir) / target_hash(
-        model_cfg, cfg.dataset, cfg.target.seed, settings
-    )
+    folder = cache_folder(cfg)
     path = folder / TARGET_FILE
     # target.pt is written atomically, so one that exists is whole: reading it needs no lock
     # (and works in a read-only cache)
@@ -249,6 +251,49 @@ def obtain_target(
             return _read_cached(path, model_cfg), f"cached target reused from {folder}"
         report = _train(train_run, train_raw, folder)
     return _read_cached(path, model_cfg), f"{trained} ({report}) and cached in {folder}"
+
+
+def cache_folder(cfg: RunConfig) -> Path:
+    """The folder under ``paths.targets_dir`` that caches the target ``cfg`` trains on the fly."""
+    settings = training_settings(cfg.model, cfg.trainer)
+    return Path(cfg.paths.targets_dir) / target_hash(
+        cfg.model, cfg.dataset, cfg.target.seed, settings
+    )
+
+
+def target_source(cfg: RunConfig) -> dict[str, str]:
+    """Where the run ``cfg`` takes its target from: ``source`` is ``hf_path`` or ``ckpt`` (with
+    the absolute ``path``), ``cache`` (the cache ``path`` and its ``hash``) or ``uncached`` (trained
+    into a temporary folder, not kept)."""
+    if cfg.target.hf_path is not None:
+        return {"source": "hf_path", "path": str(Path(cfg.target.hf_path).expanduser().resolve())}
+    if cfg.target.ckpt is not None:
+        return {"source": "ckpt", "path": str(Path(cfg.target.ckpt).expanduser().resolve())}
+    if not cfg.target.cache:
+        return {"source": "uncached"}
+    folder = cache_folder(cfg)
+    return {"source": "cache", "path": str(folder.resolve()), "hash": folder.name}
+
+
+def record_target(
+    run_dir: Path, source: dict[str, Any], target: nn.Module | None, model_cfg: Any
+) -> None:
+    """Write ``run_dir/target.json`` (``source`` plus ``copied``) and, when ``target`` is given
+    and its weights take at most ``COPY_LIMIT_BYTES``, a copy of it as ``run_dir/target.pt``, so
+    the run can be reloaded after the target's cache or checkpoint is gone. A Hugging Face target
+    is never copied (its architecture lives in its own folder)."""
+    size = (
+        0
+        if target is None
+        else sum(t.numel() * t.element_size() for t in target.state_dict().values())
+    )
+    copied = target is not None and source["source"] != "hf_path" and size <= COPY_LIMIT_BYTES
+    if copied:
+        assert target is not None
+        save_target(run_dir / TARGET_FILE, target, model_cfg, {})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {**source, "copied": copied}
+    write_text_atomic(run_dir / SOURCE_FILE, json.dumps(record, indent=2, sort_keys=True))
 
 
 def _read_cached(path: Path, model_cfg: Any) -> nn.Module:
