@@ -206,6 +206,7 @@ def _rebuild_module(
         module = method_cls(cfg.method, ctx)
     try:
         module.load_state_dict(checkpoint["state_dict"])
+        module.on_load_checkpoint(checkpoint)  # what the method keeps beside its parameters
     except (KeyError, TypeError, RuntimeError) as err:
         first = str(err).strip().splitlines()[0]
         raise RunFolderError(

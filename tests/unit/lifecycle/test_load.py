@@ -31,11 +31,9 @@ def run_as_cli(overrides: list[str], output_dir: Path, name: str) -> Path:
         cfg = compose(config_name="config", overrides=overrides)
     folder = output_dir / "runs" / name
     (folder / ".hydra").mkdir(parents=True)
-    unresolved = OmegaConf.create({k: v for k, v in cfg.items() if k != "hydra"})
-    OmegaConf.save(unresolved, folder / ".hydra" / "config.yaml")
+    OmegaConf.save(cfg, folder / ".hydra" / "config.yaml")  # compose leaves ``hydra`` out
     raw = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(raw, dict)
-    raw.pop("hydra")
     result = run({str(k): v for k, v in raw.items()}, folder)
     assert result.status == "ok", result.error
     return folder
@@ -66,6 +64,8 @@ def assert_metrics_reproduced(loaded: Any) -> None:
     again = final_metrics_again(loaded)
     assert again, "the method reports final metrics"
     for name, value in again.items():
+        if name.endswith("time_s"):  # how long the run's training took
+            continue
         assert value == pytest.approx(loaded.metrics[name], rel=1e-5, abs=1e-7), name
 
 
@@ -90,8 +90,7 @@ def test_spd_run_reloads_its_decomposition_from_the_checkpoint(outputs: Path, tr
     # the decomposition evaluates to the run's final numbers (ci_l0, mmcs, target-solution error)
     assert_metrics_reproduced(loaded)
     assert loaded.state is loaded.module
-    assert {"ci_heatmaps"} <= set(loaded.figures) or loaded.figures
-    assert all(path.suffix == ".png" and path.is_file() for path in loaded.figures.values())
+    assert loaded.figures and all(path.suffix == ".png" and path.is_file() for path in loaded.figures.values())
 
 
 def test_apd_run_reloads_after_its_cached_target_is_deleted(outputs: Path, tmp_path: Path):
@@ -112,11 +111,11 @@ def test_train_run_loads_its_trained_network(train_run: Path):
         "source": "this_run",
         "copied": False,
     }
-    x = torch.rand(64, 5)
-    assert loaded.module is not None
-    # the network the run saved as target.pt is the one its checkpoint trained
-    assert torch.equal(loaded.target(x), loaded.module.trained_target()(x))
     assert loaded.metrics["features_learned"] == 5
+    assert loaded.module is not None and loaded.module.trained is not None
+    # the trained TMS reconstructs sparse inputs (one active feature each)
+    x = torch.eye(5)
+    assert float(((loaded.target(x) - x) ** 2).mean()) < 0.05
 
 
 def test_bimt_run_loads_its_network(bimt_run: Path):
@@ -153,8 +152,10 @@ def test_gw_run_from_the_command_line_loads_its_matrices(tmp_path: Path):
     (folder,) = (tmp_path / "runs").iterdir()
     loaded = subnetlab.load_run(folder)
     groups = loaded.state["groups"]
-    assert loaded.state["gw"].shape == (groups["n_layers"] if "n_layers" in groups else 2,) * 2
-    assert float(np.mean(loaded.state["gw"])) == pytest.approx(loaded.metrics["gw_mean"])
+    gw = loaded.state["gw"]
+    assert gw.shape == (len(groups["layers"]),) * 2 == (2, 2)
+    off_diagonal = gw[~np.eye(2, dtype=bool)]
+    assert float(off_diagonal.mean()) == pytest.approx(loaded.metrics["gw_mean"])
     assert loaded.metrics["n_groups"] == groups["n_groups"]
 
 
