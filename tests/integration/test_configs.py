@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from subnetlab.lifecycle.runner import method_class, build_datamodule
+from subnetlab.lifecycle.runner import build_datamodule, method_class
 from subnetlab.methods.base import RunContext
 from subnetlab.registry import build_model
 from subnetlab.schemas.run import validate_run_config

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from torch import nn
 
-from subnetlab.lifecycle.runner import method_class, build_datamodule
+from subnetlab.lifecycle.runner import build_datamodule, method_class
 from subnetlab.lifecycle.targets import (
     SOURCE_FILE,
     TARGET_FILE,
@@ -95,7 +95,9 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         cfg = validate_run_config(raw)
         method_cls = method_class(raw)
     except (ConfigError, ImportError, TypeError) as err:
-        raise RunFolderError(f"load_run: {folder / CONFIG_FILE} is not a valid run config: {err}")
+        raise RunFolderError(
+            f"load_run: {folder / CONFIG_FILE} is not a valid run config: {err}"
+        ) from None
     metrics = _read_json(folder, METRICS_FILE)
     target = module = None
     if cfg.study is None:
@@ -103,9 +105,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         if method_cls.trains:
             module = _rebuild_module(folder, raw, cfg, method_cls, target)
     figures = {path.stem: path for path in sorted((folder / "figures").glob("*.png"))}
-    return LoadedRun(
-        folder, raw, cfg, metrics, target, module, _read_artifacts(folder), figures
-    )
+    return LoadedRun(folder, raw, cfg, metrics, target, module, _read_artifacts(folder), figures)
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
@@ -138,9 +138,7 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
     return data
 
 
-def _load_target(
-    folder: Path, cfg: RunConfig, method_cls: type[MethodModule]
-) -> nn.Module | None:
+def _load_target(folder: Path, cfg: RunConfig, method_cls: type[MethodModule]) -> nn.Module | None:
     """The run's target or trained network (see ``load_run``), in eval mode."""
     try:
         if (folder / TARGET_FILE).is_file():

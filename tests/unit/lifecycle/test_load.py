@@ -90,7 +90,8 @@ def test_spd_run_reloads_its_decomposition_from_the_checkpoint(outputs: Path, tr
     # the decomposition evaluates to the run's final numbers (ci_l0, mmcs, target-solution error)
     assert_metrics_reproduced(loaded)
     assert loaded.state is loaded.module
-    assert loaded.figures and all(path.suffix == ".png" and path.is_file() for path in loaded.figures.values())
+    assert loaded.figures
+    assert all(path.suffix == ".png" and path.is_file() for path in loaded.figures.values())
 
 
 def test_apd_run_reloads_after_its_cached_target_is_deleted(outputs: Path, tmp_path: Path):
