@@ -148,7 +148,7 @@ def _load_target(folder: Path, cfg: RunConfig, method_cls: type[MethodModule]) -
         elif method_cls.needs_target:
             raise RunFolderError(
                 f"load_run: {folder} has neither {TARGET_FILE} nor {SOURCE_FILE}, so its "
-                "target is unknown (runs record it since subnetlab 0.2)"
+                "target is unknown (an older run folder: pass the target to your own code by hand)"
             )
         else:
             return None
