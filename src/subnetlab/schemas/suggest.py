@@ -1,4 +1,4 @@
-""""Did you mean …?": the allowed names closest to a mistyped one, for error messages."""
+""" "Did you mean …?": the allowed names closest to a mistyped one, for error messages."""
 
 from __future__ import annotations
 
