@@ -4,7 +4,14 @@ import pytest
 
 from subnetlab.schemas.suggest import closest, did_you_mean
 
-EXPERIMENTS = ["apd_tms_5_2", "bimt_mnist", "gw_hf", "spd_tms_40_10", "spd_tms_5_2", "spd_tms_5_2_id"]
+EXPERIMENTS = [
+    "apd_tms_5_2",
+    "bimt_mnist",
+    "gw_hf",
+    "spd_tms_40_10",
+    "spd_tms_5_2",
+    "spd_tms_5_2_id",
+]
 
 
 @pytest.mark.parametrize(
