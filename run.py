@@ -32,7 +32,9 @@ def main(cfg: DictConfig) -> float:
 if __name__ == "__main__":
     if wants_knob_help(sys.argv[1:]):  # before Hydra: the knob listing, read from the schemas
         sys.exit(print_knob_help(sys.argv[1:], CONF))
+    from subnetlab.cli.composition_errors import run_reporting_composition_errors
     from subnetlab.cli.output_folders import check_command_line_folders
 
     check_command_line_folders(sys.argv[1:])  # Hydra creates them before any of our code runs
-    main()
+    # unknown keys and options: one line with the closest allowed names, not Hydra's "+key"
+    run_reporting_composition_errors(main, sys.argv[1:], CONF)

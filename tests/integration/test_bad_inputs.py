@@ -82,8 +82,31 @@ def test_cli_config_error_exits_nonzero_without_traceback(
 
 def test_cli_unknown_option_lists_the_available_ones(tmp_path: Path) -> None:
     proc = _cli("method=spx", cwd=tmp_path)
-    assert proc.returncode != 0
-    assert "Could not find 'method/spx'" in proc.stderr and "spd" in proc.stderr
+    assert proc.returncode == 2
+    assert "method=spx: no such option; did you mean method=spd?" in proc.stderr
+    assert "(options: apd, bimt, circuit, finetune, gw, spd, train)" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "suggestion"),
+    [
+        ("method.lrr=0.1", "method.lrr=0.1: no such key; did you mean method.lr?"),
+        ("+method.lrr=0.1", "method.lrr=0.1: allowed only the keys"),
+        ("model=TMS", "model=TMS: no such option; did you mean model=tms?"),
+        ("method=SPD", "method=SPD: no such option; did you mean method=spd"),
+        ("experiment=spd_tms52", "did you mean experiment=spd_tms_5_2,"),
+    ],
+)
+def test_cli_typo_gets_one_line_with_the_closest_names(
+    override: str, suggestion: str, tmp_path: Path
+) -> None:
+    proc = _cli(override, cwd=tmp_path)
+    assert proc.returncode == 2
+    output = proc.stdout + proc.stderr
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and suggestion in errors[0], output
+    assert "did you mean" in errors[0]
+    assert "+method" not in output and "To append" not in output and "Traceback" not in output
 
 
 def test_cli_missing_checkpoint(tmp_path: Path) -> None:

@@ -122,13 +122,14 @@ def _options(conf_dir: Path, group: str) -> list[str]:
     return sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
 
 
-def _compose(conf_dir: Path, overrides: list[str]) -> DictConfig:
+def compose_for_help(conf_dir: Path, overrides: list[str]) -> DictConfig:
+    """The config (with its hydra node) that ``overrides`` compose to, without running a job."""
     store_schema_defaults()
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         return compose(config_name="config", overrides=overrides, return_hydra_config=True)
 
 
-def _single_run_overrides(argv: Sequence[str]) -> list[str]:
+def single_run_overrides(argv: Sequence[str]) -> list[str]:
     """The key=value arguments, without Hydra flags and without sweeps (``seed=0,1`` lists the
     knobs of one job just the same)."""
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
@@ -147,9 +148,9 @@ def _container(node: Any) -> Any:
 
 def knob_help(argv: Sequence[str], conf_dir: Path) -> tuple[list[str], int]:
     """The lines ``--help`` prints and the exit code (2 when the options do not compose)."""
-    overrides = _single_run_overrides(argv)
+    overrides = single_run_overrides(argv)
     try:
-        cfg = _compose(conf_dir, overrides)
+        cfg = compose_for_help(conf_dir, overrides)
     except (HydraException, OmegaConfBaseException) as err:
         lines = [f"error: {str(err).splitlines()[0]}", "", "Options (GROUP=OPTION):"]
         for group in LISTED_GROUPS:

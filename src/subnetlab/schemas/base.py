@@ -22,6 +22,7 @@ import pydantic.dataclasses
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from subnetlab.schemas.describe import allowed_values, field_at, schema_fields
+from subnetlab.schemas.suggest import closest, did_you_mean
 
 T = TypeVar("T")
 
@@ -35,11 +36,19 @@ MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
-    """A config value is missing, unknown, of the wrong type or out of range."""
+    """A config value is missing, unknown, of the wrong type or out of range.
 
-    def __init__(self, key: str, value: Any, allowed: str) -> None:
-        self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"invalid config value {key}={value!r}: allowed {allowed}")
+    ``siblings``: for an unknown key, the allowed keys beside it closest to it (bare names, best
+    first); the message then suggests them under the key's own prefix ("did you mean
+    method.lr?")."""
+
+    def __init__(self, key: str, value: Any, allowed: str, siblings: tuple[str, ...] = ()) -> None:
+        self.key, self.value, self.allowed, self.siblings = key, value, allowed, siblings
+        message = f"invalid config value {key}={value!r}: allowed {allowed}"
+        if siblings:
+            parent = key.rpartition(".")[0]
+            message += "; " + did_you_mean([f"{parent}.{s}" if parent else s for s in siblings])
+        super().__init__(message)
 
     def under(self, prefix: str) -> ConfigError:
         """The same error with its key below ``prefix`` (``coeffs.lr`` → ``method.coeffs.lr``)."""
@@ -51,7 +60,7 @@ class ConfigError(ValueError):
             key = f"{prefix}{self.key}"
         else:
             key = f"{prefix}.{self.key}"
-        return ConfigError(key, self.value, self.allowed)
+        return ConfigError(key, self.value, self.allowed, self.siblings)
 
 
 def require(ok: bool, key: str, value: Any, allowed: str) -> None:
@@ -82,7 +91,13 @@ def config_error(cls: type, err: ValidationError, path: str = "") -> ConfigError
     key = _join(path, loc)
     where = field_at(cls, loc)
     if kind in ("unexpected_keyword_argument", "extra_forbidden"):
-        return ConfigError(key, first["input"], f"only the keys {sorted(where.owner_fields)}")
+        unknown = str(loc[-1]) if loc else key
+        return ConfigError(
+            key,
+            first["input"],
+            f"only the keys {sorted(where.owner_fields)}",
+            tuple(closest(unknown, where.owner_fields)),
+        )
     allowed = allowed_values(where.annotation, where.constraints)
     if kind in ("missing", "missing_argument"):
         return ConfigError(key, "<missing>", f"a value: {allowed}")

@@ -96,3 +96,24 @@ def test_construction_and_replace_raise_config_errors_naming_the_field() -> None
 def test_defaults_are_read_without_running_the_checks() -> None:
     assert defaults_of(Outer) == dataclasses.asdict(Outer())
     assert defaults_of(Outer)["inner"] == {"p": 0.5, "q": 0.25}
+
+
+@pytest.mark.parametrize(
+    ("data", "message_end"),
+    [
+        ({"nn": 2}, "; did you mean cfg.n?"),
+        ({"inner": {"pp": 0.1}}, "; did you mean cfg.inner.p?"),
+        ({"items": [{"qq": 0.1}]}, "; did you mean cfg.items[0].q?"),
+        ({"kinds": "a"}, "; did you mean cfg.kind?"),
+        ({"zzzzzz": 1}, "'kind', 'maybe', 'n']"),  # nothing close: no suggestion
+    ],
+)
+def test_an_unknown_key_suggests_the_closest_allowed_keys(data: dict, message_end: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_dict(Outer, data, "cfg")
+    assert str(info.value).endswith(message_end)
+
+
+def test_a_suggestion_follows_the_key_under_a_prefix() -> None:
+    err = ConfigError("coeffs.lrr", 0.1, "only the keys ['lr']", ("lr",)).under("method")
+    assert str(err).endswith("allowed only the keys ['lr']; did you mean method.coeffs.lr?")
