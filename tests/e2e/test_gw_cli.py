@@ -22,7 +22,7 @@ def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
     groups = json.loads((run_dir / "groups.json").read_text())
     assert metrics["status"] == "ok" and metrics["model"] == "transformer"
     assert metrics["n_layers"] == 4.0 and metrics["n_groups"] == groups["n_groups"] >= 1
-    assert metrics["solver_time_s"] >= 0.0
+    assert metrics["solver_time_s"] > 0.0
     assert groups["layers"] == ["blocks.0", "blocks.1", "blocks.2", "blocks.3"]
     assert {p.stem for p in (run_dir / "figures").glob("*.png")} == {"layer_matrices", "dendrogram"}
     assert len(list((tmp_path / "targets").glob("*/target.pt"))) == 1

@@ -1,5 +1,5 @@
 """Target-solution error: how far a causal-importance matrix is from the expected pattern
-(reference §3.1: identity or dense-k, counted at a tolerance)."""
+(SPD, arXiv:2506.20790, §3: identity or dense-k, counted at a tolerance)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """MMCS and ML2R: how well rank-one subcomponents reproduce the target's feature columns
-(reference §3.1, with the ML2R pitfall of §8 avoided)."""
+(SPD, arXiv:2506.20790, §3; APD, arXiv:2501.14926, for the shrinkage ML2R measures)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Sparse feature distributions of the TMS and ResidMLP toys (reference §2.1): the sampler, and
-the ``sparse_features`` / ``resid_features`` datasets that configure it."""
+"""Sparse feature distributions of the TMS and ResidMLP toys (SPD, arXiv:2506.20790, §3): the
+sampler, and the ``sparse_features`` / ``resid_features`` datasets that configure it."""
 
 from __future__ import annotations
 

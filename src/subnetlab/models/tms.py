@@ -49,7 +49,7 @@ class TMS(nn.Module):
         return self.forward_with(x, plain_apply(self.weights()))
 
     def expected_ci_patterns(self) -> dict[str, tuple[str, int]]:
-        """Module → (pattern, size) of a perfect decomposition (reference §3.1)."""
+        """Module → (pattern, size) of a perfect decomposition (SPD, arXiv:2506.20790, §3)."""
         patterns = {
             "linear1": ("identity", self.n_features),
             "linear2": ("identity", self.n_features),

@@ -1,1 +1,1 @@
-"""Attribution-based Parameter Decomposition (APD, reference spd.md §4)."""
+"""Attribution-based Parameter Decomposition (APD, Braun et al. 2025, arXiv:2501.14926)."""

@@ -1,4 +1,5 @@
-"""Gradient attributions of APD components and the batch top-k selection (reference §4).
+"""Gradient attributions of APD components and the batch top-k selection (APD,
+arXiv:2501.14926, §2).
 
 A_c(x) = Σ_o ( Σ_l Σ_j ∂f_o/∂y^l_j · (P_{c,l} a^l)_j )², where y^l = W^l a^l is the pre-bias output
 of decomposed matrix l: the squared first-order effect of component c on every output, summed

@@ -1,5 +1,5 @@
-"""APD loss terms as plain functions (reference §4). Faithfulness and the output MSE are SPD's
-(``subnetlab.methods.spd.losses``): the same definitions."""
+"""APD loss terms as plain functions (arXiv:2501.14926, §2). Faithfulness and the output MSE are
+shared with SPD (``subnetlab.methods.decomposition.losses``): the same definitions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Learning-rate schedules (reference §1.5): the paper branch's quarter cosine and the others."""
+"""Learning-rate schedules of the decompositions (SPD, arXiv:2506.20790, training details): the
+SPD paper code's quarter cosine and the others."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPD loss terms as plain functions (paper-branch definitions, reference §1.4)."""
+"""SPD loss terms as plain functions (SPD, arXiv:2506.20790, §2 Method: the loss terms)."""
 
 from __future__ import annotations
 

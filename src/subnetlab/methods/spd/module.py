@@ -92,7 +92,8 @@ class SPDModule(DecompositionModule):
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Decomposition quality on a held-out batch and one-hot probes (reference §3.1)."""
+        """Decomposition quality on a held-out batch and one-hot probes: target-solution error,
+        MMCS and ML2R (SPD, arXiv:2506.20790, §3)."""
         dec = self.decomposition
         target = dec.target
         metrics: dict[str, float] = {}

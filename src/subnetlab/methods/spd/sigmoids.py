@@ -1,4 +1,5 @@
-"""Hard sigmoids of the causal-importance function (paper-branch semantics, reference §1.2)."""
+"""Hard sigmoids of the causal-importance function: the lower- and upper-leaky hard sigmoids of
+SPD (arXiv:2506.20790, §2)."""
 
 from __future__ import annotations
 
