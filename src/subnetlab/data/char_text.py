@@ -10,18 +10,12 @@ import torch
 from subnetlab.data.sequence_task import SequenceTask
 from subnetlab.data.split import Split
 from subnetlab.registry import register_dataset
-from subnetlab.schemas.datasets import CharLMSchema
+from subnetlab.schemas.datasets import CharLMSchema, shipped_texts
 
 # newline, then the printable ASCII characters space … '~': a vocabulary independent of the text
 CHARSET = "\n" + "".join(chr(code) for code in range(32, 127))
 _INDEX = {char: i for i, char in enumerate(CHARSET)}
 HEADER_PREFIX = "# "
-
-
-def shipped_texts() -> list[str]:
-    """Names of the texts shipped in ``subnetlab/data/texts``."""
-    folder = resources.files("subnetlab.data") / "texts"
-    return sorted(p.name.removesuffix(".txt") for p in folder.iterdir() if p.name.endswith(".txt"))
 
 
 def load_text(name: str) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 import lightning as L
 import torch
 
-from subnetlab.data.char_text import load_text, shipped_texts
+from subnetlab.data.char_text import load_text
 from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.datasets import shipped_texts
 
 # files of which at least one makes a folder's tokenizer loadable
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model")

@@ -109,32 +109,23 @@ def check_method_fits_model(method_cls: type[MethodModule], cfg: RunConfig) -> N
     method_cls.check_data(cfg.dataset)
     if cfg.target.hf_path is not None and method_cls.needs_target:
         return  # a Hugging Face target is checked once loaded (no training precedes it)
-    model = build_model(cfg.model)
-    try:
-        method_cls.check_target(model, cfg.model)
-    except TargetCapabilityError as err:
-        raise ConfigError(
-            "model",
-            cfg.model.name,
-            f"a model that method={cfg.method.name} can work on ({err}): "
-            + ", ".join(compatible_models(method_cls)),
-        ) from None
-    method_cls.check_options_for_target(cfg.method, model)
+    check_method_fits_target(method_cls, cfg, build_model(cfg.model))
 
 
-def check_method_fits_loaded_target(
+def check_method_fits_target(
     method_cls: type[MethodModule], cfg: RunConfig, target: torch.nn.Module
 ) -> None:
-    """``check_method_fits_model`` for a target whose architecture only its files define (a Hugging
-    Face folder, ``target.hf_path``): a ConfigError naming that key."""
+    """The method's capability and option checks on ``target``: the untrained architecture of
+    ``model=`` (a ConfigError on ``model`` naming the families that fit), or a loaded Hugging Face
+    folder whose files alone define it (a ConfigError on ``target.hf_path``)."""
     try:
         method_cls.check_target(target, cfg.model)
     except TargetCapabilityError as err:
-        raise ConfigError(
-            "target.hf_path",
-            cfg.target.hf_path,
-            f"a model that method={cfg.method.name} can analyse ({err})",
-        ) from None
+        allowed = f"a model that method={cfg.method.name} can work on ({err})"
+        if cfg.target.hf_path is not None:
+            raise ConfigError("target.hf_path", cfg.target.hf_path, allowed) from None
+        families = ", ".join(compatible_models(method_cls))
+        raise ConfigError("model", cfg.model.name, f"{allowed}: {families}") from None
     method_cls.check_options_for_target(cfg.method, target)
 
 
@@ -377,7 +368,7 @@ def _run_method(
     target = None
     if method_cls.needs_target and cfg.target.hf_path is not None:
         target = load_hf_target(cfg.target.hf_path)
-        check_method_fits_loaded_target(method_cls, cfg, target)
+        check_method_fits_target(method_cls, cfg, target)
         notes.append(f"target loaded from the Hugging Face folder {cfg.target.hf_path}")
     elif method_cls.needs_target:
         target, how = obtain_target(

@@ -10,6 +10,15 @@ from subnetlab.schemas.base import MAX_SEED, require, schema
 from subnetlab.schemas.registry import register
 
 _OPTION = "the dataset option"
+
+
+def shipped_texts() -> list[str]:
+    """Names of the texts shipped as package data in ``subnetlab/data/texts`` (the allowed values
+    of a text dataset's ``text``; listed without importing torch)."""
+    folder = resources.files("subnetlab.data") / "texts"
+    return sorted(p.name.removesuffix(".txt") for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
 _P_HELP = "probability that a feature is on"
 _LOW_HELP = "lower end of an active feature's uniform value"
 _HIGH_HELP = "upper end of an active feature's uniform value"
@@ -97,11 +106,7 @@ class CharLMSchema:
 
     @model_validator(mode="after")
     def _text_is_shipped(self) -> CharLMSchema:
-        # the texts shipped as package data (read without importing torch)
-        folder = resources.files("subnetlab.data") / "texts"
-        texts = sorted(
-            p.name.removesuffix(".txt") for p in folder.iterdir() if p.name.endswith(".txt")
-        )
+        texts = shipped_texts()
         require(self.text in texts, "text", self.text, f"one of {texts}")
         return self
 

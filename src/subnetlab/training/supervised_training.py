@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -15,7 +15,6 @@ from torch import nn
 
 from subnetlab.data.split import Split
 from subnetlab.registry import build_model
-from subnetlab.schemas.models import SupervisedRecipe
 from subnetlab.training.recipe import StepLoss, TrainingRecipe
 
 # (model, inputs) -> logits (n, V) where the task is scored; targets flatten to (n,)
@@ -73,35 +72,6 @@ def evaluate_logits(
         count += flat.numel()
     model.train(was_training)
     return {"loss": total_loss / count, "accuracy": correct / count}
-
-
-def fit_minibatches(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    recipe: SupervisedRecipe,
-    seed: int,
-    logits_fn: LogitsFn = plain_logits,
-    parameters: Iterable[nn.Parameter] | None = None,
-) -> None:
-    """A plain loop of the supervised recipe over (inputs, targets) for code that fine-tunes a
-    model outside a run (GW's group fine-tuning): the steps ``SupervisedTraining`` takes through
-    the Trainer, on the CPU. ``parameters``: what to train (default: all)."""
-    generator = torch.Generator().manual_seed(seed + 1)
-    params = list(model.parameters() if parameters is None else parameters)
-    opt = torch.optim.AdamW(
-        params, lr=recipe.lr, weight_decay=recipe.weight_decay, betas=ADAM_BETAS
-    )
-    model.train()
-    for step in range(recipe.steps):
-        for group in opt.param_groups:
-            group["lr"] = warmup_cosine_lr(recipe.lr, step, recipe.steps, recipe.warmup_steps)
-        x, y = draw_minibatch(inputs, targets, recipe.batch_size, generator)
-        loss = scored_cross_entropy(model, x, y, logits_fn)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    model.eval()
 
 
 class SupervisedTraining(TrainingRecipe):

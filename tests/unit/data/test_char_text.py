@@ -7,9 +7,9 @@ from subnetlab.data.char_text import (
     decode,
     encode,
     load_text,
-    shipped_texts,
     windows,
 )
+from subnetlab.schemas.datasets import shipped_texts
 
 
 def test_shipped_sonnets_load_without_header_and_round_trip() -> None:

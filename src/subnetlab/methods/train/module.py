@@ -3,10 +3,8 @@ Trainer, and save it as a target."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -121,29 +119,3 @@ class TrainModule(MethodModule):
 
     def trained_target(self) -> nn.Module | None:
         return self._model
-
-
-def train_model(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict[str, float]]:
-    """Train ``model_cfg`` with its recipe from ``seed`` in this process, on the CPU, with no run
-    folder (no logger, no checkpoints): the trained network and its report, for code that needs
-    one in memory. A run trains through the lifecycle instead (``method=train``, or a target
-    trained on the fly), which honours the ``trainer`` settings and resumes."""
-    ctx = RunContext(seed=seed, run_dir=Path.cwd(), model_cfg=model_cfg, dataset_cfg=dataset_cfg)
-    module = TrainModule(TrainSchema(), ctx)
-    trainer = L.Trainer(
-        max_steps=module.max_steps,
-        max_epochs=-1,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-    trainer.fit(module)
-    module.run_analysis()
-    model = module.trained_target()
-    assert model is not None
-    return model, module.final_metrics()

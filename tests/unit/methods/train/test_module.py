@@ -1,13 +1,16 @@
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import pytest
 import torch
+from torch import nn
 
 from subnetlab.data.image_classification import build_digits
 from subnetlab.lifecycle.runner import run
 from subnetlab.lifecycle.targets import load_target
 from subnetlab.methods.base import RunContext
-from subnetlab.methods.train.module import TrainModule, train_model
+from subnetlab.methods.train.module import TrainModule
 from subnetlab.schemas.datasets import (
     DigitsSchema,
     ModularAdditionSeqSchema,
@@ -49,6 +52,29 @@ def _global_step(run_dir: Path) -> int:
 
 def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return torch.load(run_dir / "target.pt", weights_only=True)["state_dict"]
+
+
+def _train_in_memory(model_cfg: Any, dataset_cfg: Any, seed: int) -> tuple[nn.Module, dict]:
+    """TrainModule fitted by a bare CPU Trainer (no run folder): the network and its report."""
+    ctx = RunContext(seed=seed, run_dir=Path.cwd(), model_cfg=model_cfg, dataset_cfg=dataset_cfg)
+    module = TrainModule(TrainSchema(), ctx)
+    trainer = L.Trainer(
+        max_steps=module.max_steps,
+        max_epochs=-1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    trainer.fit(module)
+    module.run_analysis()
+    model = module.trained_target()
+    assert model is not None
+    return model, module.final_metrics()
 
 
 def test_train_run_saves_a_digit_mlp_that_classifies_and_reports_its_loss(
@@ -151,7 +177,7 @@ def test_the_trainer_path_takes_exactly_the_steps_of_the_plain_reference_loop() 
     ]
     for model_cfg, dataset_cfg, seed in cases:
         reference, reference_report = train_plainly(build_recipe(model_cfg, dataset_cfg, seed))
-        trained, report = train_model(model_cfg, dataset_cfg, seed)
+        trained, report = _train_in_memory(model_cfg, dataset_cfg, seed)
         ours, theirs = trained.state_dict(), reference.state_dict()
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs), model_cfg.name
         assert {k: report[k] for k in reference_report} == reference_report
