@@ -40,12 +40,26 @@ class DecomposableModel(Protocol):
 
     def forward_with(self, x: torch.Tensor, apply: LinearApply) -> torch.Tensor: ...
 
+
+@runtime_checkable
+class KnownSolution(Protocol):
+    """A toy target whose perfect decomposition is known: module → (pattern, size) of the causal
+    importances on one-hot inputs (``identity`` over n features, or ``dense`` k)."""
+
     def expected_ci_patterns(self) -> dict[str, tuple[str, int]]: ...
+
+
+def read_input(a: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """``a @ matrix`` for a float layer input; the row lookup ``matrix[a]`` for token ids (an
+    embedding's input, read as one-hot rows). ``matrix`` is (d_in, k); returns (..., k)."""
+    if not a.is_floating_point():
+        return matrix[a]
+    return a @ matrix
 
 
 def plain_apply(weights: dict[str, torch.Tensor]) -> LinearApply:
     """``apply`` that uses the given weights unchanged."""
-    return lambda name, a: a @ weights[name].T
+    return lambda name, a: read_input(a, weights[name].T)
 
 
 def forward_recording(
@@ -59,7 +73,7 @@ def forward_recording(
 
     def apply(name: str, a: torch.Tensor) -> torch.Tensor:
         inputs[name] = a
-        outputs[name] = a @ weights[name].T
+        outputs[name] = read_input(a, weights[name].T)
         return outputs[name]
 
     return model.forward_with(x, apply), inputs, outputs

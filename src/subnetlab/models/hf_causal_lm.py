@@ -39,6 +39,12 @@ class HFBlocks(nn.Module):
         assert isinstance(stack, nn.ModuleList)  # transformer_blocks names a ModuleList
         self._n_blocks = len(stack)
 
+    @property
+    def decomposition_root(self) -> nn.Module:
+        """The Hugging Face model itself: parameter decomposition addresses its modules by their
+        own names (``transformer.h.0.mlp.c_fc``, ``model.layers.0.mlp.up_proj``)."""
+        return self.hf
+
     def block_names(self) -> list[str]:
         return [f"{self.stack}.{i}" for i in range(self._n_blocks)]
 

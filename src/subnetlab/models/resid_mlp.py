@@ -21,6 +21,9 @@ class ResidMLPBlock(nn.Module):
 class ResidMLP(nn.Module):
     """``layers.i.mlp_in`` and ``layers.i.mlp_out`` are the decomposable matrices."""
 
+    #: its forward carries extra leading dimensions, so SPD stacks its masked passes
+    supports_stacked_passes = True
+
     # buffer registered in __init__ (declared so that it reads as a tensor, not as a Module)
     W_E: torch.Tensor
 

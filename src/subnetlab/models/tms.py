@@ -15,6 +15,9 @@ class TMS(nn.Module):
     """``linear1`` (n_hidden × n_features, no bias), ``hidden_layers.i`` (fixed identities) and
     ``linear2`` whose weight is ``linear1.weight.T`` plus a trained bias."""
 
+    #: its forward carries extra leading dimensions, so SPD stacks its masked passes
+    supports_stacked_passes = True
+
     def __init__(self, n_features: int, n_hidden: int, n_hidden_layers: int = 0) -> None:
         super().__init__()
         self.n_features, self.n_hidden, self.n_hidden_layers = n_features, n_hidden, n_hidden_layers

@@ -44,6 +44,46 @@ class SPDCoefficients:
     importance_minimality: StrictFloat = Field(
         3e-3, ge=0, description="Σ CI^p: pushes causal importances towards 0 (β3 in the paper)"
     )
+    pgd_recon: StrictFloat = Field(
+        0.0, ge=0, description="output error under adversarial (PGD) masks; 0 = off (paper)"
+    )
+
+
+@schema
+class PAnnealing:
+    """p of the importance-minimality loss moving linearly from ``method.pnorm`` to ``final_p``
+    between fractions ``start_frac`` and ``end_frac`` of training (off in the paper's toys)."""
+
+    final_p: StrictFloat | None = Field(
+        None, gt=0, description="p at the end of annealing; null = no annealing (paper)"
+    )
+    start_frac: StrictFloat = Field(
+        0.0, ge=0, le=1, description="training fraction where it starts"
+    )
+    end_frac: StrictFloat = Field(1.0, ge=0, le=1, description="training fraction where it ends")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, final_p: float | None = ..., start_frac: float = ..., end_frac: float = ...
+        ) -> None: ...
+
+
+@schema
+class PGDMasks:
+    """Adversarial masks: sign-gradient ascent on the mask sources r ∈ [0, 1] (from uniform)."""
+
+    steps: StrictInt = Field(1, ge=1, description="ascent steps of the training term pgd_recon")
+    step_size: StrictFloat = Field(0.1, gt=0, le=1, description="size of each ascent step")
+    eval_steps: StrictInt = Field(
+        0, ge=0, description="ascent steps of the kl/pgd evaluation; 0 = no PGD evaluation"
+    )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, steps: int = ..., step_size: float = ..., eval_steps: int = ...
+        ) -> None: ...
 
 
 @register("method", "spd")
@@ -58,7 +98,25 @@ class SPDSchema:
         min_length=1,
         description="decomposed modules (fnmatch patterns) and their number of subcomponents C",
     )
+    ci_fn: Literal["mlp", "shared_mlp"] = Field(
+        "mlp",
+        description="causal-importance function: mlp = one scalar MLP per subcomponent (paper); "
+        "shared_mlp = one MLP per matrix from its input (cheaper on wide layers)",
+    )
     d_gate: StrictInt = Field(16, ge=1, description="hidden units of each subcomponent's CI MLP")
+    ci_fn_hidden: StrictInt = Field(
+        256, ge=1, description="hidden units of the shared_mlp CI function (ci_fn=shared_mlp)"
+    )
+    recon_loss: Literal["auto", "mse", "kl"] = Field(
+        "auto",
+        description="reconstruction loss: mse of outputs, kl of next-token distributions; auto = "
+        "kl for token-id inputs (language models), mse otherwise",
+    )
+    delta_component: StrictBool = Field(
+        False, description="add W − ΣUV to the masked passes under its own random mask (off: paper)"
+    )
+    p_anneal: PAnnealing = Field(default_factory=PAnnealing, description="p-annealing")
+    pgd: PGDMasks = Field(default_factory=PGDMasks, description="adversarial masks")
     pnorm: StrictFloat = Field(1.0, gt=0, description="p of the importance-minimality loss")
     coeffs: SPDCoefficients = Field(
         default_factory=SPDCoefficients, description="loss coefficients"

@@ -21,7 +21,7 @@ from subnetlab.methods.apd.metrics import (
 )
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
-from subnetlab.models.decomposable import DecomposableModel
+from subnetlab.models.decomposable import DecomposableModel, KnownSolution
 from subnetlab.schemas.apd import APDSchema
 from subnetlab.schemas.base import ConfigError, to_dict
 
@@ -49,7 +49,7 @@ class APDModule(DecompositionModule):
     def check_options_for_target(cls, method_cfg: APDSchema, model: torch.nn.Module) -> None:
         """The patterns must match decomposable matrices, and C must cover every matched matrix
         whose perfect decomposition is known (its target-solution error is measured)."""
-        assert isinstance(model, DecomposableModel)  # check_target ran first
+        assert isinstance(model, DecomposableModel) and isinstance(model, KnownSolution)
         modules = select_modules(list(model.weights()), method_cfg.modules)
         for name, (kind, size) in model.expected_ci_patterns().items():
             if name in modules and method_cfg.C < size:

@@ -28,3 +28,13 @@ def reconstruction_mse(
     if row_weights is None:
         return per_row.mean()
     return (per_row * row_weights).sum(-1).mean()
+
+
+def reconstruction_kl(output_logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
+    """KL(p_target ‖ p_output) of the next-token distributions, summed over the vocabulary (last
+    dimension) and averaged over every other position (batch, tokens, any leading copy dimension),
+    in nats per token: the language-model reconstruction loss of the public SPD code that
+    followed arXiv:2506.20790 (the toys' MSE compares outputs instead of distributions)."""
+    target_log_p = torch.log_softmax(target_logits.float(), dim=-1)
+    output_log_p = torch.log_softmax(output_logits.float(), dim=-1)
+    return (target_log_p.exp() * (target_log_p - output_log_p)).sum(-1).mean()

@@ -12,6 +12,7 @@ from torch import nn
 from subnetlab.methods.base import MethodModule
 from subnetlab.methods.decomposition.schedules import lr_at
 from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
+from subnetlab.models.decomposable import DecomposableModel, KnownSolution
 from subnetlab.schemas.base import flatten, to_dict
 
 
@@ -27,10 +28,12 @@ class DecompositionModule(MethodModule):
 
     @classmethod
     def check_target(cls, model: nn.Module, model_cfg: Any) -> None:
-        if not all(hasattr(model, attr) for attr in ("weights", "forward_with", "tied")):
+        """APD's attributions need one backward pass per output dimension, and its evaluation
+        the target's known solution: it runs on the toys (SPD overrides this: any network)."""
+        if not (isinstance(model, DecomposableModel) and isinstance(model, KnownSolution)):
             raise TargetCapabilityError(
-                "parameter decomposition needs a target that names its decomposable matrices "
-                "(weights(), forward_with(), tied)"
+                "APD needs a toy target that names its decomposable matrices and their known "
+                "solution (weights(), forward_with(), tied, expected_ci_patterns())"
             )
 
     cfg: Any

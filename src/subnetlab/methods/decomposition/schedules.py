@@ -33,3 +33,25 @@ def lr_at(
     raise ValueError(
         f"unknown schedule {schedule!r}; allowed: constant, linear, cosine, half_cosine"
     )
+
+
+def pnorm_at(
+    step: int,
+    total_steps: int,
+    pnorm: float,
+    final_p: float | None,
+    start_frac: float,
+    end_frac: float,
+) -> float:
+    """p of the importance-minimality loss at ``step``: ``pnorm`` until ``start_frac`` of
+    training, then linear to ``final_p`` at ``end_frac``, then ``final_p`` (p-annealing of the
+    public SPD code that followed arXiv:2506.20790); ``pnorm`` throughout when ``final_p`` is
+    None."""
+    if final_p is None:
+        return pnorm
+    t = step / max(total_steps - 1, 1)
+    if t <= start_frac:
+        return pnorm
+    if t >= end_frac:
+        return final_p
+    return pnorm + (final_p - pnorm) * (t - start_frac) / (end_frac - start_frac)

@@ -70,3 +70,34 @@ def gate_mlps_reference(inner: torch.Tensor, gates: GateMLPs) -> torch.Tensor:
     """The same function written plainly (broadcast multiply and sum); for tests and benchmarks."""
     hidden = nn.functional.gelu(inner.unsqueeze(-1) * gates.w1 + gates.b1)
     return (hidden * gates.w2).sum(-1) + gates.b2
+
+
+class SharedGateMLP(nn.Module):
+    """One MLP per decomposed matrix from the layer's input to all C pre-activations:
+    a (d_in) → ``hidden`` GELU units → (C). Cheaper than C scalar MLPs on wide layers (the
+    ``shared_mlp`` causal-importance function of the public SPD code that followed
+    arXiv:2506.20790, used there for language models). An embedding's input (token ids) is read
+    as one-hot rows, so its first layer is a lookup.
+
+    Weights: w1 (d_in, hidden) kaiming-normal with fan d_in (ReLU gain; fan 1 for one-hot token
+    inputs), w2 (hidden, C) with fan hidden, zero biases.
+    """
+
+    def __init__(
+        self, d_in: int, C: int, hidden: int, generator: torch.Generator, one_hot_input: bool
+    ) -> None:
+        super().__init__()
+        gain = math.sqrt(2.0)
+        fan_in = 1 if one_hot_input else d_in
+        self.w1 = nn.Parameter(torch.randn(d_in, hidden, generator=generator) * gain / fan_in**0.5)
+        self.b1 = nn.Parameter(torch.zeros(hidden))
+        self.w2 = nn.Parameter(torch.randn(hidden, C, generator=generator) * gain / hidden**0.5)
+        self.b2 = nn.Parameter(torch.zeros(C))
+
+    def forward(self, layer_input: torch.Tensor) -> torch.Tensor:
+        """layer_input (..., d_in) floats or (...) token ids → pre-activation (..., C)."""
+        if layer_input.is_floating_point():
+            first = layer_input @ self.w1
+        else:
+            first = self.w1[layer_input]
+        return nn.functional.gelu(first + self.b1) @ self.w2 + self.b2

@@ -1,16 +1,26 @@
-"""The SPD model: a frozen target plus rank-one subcomponents and CI functions for its matrices."""
+"""The SPD model: a frozen target plus rank-one subcomponents and CI functions for its matrices
+(SPD, arXiv:2506.20790, §2), on any network whose matrices are nn.Linear, nn.Embedding or
+Conv1D modules (``models/module_matrices.py``) or on a target that names its matrices itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
-from subnetlab.methods.decomposition.losses import faithfulness_loss, reconstruction_mse
+from subnetlab.methods.decomposition.losses import (
+    faithfulness_loss,
+    reconstruction_kl,
+    reconstruction_mse,
+)
+from subnetlab.methods.spd.adversarial import pgd_sources
 from subnetlab.methods.spd.components import (
     GateMLPs,
     LinearComponents,
+    SharedGateMLP,
     TiedComponents,
     gate_mlps_reference,
 )
@@ -24,20 +34,30 @@ from subnetlab.methods.spd.sigmoids import (
     lower_leaky_hard_sigmoid,
     upper_leaky_hard_sigmoid,
 )
-from subnetlab.models.decomposable import (
-    DecomposableModel,
-    forward_recording,
-    freeze_and_order,
-)
+from subnetlab.models.decomposable import DecomposableModel, freeze_and_order, read_input
+from subnetlab.models.module_matrices import as_decomposable
+
+ReconLoss = Literal["mse", "kl"]
+CIFunction = Literal["mlp", "shared_mlp"]
 
 
 def _key(name: str) -> str:
     return name.replace(".", "__")
 
 
+@dataclass(frozen=True)
+class PGDSettings:
+    """Adversarial masks: ``steps`` of sign-gradient ascent of size ``step_size`` on the mask
+    sources r ∈ [0, 1] (from a uniform start) that maximise the all-modules reconstruction loss."""
+
+    steps: int
+    step_size: float
+
+
 @dataclass
 class CausalImportance:
-    """Per module (batch, C): ``lower`` (masks), ``upper`` (minimality), ``value`` (clamped CI)."""
+    """Per module (rows..., C): ``lower`` (masks), ``upper`` (minimality), ``value``
+    (clamped CI)."""
 
     lower: dict[str, torch.Tensor]
     upper: dict[str, torch.Tensor]
@@ -46,7 +66,8 @@ class CausalImportance:
     inner: dict[str, torch.Tensor] | None = None  # layer input @ V, reused by the masked passes
 
     def l0(self, threshold: float) -> dict[str, float]:
-        """Mean number of subcomponents with CI above ``threshold`` per datapoint."""
+        """Mean number of subcomponents with CI above ``threshold`` per datapoint (per token for
+        sequences)."""
         out = {}
         for name, value in self.value.items():
             counts = (value > threshold).float().sum(-1)
@@ -55,27 +76,47 @@ class CausalImportance:
         return out
 
 
+def reconstruction(kind: ReconLoss) -> Callable[..., torch.Tensor]:
+    """``loss(output, target_output, row_weights=None)`` of the chosen kind."""
+    if kind == "kl":
+        return lambda out, target, weights=None: reconstruction_kl(out, target)
+    return reconstruction_mse
+
+
 class SPDDecomposition(nn.Module):
-    """Components and CI MLPs for every decomposed matrix of ``target``."""
+    """Components and CI functions for every decomposed matrix of ``target``.
+
+    ``target``: any nn.Module (its Linear / Embedding / Conv1D modules by name) or a toy that
+    names its matrices. ``C``: subcomponents per module name. ``ci_fn``: ``mlp`` (the paper's
+    scalar MLP per subcomponent, ``d_gate`` hidden units) or ``shared_mlp`` (one MLP per matrix
+    from its input, ``ci_hidden`` units). ``delta_component``: the masked passes add the residual
+    W − Σ U V under its own random mask per position.
+    """
 
     def __init__(
         self,
-        target: DecomposableModel,
+        target: nn.Module,
         modules: list[str],
         C: dict[str, int],
         d_gate: int,
         seed: int,
+        ci_fn: CIFunction = "mlp",
+        ci_hidden: int = 256,
+        delta_component: bool = False,
     ) -> None:
         super().__init__()
-        self.names = freeze_and_order(target, modules)  # forward order
-        self.target = target
-        weights = target.weights()
+        decomposable = as_decomposable(target)
+        self.names = freeze_and_order(decomposable, modules)  # forward order
+        self.target: DecomposableModel = decomposable
+        self.delta_component = delta_component
+        weights = decomposable.weights()
+        kinds: dict[str, str] = getattr(decomposable, "kinds", {})
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
         owned: dict[str, LinearComponents] = {}
         for name in self.names:
-            tied_to = target.tied.get(name)
+            tied_to = decomposable.tied.get(name)
             if tied_to is not None and tied_to in self.names:
                 if C[name] != C[tied_to]:
                     raise ValueError(f"tied modules {name} and {tied_to} need the same C")
@@ -83,10 +124,15 @@ class SPDDecomposition(nn.Module):
             owned[name] = LinearComponents(weights[name], C[name], gen)
             self.components[_key(name)] = owned[name]
         for name in self.names:
-            tied_to = target.tied.get(name)
+            tied_to = decomposable.tied.get(name)
             if tied_to is not None and tied_to in self.names:
                 self.components[_key(name)] = TiedComponents(owned[tied_to])
-            self.gates[_key(name)] = GateMLPs(C[name], d_gate, gen)
+            if ci_fn == "mlp":
+                self.gates[_key(name)] = GateMLPs(C[name], d_gate, gen)
+            else:
+                d_in = weights[name].shape[1]
+                one_hot = kinds.get(name) == "embedding"
+                self.gates[_key(name)] = SharedGateMLP(d_in, C[name], ci_hidden, gen, one_hot)
 
     # --- parameters -----------------------------------------------------------------------------
     def vu(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,9 +170,11 @@ class SPDDecomposition(nn.Module):
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
-            assert isinstance(gates, GateMLPs)
-            inners[name] = inner = inputs[name] @ V
-            pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
+            inners[name] = inner = read_input(inputs[name], V)
+            if isinstance(gates, GateMLPs):
+                pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
+            else:
+                pre = gates(inputs[name])
             lower[name] = lower_leaky_hard_sigmoid(pre)
             upper[name] = upper_leaky_hard_sigmoid(pre)
             value[name] = hard_sigmoid(pre.detach())
@@ -136,23 +184,46 @@ class SPDDecomposition(nn.Module):
     def target_forward(
         self, x: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Target output plus the input and (pre-bias) output of every decomposable matrix."""
-        return forward_recording(self.target, x)
+        """Target output plus the input and (pre-bias) output of every decomposed matrix."""
+        weights = self.target.weights()
+        decomposed = set(self.names)
+        inputs: dict[str, torch.Tensor] = {}
+        outputs: dict[str, torch.Tensor] = {}
+
+        def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+            out = read_input(a, weights[name].T)
+            if name in decomposed:
+                inputs[name], outputs[name] = a, out
+            return out
+
+        return self.target.forward_with(x, apply), inputs, outputs
 
     def ci_of_inputs(self, x: torch.Tensor) -> CausalImportance:
         _, inputs, _ = self.target_forward(x)
         return self.causal_importance(inputs)
 
     # --- masked forward passes --------------------------------------------------------------------
-    def masked_forward(self, x: torch.Tensor, masks: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Forward with the modules in ``masks`` replaced by their masked components."""
+    def masked_forward(
+        self,
+        x: torch.Tensor,
+        masks: dict[str, torch.Tensor],
+        delta_masks: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Forward with the modules in ``masks`` replaced by their masked subcomponents (masks
+        (rows..., C)), plus, where ``delta_masks`` (rows...) are given, the residual
+        W − Σ U V scaled by them."""
         weights = self.target.weights()
 
         def apply(name: str, a: torch.Tensor) -> torch.Tensor:
             if name not in masks:
-                return a @ weights[name].T
+                return read_input(a, weights[name].T)
             V, U = self.vu(name)
-            return ((a @ V) * masks[name]) @ U
+            inner = read_input(a, V)
+            out = (inner * masks[name]) @ U
+            if delta_masks is not None:
+                residual = read_input(a, weights[name].T) - inner @ U
+                out = out + delta_masks[name].unsqueeze(-1) * residual
+            return out
 
         return self.target.forward_with(x, apply)
 
@@ -163,15 +234,19 @@ class SPDDecomposition(nn.Module):
         layer_masks: dict[str, torch.Tensor],
         target_outputs: dict[str, torch.Tensor],
         target_inner: dict[str, torch.Tensor] | None = None,
+        full_delta: dict[str, torch.Tensor] | None = None,
+        layer_delta: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """All masked passes of one step in one stacked forward (1 + L copies of the batch).
+        """All masked passes of one step in one stacked forward (1 + L copies of the batch), for
+        targets whose forward carries extra leading dimensions (``supports_stacked_passes``).
 
         Copy 0 masks every module with ``full_masks``; copy 1+l masks only module l with
-        ``layer_masks``. Work is shared: until the first masked module every copy is the target,
-        so the batch stays unstacked (and broadcasts) until then, and its ``a V`` is the CI's
-        (``target_inner``); copy 1+l reuses the target's cached outputs (``target_outputs``,
-        pre-bias) for the modules before l; a fixed linear map that follows a module (the
-        target's ``residual_readout``) folds into U. Returns (1 + L, batch, d_out).
+        ``layer_masks`` (and the delta masks likewise). Work is shared: until the first masked
+        module every copy is the target, so the batch stays unstacked (and broadcasts) until
+        then, and its ``a V`` is the CI's (``target_inner``); copy 1+l reuses the target's cached
+        outputs (``target_outputs``, pre-bias) for the modules before l; a fixed linear map that
+        follows a module (the target's ``residual_readout``) folds into U. Returns
+        (1 + L, batch, d_out).
         """
         weights = self.target.weights()
         index = {name: i for i, name in enumerate(self.names)}
@@ -186,6 +261,11 @@ class SPDDecomposition(nn.Module):
             if then is not None:
                 U = U @ then
             masks = {0: full_masks[name], 1 + index[name]: layer_masks[name]}
+            deltas = (
+                {0: full_delta[name], 1 + index[name]: layer_delta[name]}
+                if full_delta is not None and layer_delta is not None
+                else None
+            )
 
             def unmasked(i: int) -> torch.Tensor:
                 if a.dim() == unstacked_dim or i > 1 + index[name]:  # the target's own output
@@ -203,7 +283,10 @@ class SPDDecomposition(nn.Module):
                     pieces.append(unmasked(i))
                     continue
                 inner = shared_inner if shared_inner is not None else a[i] @ V
-                pieces.append((inner * masks[i]) @ U)
+                piece = (inner * masks[i]) @ U
+                if deltas is not None:
+                    piece = piece + deltas[i].unsqueeze(-1) * (unmasked(i) - inner @ U)
+                pieces.append(piece)
             return torch.stack(pieces)
 
         apply.folds_then = True  # type: ignore[attr-defined]
@@ -234,44 +317,79 @@ class SPDDecomposition(nn.Module):
         return x[index], index, weights / batch
 
     def losses(
-        self, x: torch.Tensor, pnorm: float, generator: torch.Generator, batched: bool = True
+        self,
+        x: torch.Tensor,
+        pnorm: float,
+        generator: torch.Generator,
+        batched: bool = True,
+        recon: ReconLoss = "mse",
+        pgd: PGDSettings | None = None,
     ) -> tuple[dict[str, torch.Tensor], CausalImportance]:
         """Every SPD loss term on batch ``x`` (one fresh mask sample per stochastic term).
 
         ``batched=False`` is the plain implementation (whole batch, one full forward per masked
         pass, plain gate MLPs); it computes the same values from the same random draws and is the
-        reference of the tests and the throughput benchmark. The returned CI covers the rows
+        reference of the tests and the throughput benchmark. ``batched=True`` merges all-zero
+        rows and stacks the masked passes where the target allows (toys); otherwise it differs
+        from the plain path only in the gate implementation. ``recon``: MSE of the outputs
+        (toys) or KL of the next-token distributions (language models). ``pgd`` adds the
+        ``pgd_recon`` term (all modules under adversarial masks). The returned CI covers the rows
         computed; ``row_weights`` of the result weigh them.
         """
         batch = x.shape[0]
-        C = {name: self.vu(name)[0].shape[1] for name in self.names}
-        active_rows, index, active_weights = self._active_rows(x)
-        # random draws only for the rows whose masks matter: an all-zero row's output ignores
-        # its masks, so it shares its representative's draw (the last row of `active_rows`)
-        shapes: dict[str, tuple[int, ...]] = {n: (len(index), C[n]) for n in self.names}
-        full_uniform = draw_uniform(shapes, generator, x.device)
-        layer_uniform = draw_uniform(shapes, generator, x.device)
-        if batched:
-            rows, weights = active_rows, active_weights
+        merge_rows = batched and recon == "mse"
+        stacked = batched and getattr(self.target, "supports_stacked_passes", False)
+        recon_loss = reconstruction(recon)
+        if merge_rows:
+            rows, index, weights = self._active_rows(x)
+            n_drawn = len(index)
         else:
             rows, weights = x, None
-            draw_of_row = torch.full((batch,), len(index) - 1, device=x.device)
-            draw_of_row[index] = torch.arange(len(index), device=x.device)
-            full_uniform = {n: u[draw_of_row] for n, u in full_uniform.items()}
-            layer_uniform = {n: u[draw_of_row] for n, u in layer_uniform.items()}
+            _, index, _ = self._active_rows(x)
+            n_drawn = len(index)
         target_out, inputs, outputs = self.target_forward(rows)
         ci = self.causal_importance(inputs, plain=not batched)
+        # random draws only for the rows whose masks matter: an all-zero row's output ignores
+        # its masks, so it shares its representative's draw (the last drawn row)
+        lead = {n: (n_drawn, *ci.lower[n].shape[1:]) for n in self.names}
+        full_uniform = draw_uniform(lead, generator, x.device)
+        layer_uniform = draw_uniform(lead, generator, x.device)
+        full_delta = layer_delta = None
+        if self.delta_component:
+            delta_lead = {n: shape[:-1] for n, shape in lead.items()}
+            full_delta = draw_uniform(delta_lead, generator, x.device)
+            layer_delta = draw_uniform(delta_lead, generator, x.device)
+        if not merge_rows and n_drawn < batch:
+            draw_of_row = torch.full((batch,), n_drawn - 1, device=x.device)
+            draw_of_row[index] = torch.arange(n_drawn, device=x.device)
+            full_uniform = {n: u[draw_of_row] for n, u in full_uniform.items()}
+            layer_uniform = {n: u[draw_of_row] for n, u in layer_uniform.items()}
+            if full_delta is not None and layer_delta is not None:
+                full_delta = {n: u[draw_of_row] for n, u in full_delta.items()}
+                layer_delta = {n: u[draw_of_row] for n, u in layer_delta.items()}
         full_masks = stochastic_masks(ci.lower, full_uniform)
         layer_masks = stochastic_masks(ci.lower, layer_uniform)
-        if batched:
-            outs = self.stacked_masked_forward(rows, full_masks, layer_masks, outputs, ci.inner)
-            stochastic = reconstruction_mse(outs[0], target_out, weights)
-            layerwise = reconstruction_mse(outs[1:], target_out.unsqueeze(0), weights)
+        if stacked:
+            outs = self.stacked_masked_forward(
+                rows, full_masks, layer_masks, outputs, ci.inner, full_delta, layer_delta
+            )
+            stochastic = recon_loss(outs[0], target_out, weights)
+            layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
         else:
-            stochastic = reconstruction_mse(self.masked_forward(rows, full_masks), target_out)
+            stochastic = recon_loss(
+                self.masked_forward(rows, full_masks, full_delta), target_out, weights
+            )
             layerwise = torch.stack(
                 [
-                    reconstruction_mse(self.masked_forward(rows, {n: layer_masks[n]}), target_out)
+                    recon_loss(
+                        self.masked_forward(
+                            rows,
+                            {n: layer_masks[n]},
+                            None if layer_delta is None else {n: layer_delta[n]},
+                        ),
+                        target_out,
+                        weights,
+                    )
                     for n in self.names
                 ]
             ).mean()
@@ -281,7 +399,37 @@ class SPDDecomposition(nn.Module):
             "stochastic_recon_layerwise": layerwise,
             "importance_minimality": importance_minimality_loss(ci.upper, pnorm, weights),
         }
-        ci.row_weights = (
-            weights if weights is not None else torch.full((batch,), 1.0 / batch, device=x.device)
-        )
+        if pgd is not None:
+            terms["pgd_recon"] = self.adversarial_recon(rows, ci, target_out, recon, pgd, generator)
+        ci.row_weights = weights
         return terms, ci
+
+    def adversarial_recon(
+        self,
+        x: torch.Tensor,
+        ci: CausalImportance,
+        target_out: torch.Tensor,
+        recon: ReconLoss,
+        pgd: PGDSettings,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """Reconstruction loss with every module masked by m = g + (1 − g)·r where the sources r
+        (and the delta component's, when on) were pushed by PGD to maximise that loss (CI held
+        fixed during the attack); differentiable in the components and the CI."""
+        recon_loss = reconstruction(recon)
+        names = list(self.names)
+        shapes = {n: tuple(ci.lower[n].shape) for n in names}
+        if self.delta_component:
+            shapes.update({f"delta:{n}": tuple(ci.lower[n].shape[:-1]) for n in names})
+
+        def loss_with(
+            sources: dict[str, torch.Tensor], lower: dict[str, torch.Tensor]
+        ) -> torch.Tensor:
+            masks = stochastic_masks(lower, {n: sources[n] for n in names})
+            delta = {n: sources[f"delta:{n}"] for n in names} if self.delta_component else None
+            return recon_loss(self.masked_forward(x, masks, delta), target_out)
+
+        start = draw_uniform(shapes, generator, x.device)
+        fixed = {n: g.detach() for n, g in ci.lower.items()}
+        sources = pgd_sources(lambda r: loss_with(r, fixed), start, pgd.steps, pgd.step_size)
+        return loss_with(sources, ci.lower)

@@ -15,14 +15,42 @@ from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
+from subnetlab.methods.decomposition.schedules import pnorm_at
+from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.spd import plots
-from subnetlab.methods.spd.decomposition import SPDDecomposition
-from subnetlab.models.decomposable import DecomposableModel
+from subnetlab.methods.spd.decomposition import PGDSettings, ReconLoss, SPDDecomposition
+from subnetlab.methods.spd.evaluation import masked_reconstruction, split_batches
+from subnetlab.models.decomposable import KnownSolution
+from subnetlab.models.module_matrices import as_decomposable
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
 MASK_STREAM = 2
 PROBE_MAGNITUDE = 0.75
+#: sequences per chunk when evaluating a language model (bounds the (B, T, vocab) logits)
+EVAL_CHUNK = 64
+
+
+def resolve_recon_loss(choice: str, token_inputs: bool) -> ReconLoss:
+    """``method.recon_loss``: ``auto`` is KL for token-id inputs (a language model's next-token
+    distribution) and MSE for float inputs (the toys' regression outputs)."""
+    if choice == "auto":
+        return "kl" if token_inputs else "mse"
+    assert choice in ("mse", "kl")  # the schema's Literal
+    return "kl" if choice == "kl" else "mse"
+
+
+def decomposable_names(model: torch.nn.Module) -> list[str]:
+    """Names of ``model``'s decomposable matrices (a toy's own, else its Linear / Embedding /
+    Conv1D modules).
+
+    Raises:
+        TargetCapabilityError: it has none.
+    """
+    try:
+        return list(as_decomposable(model).weights())
+    except ValueError as err:
+        raise TargetCapabilityError(str(err)) from None
 
 
 def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
@@ -40,18 +68,23 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
 
 
 class SPDModule(DecompositionModule):
-    """Stochastic Parameter Decomposition of ``ctx.target``."""
+    """Stochastic Parameter Decomposition of ``ctx.target`` (any network whose matrices are
+    nn.Linear / nn.Embedding / Conv1D modules; the toys add their known solutions)."""
 
     decomposition: SPDDecomposition
+
+    @classmethod
+    def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
+        decomposable_names(model)
 
     @classmethod
     def check_options_for_target(cls, method_cfg: SPDSchema, model: torch.nn.Module) -> None:
         """The patterns must match decomposable matrices, and each matrix whose perfect
         decomposition is known needs at least that many subcomponents (C), or its
         target-solution error could not be measured."""
-        assert isinstance(model, DecomposableModel)  # check_target ran first
-        chosen = resolve_module_C(list(model.weights()), method_cfg.modules)
-        for name, (kind, size) in model.expected_ci_patterns().items():
+        chosen = resolve_module_C(decomposable_names(model), method_cfg.modules)
+        expected = model.expected_ci_patterns() if isinstance(model, KnownSolution) else {}
+        for name, (kind, size) in expected.items():
             if name in chosen and chosen[name] < size:
                 raise ConfigError(
                     "method.modules",
@@ -59,43 +92,106 @@ class SPDModule(DecompositionModule):
                     f"C ≥ {size} for {name} (its perfect decomposition is a {kind} pattern of "
                     f"{size} subcomponents), e.g. 'method.modules=[{{pattern:\"*\",C:{size}}}]'",
                 )
+        annealing = method_cfg.p_anneal
+        if annealing.final_p is not None and annealing.start_frac >= annealing.end_frac:
+            raise ConfigError(
+                "method.p_anneal",
+                to_dict(annealing),
+                "start_frac < end_frac (p moves from method.pnorm to final_p between them)",
+            )
 
     def __init__(self, cfg: SPDSchema, ctx: RunContext) -> None:
         super().__init__()
-        if not isinstance(ctx.target, DecomposableModel) or not isinstance(
-            ctx.datamodule, ProbeInputs
-        ):
-            raise ValueError(
-                "SPD needs a trained decomposable target and a datamodule with probe inputs"
-            )
+        if ctx.target is None or not isinstance(ctx.datamodule, ProbeInputs):
+            raise ValueError("SPD needs a trained target and a datamodule with probe inputs")
         self.cfg = cfg
         self.seed: int = ctx.seed
         self.datamodule: ProbeInputs = ctx.datamodule
-        names = list(ctx.target.weights())
-        C = resolve_module_C(names, cfg.modules)
-        self.decomposition = SPDDecomposition(ctx.target, list(C), C, cfg.d_gate, seed=ctx.seed)
+        target = as_decomposable(ctx.target)
+        C = resolve_module_C(list(target.weights()), cfg.modules)
+        self.decomposition = SPDDecomposition(
+            target,
+            list(C),
+            C,
+            cfg.d_gate,
+            seed=ctx.seed,
+            ci_fn=cfg.ci_fn,
+            ci_hidden=cfg.ci_fn_hidden,
+            delta_component=cfg.delta_component,
+        )
+        token_inputs = not self.datamodule.eval_batch(1).is_floating_point()
+        self.recon: ReconLoss = resolve_recon_loss(cfg.recon_loss, token_inputs)
+        # the toys know their perfect decomposition: they are scored against it
+        self.known_solution: bool = isinstance(target, KnownSolution) and not token_inputs
         self.coeffs = to_dict(cfg.coeffs)
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
 
+    def pnorm_at_step(self, step: int) -> float:
+        annealing = self.cfg.p_anneal
+        if annealing.final_p is None:
+            return self.cfg.pnorm
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
+        return pnorm_at(
+            step, total, self.cfg.pnorm, annealing.final_p, annealing.start_frac, annealing.end_frac
+        )
+
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         generator = step_generator(self.seed, self.global_step, MASK_STREAM, self.global_rank)
+        pgd = (
+            PGDSettings(self.cfg.pgd.steps, self.cfg.pgd.step_size)
+            if self.cfg.coeffs.pgd_recon > 0
+            else None
+        )
+        pnorm = self.pnorm_at_step(self.global_step)
         terms, ci = self.decomposition.losses(
-            batch, self.cfg.pnorm, generator, batched=self.cfg.batched_passes
+            batch, pnorm, generator, batched=self.cfg.batched_passes, recon=self.recon, pgd=pgd
         )
         total = self.total_loss(terms, "try a lower method.lr or check the target")
         if self.logs_this_step():
             for name, l0 in ci.l0(self.cfg.ci_threshold).items():
                 self.log(f"train/ci_l0/{name}", l0)
+            if self.cfg.p_anneal.final_p is not None:
+                self.log("train/pnorm", pnorm)
         return total
 
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Decomposition quality on a held-out batch and one-hot probes: target-solution error,
-        MMCS and ML2R (SPD, arXiv:2506.20790, §3)."""
+        """Decomposition quality: on the toys, target-solution error, MMCS and ML2R on one-hot
+        probes (SPD, arXiv:2506.20790, §3); on any other target (language models), the
+        reconstruction (KL/MSE, and next-token CE for token inputs) under unmasked, stochastic
+        and CI-rounded masks, CI-L0 and alive subcomponents per matrix."""
+        if self.known_solution:
+            return self.evaluate_known_solution()
+        return self.evaluate_reconstruction()
+
+    def evaluate_reconstruction(self) -> dict[str, float]:
         dec = self.decomposition
-        target = dec.target
+        eval_x = self.datamodule.eval_batch()
+        batches = split_batches(
+            eval_x, EVAL_CHUNK if not eval_x.is_floating_point() else len(eval_x)
+        )
+        pgd = (
+            PGDSettings(self.cfg.pgd.eval_steps, self.cfg.pgd.step_size)
+            if self.cfg.pgd.eval_steps > 0
+            else None
+        )
+        generator = step_generator(self.seed, 0, MASK_STREAM)
+        metrics = masked_reconstruction(
+            dec, batches, self.recon, generator, self.cfg.ci_threshold, pgd
+        )
+        terms, _ = dec.losses(
+            batches[0], self.pnorm_at_step(self.global_step), generator, recon=self.recon
+        )
+        for name, value in terms.items():
+            metrics[f"loss/{name}"] = float(value)
+        self._figure_data = {"summary": dict(metrics), "norms": dec.subcomponent_norms()}
+        return metrics
+
+    def evaluate_known_solution(self) -> dict[str, float]:
+        dec = self.decomposition
+        target: Any = dec.target
         metrics: dict[str, float] = {}
         eval_x = self.datamodule.eval_batch()
         ci_data = dec.ci_of_inputs(eval_x).value
@@ -119,7 +215,12 @@ class SPDModule(DecompositionModule):
         if "linear1" in dec.names:  # TMS: compare subcomponent columns with the target's
             V, U = dec.vu("linear1")
             metrics["mmcs"], metrics["ml2r"] = mmcs_ml2r(target.weights()["linear1"], V, U)
-        terms, _ = dec.losses(eval_x, self.cfg.pnorm, step_generator(self.seed, 0, MASK_STREAM))
+        terms, _ = dec.losses(
+            eval_x,
+            self.pnorm_at_step(self.global_step),
+            step_generator(self.seed, 0, MASK_STREAM),
+            recon=self.recon,
+        )
         for name, value in terms.items():
             metrics[f"loss/{name}"] = float(value)
         self._figure_data = {
@@ -133,6 +234,12 @@ class SPDModule(DecompositionModule):
         data = self._figure_data
         if not data:
             return {}
+        if "summary" in data:
+            return {
+                "ci_l0_and_alive": plots.l0_and_alive(data["summary"], self.decomposition.names),
+                "reconstruction_by_mask": plots.reconstruction_by_mask(data["summary"], self.recon),
+                "subcomponent_norms": plots.subcomponent_norms(data["norms"]),
+            }
         return {
             "ci_permuted_one_hot": plots.permuted_ci_heatmap(data["ci_probe"]),
             "subcomponent_norms": plots.subcomponent_norms(data["norms"]),

@@ -45,3 +45,46 @@ def ci_histograms(ci_per_module: dict[str, torch.Tensor]) -> Figure:
         ax.set_ylabel("count (log)")
     fig.tight_layout()
     return fig
+
+
+def l0_and_alive(metrics: dict[str, float], modules: list[str]) -> Figure:
+    """Per decomposed matrix (forward order): alive subcomponents and mean CI-L0 per datapoint
+    (token), from ``alive/<module>`` and ``ci_l0/<module>``."""
+    alive = [metrics[f"alive/{m}"] for m in modules]
+    l0 = [metrics[f"ci_l0/{m}"] for m in modules]
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.7 * len(modules) + 2), 3.8))
+    positions = range(len(modules))
+    ax.bar([p - 0.2 for p in positions], alive, width=0.4, color="tab:blue", label="alive")
+    ax.bar([p + 0.2 for p in positions], l0, width=0.4, color="tab:orange", label="mean CI-L0")
+    for p, (a, z) in enumerate(zip(alive, l0, strict=True)):
+        ax.annotate(f"{z:.1f}", (p + 0.2, z), ha="center", va="bottom", fontsize=7)
+        ax.annotate(f"{a:.0f}", (p - 0.2, a), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(list(positions), modules, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("subcomponents")
+    ax.set_title("alive subcomponents and active ones per token (CI-L0)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_by_mask(metrics: dict[str, float], recon: str) -> Figure:
+    """Next-token cross-entropy (language models: ``ce/*``, with the target's as a line) or the
+    reconstruction loss (``<recon>/*``) under each mask kind."""
+    prefix = "ce" if "ce/target" in metrics else recon
+    kinds = [
+        k for k in ("unmasked", "stochastic", "ci_rounded", "pgd") if f"{prefix}/{k}" in metrics
+    ]
+    values = [metrics[f"{prefix}/{k}"] for k in kinds]
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    ax.bar(kinds, values, color="tab:green")
+    for i, value in enumerate(values):
+        ax.annotate(f"{value:.3f}", (i, value), ha="center", va="bottom", fontsize=8)
+    if prefix == "ce":
+        ax.axhline(metrics["ce/target"], color="black", linestyle="--", label="target")
+        ax.legend()
+        ax.set_ylabel("cross-entropy (nats / token)")
+    else:
+        ax.set_ylabel(f"{recon} to the target's output")
+    ax.set_xlabel("masks on every decomposed matrix")
+    fig.tight_layout()
+    return fig
