@@ -105,3 +105,25 @@ def tiny_gpt2(tmp_path: Path) -> Path:
     folder = tmp_path / "tiny_gpt2"
     transformers.GPT2LMHeadModel(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def tiny_llama(tmp_path: Path) -> Path:
+    """A randomly initialised 2-block Llama (vocabulary 40, width 16, nn.Linear projections)
+    saved with ``save_pretrained``; skips when the optional extra is missing."""
+    transformers = pytest.importorskip(
+        "transformers", reason="optional extra not installed: pip install 'subnetlab[transformers]'"
+    )
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=40,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=32,
+    )
+    folder = tmp_path / "tiny_llama"
+    transformers.LlamaForCausalLM(config).save_pretrained(folder)
+    return folder

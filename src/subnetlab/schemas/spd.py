@@ -115,6 +115,14 @@ class SPDSchema:
     delta_component: StrictBool = Field(
         False, description="add W − ΣUV to the masked passes under its own random mask (off: paper)"
     )
+    faithfulness_warmup_steps: StrictInt = Field(
+        0,
+        ge=0,
+        description="AdamW steps fitting ΣUV to W before training (0: paper; later SPD code: 200)",
+    )
+    faithfulness_warmup_lr: StrictFloat = Field(
+        0.01, gt=0, description="lr of the faithfulness warm-up"
+    )
     p_anneal: PAnnealing = Field(default_factory=PAnnealing, description="p-annealing")
     pgd: PGDMasks = Field(default_factory=PGDMasks, description="adversarial masks")
     pnorm: StrictFloat = Field(1.0, gt=0, description="p of the importance-minimality loss")

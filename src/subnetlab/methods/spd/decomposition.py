@@ -160,6 +160,20 @@ class SPDDecomposition(nn.Module):
             out[name] = V.norm(dim=0) * U.norm(dim=1)
         return out
 
+    def fit_components_to_target(self, steps: int, lr: float) -> float:
+        """Faithfulness warm-up: ``steps`` of AdamW (weight decay 0.1) on the subcomponents alone,
+        minimising the faithfulness loss, so training starts from ΣUV ≈ W (the warm-up of the
+        public SPD code that followed arXiv:2506.20790). Returns the final faithfulness loss."""
+        params = [p for p in self.components.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.1)
+        for _ in range(steps):
+            optimizer.zero_grad(set_to_none=True)
+            loss = faithfulness_loss(self.target_weights(), self.component_weights())
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            return float(faithfulness_loss(self.target_weights(), self.component_weights()))
+
     # --- causal importance ------------------------------------------------------------------------
     def causal_importance(
         self, inputs: dict[str, torch.Tensor], plain: bool = False

@@ -127,6 +127,16 @@ class SPDModule(DecompositionModule):
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
 
+    def on_train_start(self) -> None:
+        """The faithfulness warm-up, once, before the first step (not again on resume)."""
+        if self.cfg.faithfulness_warmup_steps > 0 and self.global_step == 0:
+            with torch.enable_grad():
+                loss = self.decomposition.fit_components_to_target(
+                    self.cfg.faithfulness_warmup_steps, self.cfg.faithfulness_warmup_lr
+                )
+            if self.logger:
+                self.logger.log_metrics({"train/faithfulness_after_warmup": loss}, step=0)
+
     def pnorm_at_step(self, step: int) -> float:
         annealing = self.cfg.p_anneal
         if annealing.final_p is None:

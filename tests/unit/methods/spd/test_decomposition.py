@@ -8,16 +8,23 @@ from subnetlab.models.resid_mlp import ResidMLP
 from subnetlab.models.tms import TMS
 
 
-def _decomposition(model: torch.nn.Module, C: int = 6) -> SPDDecomposition:
+def _decomposition(
+    model: torch.nn.Module, C: int = 6, delta_component: bool = False
+) -> SPDDecomposition:
     names = list(model.weights())
-    return SPDDecomposition(model, names, {n: C for n in names}, d_gate=4, seed=0)
+    return SPDDecomposition(
+        model, names, {n: C for n in names}, d_gate=4, seed=0, delta_component=delta_component
+    )
 
 
+@pytest.mark.parametrize("delta_component", [False, True])
 @pytest.mark.parametrize(
     "model", [TMS(5, 2), TMS(6, 3, n_hidden_layers=1), ResidMLP(8, 20, 4, n_layers=2)]
 )
-def test_fast_path_equals_plain_path_values_and_gradients(model: torch.nn.Module) -> None:
-    dec = _decomposition(model)
+def test_fast_path_equals_plain_path_values_and_gradients(
+    model: torch.nn.Module, delta_component: bool
+) -> None:
+    dec = _decomposition(model, delta_component=delta_component)
     x = sample_sparse_features(
         64, model.n_features, 0.15, 0.0, 1.0, torch.Generator().manual_seed(1)
     )
@@ -90,3 +97,86 @@ def test_ci_l0_counts_weighted_rows() -> None:
     assert ci.row_weights is not None and len(ci.row_weights) == 2  # 1 active row + 1 zero row
     for name, value in ci_plain.l0(0.1).items():
         assert ci.l0(0.1)[name] == pytest.approx(value)
+
+
+def test_the_delta_component_restores_the_target_by_hand() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False))
+    dec = SPDDecomposition(model, ["0"], {"0": 2}, d_gate=4, seed=0, delta_component=True)
+    x = torch.randn(4, 3)
+    W = model[0].weight.detach()
+    V, U = (t.detach() for t in dec.vu("0"))
+    zeros, ones = torch.zeros(4, 2), torch.ones(4, 2)
+    full_delta, no_delta = {"0": torch.ones(4)}, {"0": torch.zeros(4)}
+    # all subcomponents off, delta on: W − ΣUV plus nothing... plus the subcomponents' share
+    torch.testing.assert_close(dec.masked_forward(x, {"0": ones}, full_delta), x @ W.T)
+    torch.testing.assert_close(dec.masked_forward(x, {"0": zeros}, full_delta), x @ (W.T - V @ U))
+    torch.testing.assert_close(dec.masked_forward(x, {"0": ones}, no_delta), x @ V @ U)
+    half = {"0": torch.full((4,), 0.5)}
+    expected = x @ V @ U + 0.5 * (x @ W.T - x @ V @ U)
+    torch.testing.assert_close(dec.masked_forward(x, {"0": ones}, half), expected)
+
+
+class LinearResidMLP(torch.nn.Module):
+    """ResidMLP written with plain nn.Linear modules (no hand-written decomposition protocol)."""
+
+    def __init__(self, toy: ResidMLP) -> None:
+        super().__init__()
+        self.register_buffer("W_E", toy.W_E.clone())
+        self.layers = torch.nn.ModuleList()
+        for block in toy.layers:
+            pair = torch.nn.Module()
+            pair.mlp_in = torch.nn.Linear(toy.d_embed, toy.d_mlp, bias=False)
+            pair.mlp_out = torch.nn.Linear(toy.d_mlp, toy.d_embed, bias=False)
+            pair.mlp_in.weight.data.copy_(block.mlp_in.weight.data)
+            pair.mlp_out.weight.data.copy_(block.mlp_out.weight.data)
+            self.layers.append(pair)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        resid = x @ self.W_E
+        for pair in self.layers:
+            resid = resid + pair.mlp_out(torch.relu(pair.mlp_in(resid)))
+        return resid @ self.W_E.T
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_any_module_path_equals_the_toys_own_path(batched: bool) -> None:
+    toy = ResidMLP(8, 20, 4, n_layers=2)
+    generic = LinearResidMLP(toy)
+    x = torch.rand(16, 8) + 0.1  # no all-zero row: the toy's row merging changes nothing
+    results = []
+    names = list(toy.weights())
+    for model in (toy, generic):
+        dec = SPDDecomposition(model, names, {n: 6 for n in names}, d_gate=4, seed=0)
+        terms, ci = dec.losses(x, 2.0, torch.Generator().manual_seed(3), batched=batched)
+        results.append((terms, ci))
+    (toy_terms, toy_ci), (generic_terms, generic_ci) = results
+    for name, value in toy_terms.items():
+        torch.testing.assert_close(generic_terms[name], value, rtol=1e-5, atol=1e-7)
+    for name, value in toy_ci.value.items():
+        torch.testing.assert_close(generic_ci.value[name], value)
+
+
+def test_a_language_model_trains_through_embedding_tied_unembedding_and_shared_gates() -> None:
+    from tests.unit.models.test_module_matrices import TinyLM
+
+    torch.manual_seed(0)
+    model = TinyLM()
+    names = ["embed", "mlp.0", "mlp.2", "unembed"]
+    dec = SPDDecomposition(
+        model, names, {n: 5 for n in names}, d_gate=4, seed=0, ci_fn="shared_mlp", ci_hidden=8
+    )
+    V_e, U_e = dec.vu("embed")
+    V_u, U_u = dec.vu("unembed")
+    assert V_e.shape == (7, 5) and torch.equal(V_u, U_e.T) and torch.equal(U_u, V_e.T)
+    tokens = torch.randint(0, 7, (3, 6))
+    terms, ci = dec.losses(tokens, 2.0, torch.Generator().manual_seed(0), recon="kl")
+    assert ci.value["embed"].shape == (3, 6, 5)
+    total = sum(terms.values())
+    params = dict(dec.named_parameters())
+    grads = torch.autograd.grad(
+        total, [params["components.embed.V"], params["gates.embed.w1"], params["gates.mlp__0.w2"]]
+    )
+    assert all(g.abs().sum() > 0 for g in grads)
+    # an embedding's shared CI MLP reads its token as a one-hot row: a lookup of w1
+    gate = dec.gates["embed"]
+    torch.testing.assert_close(gate(tokens), gate(torch.nn.functional.one_hot(tokens, 7).float()))
