@@ -39,6 +39,7 @@ class UserBatches(L.LightningDataModule):
         if batch_size < 1 or eval_size < 1:
             raise ValueError(f"batch_size={batch_size} and eval_size={eval_size} must be >= 1")
         self.data, self.batch_size, self.seed = data, batch_size, seed
+        first: Any
         if isinstance(data, torch.Tensor):
             if data.dim() == 0 or data.shape[0] == 0:
                 raise ValueError(f"data must hold at least one row; got shape {tuple(data.shape)}")

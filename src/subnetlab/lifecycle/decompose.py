@@ -17,7 +17,6 @@ from typing import Any
 import lightning as L
 import torch
 from matplotlib.figure import Figure
-from pydantic import ValidationError
 
 from subnetlab.callbacks.progress import StepProgressBar
 from subnetlab.data.user_batches import UserBatches
@@ -25,8 +24,8 @@ from subnetlab.methods.base import RunContext
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.spd.decomposition import SPDDecomposition
 from subnetlab.methods.spd.module import SPDModule, decomposable_names
-from subnetlab.schemas.base import ConfigError
-from subnetlab.schemas.spd import ModuleC, SPDSchema
+from subnetlab.schemas.base import ConfigError, from_dict
+from subnetlab.schemas.spd import SPDSchema
 
 
 @dataclass
@@ -145,18 +144,10 @@ def _quiet_lightning() -> Iterator[None]:
 
 
 def _method_config(modules: dict[str, int], steps: int, options: dict[str, Any]) -> SPDSchema:
-    """The validated ``method=spd`` config of a ``decompose`` call (one-line ConfigError)."""
+    """The validated ``method=spd`` config of a ``decompose`` call (one-line ConfigError naming
+    the option, with a did-you-mean for a misspelt one)."""
     if not isinstance(modules, dict) or not modules:
         raise ConfigError("modules", modules, "a non-empty dict of fnmatch pattern → C")
-    if "eval_every" not in options:
-        options = {**options, "eval_every": max(steps, 1)}
-    try:
-        entries = [ModuleC(pattern, C) for pattern, C in modules.items()]
-        return SPDSchema(modules=entries, steps=steps, **options)
-    except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "options"
-        raise ConfigError(key, first.get("input"), first["msg"]) from None
-    except TypeError as err:  # an unknown keyword
-        allowed = sorted(SPDSchema.__dataclass_fields__)
-        raise ConfigError("options", sorted(options), f"knobs among {allowed} ({err})") from None
+    entries = [{"pattern": pattern, "C": C} for pattern, C in modules.items()]
+    data = {"eval_every": max(steps, 1), **options, "modules": entries, "steps": steps}
+    return from_dict(SPDSchema, data)
