@@ -11,6 +11,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.char_text import load_text
+from subnetlab.data.step_batches import StepBatches
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.datasets import shipped_texts
 
@@ -33,6 +34,24 @@ def hf_vocab_size(path: str) -> int:
     return size
 
 
+def hf_text_tokens(path: str, text: str) -> torch.Tensor:
+    """``text`` tokenised by the tokenizer in the folder ``path``, (n_tokens,) long.
+
+    Raises:
+        ValueError: the folder has no tokenizer.
+    """
+    folder = Path(path).expanduser()
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise ValueError(
+            f"{path} has no loadable tokenizer (none of {list(TOKENIZER_FILES)}); "
+            "use dataset.probe=random_tokens"
+        )
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    return torch.tensor(tokenizer(text)["input_ids"], dtype=torch.long)
+
+
 def hf_probe_tokens(
     path: str, text: str, how: str, n: int, seq_len: int, vocab_size: int, seed: int = 0
 ) -> torch.Tensor:
@@ -49,16 +68,7 @@ def hf_probe_tokens(
         return torch.randint(vocab_size, (n, seq_len), generator=gen)
     if how != "text":
         raise ValueError(f"probe={how!r} is not supported; allowed: 'text', 'random_tokens'")
-    folder = Path(path).expanduser()
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise ValueError(
-            f"{path} has no loadable tokenizer (none of {list(TOKENIZER_FILES)}); "
-            "use dataset.probe=random_tokens"
-        )
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    ids = torch.tensor(tokenizer(text)["input_ids"], dtype=torch.long)
+    ids = hf_text_tokens(path, text)
     if ids.numel() < seq_len:
         raise ValueError(f"the probe text has {ids.numel()} tokens, fewer than seq_len={seq_len}")
     starts = torch.arange(n) * max(1, seq_len // 2) % (ids.numel() - seq_len + 1)
@@ -77,8 +87,34 @@ class HFTextDataModule(L.LightningDataModule):
             )
         if cfg.text not in shipped_texts():
             raise ConfigError("dataset.text", cfg.text, f"one of {shipped_texts()}")
-        self.cfg = cfg
+        self.cfg, self.seed = cfg, seed
         self.vocab_size = hf_vocab_size(cfg.hf_path)
+        self._text_ids: torch.Tensor | None = None
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        """(batch_size, seq_len) training windows: windows of the text at uniformly drawn
+        starts (``probe=text``) or uniformly random token ids (``probe=random_tokens``)."""
+        cfg = self.cfg
+        if cfg.probe == "random_tokens":
+            return torch.randint(self.vocab_size, (batch_size, cfg.seq_len), generator=generator)
+        if self._text_ids is None:
+            self._text_ids = hf_text_tokens(cfg.hf_path, load_text(cfg.text))
+            if self._text_ids.numel() < cfg.seq_len:
+                raise ValueError(
+                    f"the text has {self._text_ids.numel()} tokens, fewer than "
+                    f"seq_len={cfg.seq_len}"
+                )
+        ids = self._text_ids
+        starts = torch.randint(ids.numel() - cfg.seq_len + 1, (batch_size,), generator=generator)
+        return torch.stack([ids[s : s + cfg.seq_len] for s in starts.tolist()])
+
+    def train_dataloader(self) -> StepBatches:
+        """Endless training windows for a method that trains on inputs alone (SPD); batch t
+        depends only on (seed, t)."""
+        trainer = self.trainer
+        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
+        rank = trainer.global_rank if trainer is not None else 0
+        return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """(size or ``eval_size``, seq_len) long token ids, the same for every call."""

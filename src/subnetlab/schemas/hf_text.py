@@ -29,3 +29,6 @@ class HFTextSchema:
     )
     seq_len: StrictInt = Field(32, ge=1, description="tokens per probe input")
     eval_size: StrictInt = Field(500, ge=1, description="probe inputs")
+    batch_size: StrictInt = Field(
+        16, ge=1, description="windows per training step of a method that trains (SPD)"
+    )
