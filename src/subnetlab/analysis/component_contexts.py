@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-# Elements of one block of subcomponents' CI: bounds the few (N, T, block) float copies made per
+# Elements of one block of alive subcomponents' CI: bounds the few (block, N, T) copies made per
 # block to tens of MB whatever the number of positions, while keeping each topk/index_add large.
 _BLOCK_ELEMENTS = 1 << 22
 
@@ -119,7 +119,7 @@ def _check_inputs(
 
 
 def _peaks(ci: torch.Tensor, window: int) -> torch.Tensor:
-    """(N, b, T) bool: the position holds the largest CI within ``window`` tokens on each side in
+    """(b, N, T) bool: the position holds the largest CI within ``window`` tokens on each side in
     its own sequence (strictly larger than those to its left, so of equal neighbours only the
     leftmost counts). Keeping only peaks stops one burst of firing from filling all top contexts
     with shifted copies of the same text."""
@@ -131,13 +131,12 @@ def _peaks(ci: torch.Tensor, window: int) -> torch.Tensor:
 
 
 def _block_contexts(
-    tokens: torch.Tensor, block: torch.Tensor, alive_threshold: float, top_k: int, window: int
+    tokens: torch.Tensor, block: torch.Tensor, fires: torch.Tensor, top_k: int, window: int
 ) -> list[tuple[ContextWindow, ...]]:
-    """Top activating contexts of each subcomponent of ``block`` (N, T, b), highest CI first."""
-    n_seq, seq_len, b = block.shape
-    by_sequence = block.permute(0, 2, 1)  # (N, b, T)
-    firing_peak = _peaks(by_sequence, window) & (by_sequence > alive_threshold)
-    score = torch.where(firing_peak, by_sequence, -torch.inf).permute(1, 0, 2).reshape(b, -1)
+    """Top activating contexts of each subcomponent of ``block`` (b, N, T), highest CI first;
+    ``fires`` is ``block`` above the threshold."""
+    b, n_seq, seq_len = block.shape
+    score = torch.where(_peaks(block, window) & fires, block, -torch.inf).view(b, -1)
     top_values, top_flat = score.topk(min(top_k, n_seq * seq_len), dim=1)  # (b, k)
     seq, col = top_flat // seq_len, top_flat % seq_len
     offsets = torch.arange(-window, window + 1, device=block.device)
@@ -145,7 +144,7 @@ def _block_contexts(
     rows = seq.unsqueeze(-1).expand_as(cols)
     which = torch.arange(b, device=block.device).view(b, 1, 1).expand_as(cols)
     window_tokens = tokens[rows, cols].tolist()
-    window_ci = block[rows, cols, which].tolist()
+    window_ci = block[which, rows, cols].tolist()
     per_component = []
     for values, seqs, columns, ids, cis in zip(
         top_values.tolist(), seq.tolist(), col.tolist(), window_tokens, window_ci, strict=True
@@ -182,19 +181,17 @@ def _block_top_tokens(
     n_top_tokens: int,
     min_token_count: int,
 ) -> list[tuple[TokenStat, ...]]:
-    """Tokens of highest mean CI for each subcomponent of ``block`` (N, T, b), among those
+    """Tokens of highest mean CI for each subcomponent of ``block`` (b, P), among those
     occurring at least ``min_token_count`` times on which it fires at least once."""
-    b = block.shape[-1]
+    b = block.shape[0]
     n_tokens = token_counts.numel()
-    ci_sums = torch.zeros(n_tokens, b, device=block.device)
-    ci_sums.index_add_(0, token_index, block.reshape(-1, b))
-    fire_counts = torch.zeros(n_tokens, b, device=block.device)
-    fire_counts.index_add_(0, token_index, fires.reshape(-1, b).float())
-    means = ci_sums / token_counts.unsqueeze(1).float()
-    ranked = torch.where(
-        (token_counts >= min_token_count).unsqueeze(1) & (fire_counts > 0), means, -torch.inf
-    )
-    values, rows = ranked.topk(min(n_top_tokens, n_tokens), dim=0)  # (n, b)
+    ci_sums = torch.zeros(b, n_tokens, device=block.device)
+    ci_sums.index_add_(1, token_index, block)
+    fire_counts = torch.zeros(b, n_tokens, device=block.device)
+    fire_counts.index_add_(1, token_index, fires.float())
+    means = ci_sums / token_counts.float()
+    ranked = torch.where((token_counts >= min_token_count) & (fire_counts > 0), means, -torch.inf)
+    values, rows = ranked.topk(min(n_top_tokens, n_tokens), dim=1)  # (b, n)
     counts = token_counts.tolist()
     return [
         tuple(
@@ -205,10 +202,7 @@ def _block_top_tokens(
             if value != -torch.inf
         )
         for component_values, component_rows, fired_counts in zip(
-            values.T.tolist(),
-            rows.T.tolist(),
-            fire_counts.T.gather(1, rows.T).long().tolist(),
-            strict=True,
+            values.tolist(), rows.tolist(), fire_counts.gather(1, rows).long().tolist(), strict=True
         )
     ]
 
@@ -228,25 +222,35 @@ def _module_contexts(
 ) -> ModuleContexts:
     n_seq, seq_len, n_components = ci.shape
     n_positions = n_seq * seq_len
+    by_position = ci.detach().reshape(n_positions, n_components)
+    alive = (
+        torch.nonzero(by_position.amax(0) > alive_threshold).squeeze(1)
+        if n_components
+        else torch.zeros(0, dtype=torch.long)
+    )
     components: list[ComponentContexts] = []
     block_size = max(1, _BLOCK_ELEMENTS // n_positions)
-    for start in range(0, n_components, block_size):
-        block = ci[..., start : start + block_size].detach().float()
+    for start in range(0, alive.numel(), block_size):
+        indices = alive[start : start + block_size]
+        # one subcomponent per row: every later pass reads contiguous memory
+        block = torch.index_select(by_position, 1, indices).T.contiguous().float()  # (b, P)
         fires = block > alive_threshold
-        n_fires = fires.sum((0, 1))
-        alive = torch.nonzero(n_fires).squeeze(1)
-        if alive.numel() == 0:
-            continue
-        block, fires, n_fires = block[..., alive], fires[..., alive], n_fires[alive]
-        contexts = _block_contexts(tokens, block, alive_threshold, top_k, window)
+        n_fires = fires.sum(1)
+        contexts = _block_contexts(
+            tokens,
+            block.view(-1, n_seq, seq_len),
+            fires.view(-1, n_seq, seq_len),
+            top_k,
+            window,
+        )
         top_tokens = _block_top_tokens(
             block, fires, token_index, token_ids, token_counts, n_top_tokens, min_token_count
         )
         for index, frequency, mean_ci, max_ci, found_contexts, found_tokens in zip(
-            (start + alive).tolist(),
+            indices.tolist(),
             (n_fires.double() / n_positions).tolist(),
-            (block.sum((0, 1), dtype=torch.float64) / n_positions).tolist(),
-            block.amax((0, 1)).tolist(),
+            (block.sum(1).double() / n_positions).tolist(),
+            block.amax(1).tolist(),
             contexts,
             top_tokens,
             strict=True,

@@ -192,6 +192,12 @@ def _check(
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"module names must be distinct; repeated: {repeated}")
+    readings = {(module.alive_threshold, module.n_positions) for module in modules}
+    if len(readings) > 1:
+        raise ValueError(
+            "modules must come from one component_contexts call; got (alive_threshold, "
+            f"n_positions) {sorted(readings)}"
+        )
     for key, value in summary.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"summary[{key!r}] must be a number; got {value!r}")
@@ -220,7 +226,8 @@ def render_component_page(
         max_top_tokens: rows of each subcomponent's token table.
 
     Raises:
-        ValueError: repeated module names, a non-numeric summary value, or a cap below 1.
+        ValueError: repeated module names, modules read at different thresholds or positions,
+            a non-numeric summary value, or a cap below 1.
     """
     _check(modules, summary, max_contexts, max_top_tokens)
     decoder = _Decoder(decode)

@@ -69,7 +69,7 @@ def parse(page: str) -> Node:
     return parser.root
 
 
-def modules():
+def modules(alive_threshold: float = 0.1):
     tokens = torch.tensor([[VOCAB.index(c) for c in TEXT]])
     length = tokens.shape[1]
     ci = torch.zeros(1, length, 4)
@@ -82,7 +82,7 @@ def modules():
     return component_contexts(
         tokens,
         {"h.0.mlp": ci, "h.0.attn": dead},
-        alive_threshold=0.1,
+        alive_threshold=alive_threshold,
         top_k=5,
         window=3,
         n_top_tokens=5,
@@ -197,4 +197,9 @@ def test_bad_arguments_are_named(overrides, message) -> None:
     with pytest.raises(ValueError, match="repeated"):
         render_component_page(
             modules() * 2, str, title="t", summary={}, max_contexts=1, max_top_tokens=1
+        )
+    (mlp, _), (_, attn) = modules(), modules(alive_threshold=0.5)
+    with pytest.raises(ValueError, match="one component_contexts call"):
+        render_component_page(
+            [mlp, attn], str, title="t", summary={}, max_contexts=1, max_top_tokens=1
         )
