@@ -66,7 +66,8 @@ def char_lm_task(
     cut = int(round(ids.numel() * (1 - test_fraction)))
     train_x, train_y = windows(ids[:cut], context, train_stride)
     test_x, test_y = windows(ids[cut:], context, test_stride)
-    return SequenceTask(Split(train_x, train_y, test_x, test_y), len(CHARSET), "all")
+    split = Split(train_x, train_y, test_x, test_y)
+    return SequenceTask(split, len(CHARSET), "all", token_names=tuple(CHARSET))
 
 
 @register_dataset("char_lm", CharLMSchema, produces=SequenceTask)

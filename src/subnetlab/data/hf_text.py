@@ -90,6 +90,21 @@ class HFTextDataModule(L.LightningDataModule):
         self.cfg, self.seed = cfg, seed
         self.vocab_size = hf_vocab_size(cfg.hf_path)
         self._text_ids: torch.Tensor | None = None
+        self._tokenizer: Any = None
+
+    def token_text(self, token_id: int) -> str:
+        """A token id's text through the folder's tokenizer (its number with
+        ``probe=random_tokens`` or without a tokenizer)."""
+        if self._tokenizer is None:
+            folder = Path(self.cfg.hf_path).expanduser()
+            if self.cfg.probe != "text" or not any(
+                (folder / name).is_file() for name in TOKENIZER_FILES
+            ):
+                return str(token_id)
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        return str(self._tokenizer.decode([token_id]))
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """(batch_size, seq_len) training windows: windows of the text at uniformly drawn

@@ -22,6 +22,13 @@ class SequenceTask:
     split: Split
     vocab_size: int
     predict: Predict
+    #: each token id's text (for pages that show tokens); None: ids are shown as numbers
+    token_names: tuple[str, ...] | None = None
+
+    def token_text(self, token_id: int) -> str:
+        """The text of ``token_id`` (its number when the task has no names)."""
+        names = self.token_names
+        return names[token_id] if names is not None and token_id < len(names) else str(token_id)
 
     @property
     def seq_len(self) -> int:
@@ -37,4 +44,4 @@ class SequenceTask:
             s.x_test,
             (s.y_test + shift) % self.vocab_size,
         )
-        return SequenceTask(shifted, self.vocab_size, self.predict)
+        return SequenceTask(shifted, self.vocab_size, self.predict, self.token_names)

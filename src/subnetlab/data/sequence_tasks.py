@@ -56,6 +56,10 @@ class SequenceDataModule(L.LightningDataModule):
         rank = trainer.global_rank if trainer is not None else 0
         return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
 
+    def token_text(self, token_id: int) -> str:
+        """The text of a token id (its number for tasks without token names)."""
+        return self.task.token_text(token_id)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """A fixed probe batch of token sequences (the same for every call)."""
         return probe_inputs(self.task, size or self.cfg.eval_size)

@@ -86,6 +86,33 @@ class PGDMasks:
         ) -> None: ...
 
 
+@schema
+class ComponentPage:
+    """``components.html`` of a language-model decomposition: every alive subcomponent's top
+    activating contexts and its mean CI by token (the threshold is ``method.ci_threshold``)."""
+
+    contexts: StrictInt = Field(10, ge=1, description="top activating contexts per subcomponent")
+    window: StrictInt = Field(12, ge=0, description="tokens shown on each side of a context")
+    top_tokens: StrictInt = Field(10, ge=1, description="tokens listed by mean CI")
+    min_token_count: StrictInt = Field(
+        3, ge=1, description="tokens seen fewer times are not ranked by mean CI"
+    )
+    tensorboard_components: StrictInt = Field(
+        20, ge=1, description="subcomponents per matrix in the TensorBoard text summary"
+    )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            contexts: int = ...,
+            window: int = ...,
+            top_tokens: int = ...,
+            min_token_count: int = ...,
+            tensorboard_components: int = ...,
+        ) -> None: ...
+
+
 @register("method", "spd")
 @schema
 class SPDSchema:
@@ -125,6 +152,9 @@ class SPDSchema:
     )
     p_anneal: PAnnealing = Field(default_factory=PAnnealing, description="p-annealing")
     pgd: PGDMasks = Field(default_factory=PGDMasks, description="adversarial masks")
+    component_page: ComponentPage = Field(
+        default_factory=ComponentPage, description="the components.html page (token inputs)"
+    )
     pnorm: StrictFloat = Field(1.0, gt=0, description="p of the importance-minimality loss")
     coeffs: SPDCoefficients = Field(
         default_factory=SPDCoefficients, description="loss coefficients"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -10,6 +11,9 @@ from matplotlib.figure import Figure
 
 from subnetlab.analysis.ci_patterns import pattern_error
 from subnetlab.analysis.column_matching import mmcs_ml2r
+from subnetlab.analysis.component_contexts import component_contexts
+from subnetlab.analysis.component_page import write_component_page
+from subnetlab.analysis.component_text_summary import component_text_summary
 from subnetlab.data.probes import ProbeInputs
 from subnetlab.data.sparse_features import one_hot_probe
 from subnetlab.data.step_batches import step_generator
@@ -25,6 +29,8 @@ from subnetlab.models.module_matrices import as_decomposable
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
+#: the page of a language-model decomposition's subcomponents, in the run folder
+COMPONENT_PAGE = "components.html"
 MASK_STREAM = 2
 PROBE_MAGNITUDE = 0.75
 #: sequences per chunk when evaluating a language model (bounds the (B, T, vocab) logits)
@@ -124,6 +130,8 @@ class SPDModule(DecompositionModule):
         # the toys know their perfect decomposition: they are scored against it
         self.known_solution: bool = isinstance(target, KnownSolution) and not token_inputs
         self.coeffs = to_dict(cfg.coeffs)
+        self.token_inputs = token_inputs
+        self.summary_writer: Any = ctx.extras.get("summary_writer")
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
 
@@ -255,3 +263,50 @@ class SPDModule(DecompositionModule):
             "subcomponent_norms": plots.subcomponent_norms(data["norms"]),
             "ci_histograms": plots.ci_histograms(data["ci_data"]),
         }
+
+    # --- reading components -----------------------------------------------------------------------
+    def save_artifacts(self, run_dir: Path) -> None:
+        """For token inputs: ``components.html`` (every alive subcomponent's top activating
+        contexts and mean CI by token, on the evaluation windows) and its TensorBoard text
+        summary."""
+        if not self.token_inputs:
+            return
+        page = self.cfg.component_page
+        tokens = self.datamodule.eval_batch()
+        modules = component_contexts(
+            tokens,
+            self.causal_importance_in_chunks(tokens),
+            alive_threshold=self.cfg.ci_threshold,
+            top_k=page.contexts,
+            window=page.window,
+            n_top_tokens=page.top_tokens,
+            min_token_count=page.min_token_count,
+        )
+        decode = getattr(self.datamodule, "token_text", str)
+        summary = {k: v for k, v in self._final.items() if k.startswith(("ce/", "kl/"))}
+        write_component_page(
+            run_dir / COMPONENT_PAGE,
+            modules,
+            decode,
+            title=f"SPD subcomponents ({run_dir.name})",
+            summary=summary,
+            max_contexts=page.contexts,
+            max_top_tokens=page.top_tokens,
+        )
+        if self.summary_writer is not None:
+            text = component_text_summary(
+                modules,
+                decode,
+                components_per_module=page.tensorboard_components,
+                tokens_per_component=min(page.top_tokens, 5),
+            )
+            self.summary_writer.add_text("components", text, self.cfg.steps)
+
+    @torch.no_grad()
+    def causal_importance_in_chunks(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+        """CI of every subcomponent at every position of ``tokens``: module → (N, T, C)."""
+        parts = [
+            self.decomposition.ci_of_inputs(chunk).value
+            for chunk in split_batches(tokens, EVAL_CHUNK)
+        ]
+        return {name: torch.cat([p[name] for p in parts]) for name in self.decomposition.names}
