@@ -130,7 +130,7 @@ class SPDModule(DecompositionModule):
         # the toys know their perfect decomposition: they are scored against it
         self.known_solution: bool = isinstance(target, KnownSolution) and not token_inputs
         self.coeffs = to_dict(cfg.coeffs)
-        self.token_inputs = token_inputs
+        self.token_inputs: bool = token_inputs
         self.summary_writer: Any = ctx.extras.get("summary_writer")
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
