@@ -107,6 +107,7 @@ class SPDDecomposition(nn.Module):
         super().__init__()
         decomposable = as_decomposable(target)
         self.names = freeze_and_order(decomposable, modules)  # forward order
+        target.train(False)
         self.target: DecomposableModel = decomposable
         self.delta_component = delta_component
         weights = decomposable.weights()
@@ -133,6 +134,14 @@ class SPDDecomposition(nn.Module):
                 d_in = weights[name].shape[1]
                 one_hot = kinds.get(name) == "embedding"
                 self.gates[_key(name)] = SharedGateMLP(d_in, C[name], ci_hidden, gen, one_hot)
+
+    def train(self, mode: bool = True) -> SPDDecomposition:
+        """The components and CI functions follow ``mode``; the target stays in eval mode (its
+        dropout off, its norms on running statistics): SPD reconstructs one fixed function."""
+        super().train(mode)
+        assert isinstance(self.target, nn.Module)
+        self.target.train(False)
+        return self
 
     # --- parameters -----------------------------------------------------------------------------
     def vu(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -306,6 +315,56 @@ class SPDDecomposition(nn.Module):
         apply.folds_then = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply)
 
+    def concatenated_masked_forward(
+        self,
+        x: torch.Tensor,
+        full_masks: dict[str, torch.Tensor],
+        layer_masks: dict[str, torch.Tensor],
+        target_outputs: dict[str, torch.Tensor],
+        full_delta: dict[str, torch.Tensor] | None = None,
+        layer_delta: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """The same 1 + L masked passes as ``stacked_masked_forward`` for any network that treats
+        the rows of a batch independently (every network in eval mode that does not mix the
+        batch): the copies are concatenated along the batch dimension and run in one forward.
+
+        At decomposed module j, copy 0 is fully masked, copy 1+j layer-masked, copies 1+l with
+        l > j still see the target's input there and reuse its cached output
+        (``target_outputs``), and copies 1+l with l < j apply W to their own input. Returns
+        (1 + L, batch, ...).
+        """
+        weights = self.target.weights()
+        index = {name: i for i, name in enumerate(self.names)}
+        n_copies, batch = 1 + len(self.names), x.shape[0]
+
+        def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+            if name not in index:
+                return read_input(a, weights[name].T)
+            copies = a.reshape(n_copies, batch, *a.shape[1:])
+            j = index[name]
+            V, U = self.vu(name)
+            pieces = []
+            for i in range(n_copies):
+                if i > 1 + j:
+                    pieces.append(target_outputs[name])
+                    continue
+                if i not in (0, 1 + j):
+                    pieces.append(read_input(copies[i], weights[name].T))
+                    continue
+                mask = full_masks[name] if i == 0 else layer_masks[name]
+                inner = read_input(copies[i], V)
+                piece = (inner * mask) @ U
+                delta = full_delta if i == 0 else layer_delta
+                if delta is not None:
+                    residual = read_input(copies[i], weights[name].T) - inner @ U
+                    piece = piece + delta[name].unsqueeze(-1) * residual
+                pieces.append(piece)
+            return torch.cat(pieces)
+
+        stacked_input = x.repeat(n_copies, *([1] * (x.dim() - 1)))
+        out = self.target.forward_with(stacked_input, apply)
+        return out.reshape(n_copies, batch, *out.shape[1:])
+
     # --- losses -----------------------------------------------------------------------------------
     def _active_rows(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Rows to compute and their loss weights (summing to 1).
@@ -344,15 +403,16 @@ class SPDDecomposition(nn.Module):
         ``batched=False`` is the plain implementation (whole batch, one full forward per masked
         pass, plain gate MLPs); it computes the same values from the same random draws and is the
         reference of the tests and the throughput benchmark. ``batched=True`` merges all-zero
-        rows and stacks the masked passes where the target allows (toys); otherwise it differs
-        from the plain path only in the gate implementation. ``recon``: MSE of the outputs
-        (toys) or KL of the next-token distributions (language models). ``pgd`` adds the
-        ``pgd_recon`` term (all modules under adversarial masks). The returned CI covers the rows
-        computed; ``row_weights`` of the result weigh them.
+        rows (toys) and runs the masked passes in one forward: stacked where the target's
+        forward carries extra leading dimensions (toys), else concatenated along the batch.
+        ``recon``: MSE of the outputs (toys) or KL of the next-token distributions (language
+        models). ``pgd`` adds the ``pgd_recon`` term (all modules under adversarial masks). The
+        returned CI covers the rows computed; ``row_weights`` of the result weigh them.
         """
         batch = x.shape[0]
         merge_rows = batched and recon == "mse"
         stacked = batched and getattr(self.target, "supports_stacked_passes", False)
+        concatenated = batched and not stacked
         recon_loss = reconstruction(recon)
         if merge_rows:
             rows, index, weights = self._active_rows(x)
@@ -389,6 +449,14 @@ class SPDDecomposition(nn.Module):
             )
             stochastic = recon_loss(outs[0], target_out, weights)
             layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
+        elif concatenated:
+            outs = self.concatenated_masked_forward(
+                rows, full_masks, layer_masks, outputs, full_delta, layer_delta
+            )
+            stochastic = recon_loss(outs[0], target_out, weights)
+            layerwise = torch.stack(
+                [recon_loss(out, target_out, weights) for out in outs[1:]]
+            ).mean()
         else:
             stochastic = recon_loss(
                 self.masked_forward(rows, full_masks, full_delta), target_out, weights

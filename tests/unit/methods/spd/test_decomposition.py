@@ -180,3 +180,41 @@ def test_a_language_model_trains_through_embedding_tied_unembedding_and_shared_g
     # an embedding's shared CI MLP reads its token as a one-hot row: a lookup of w1
     gate = dec.gates["embed"]
     torch.testing.assert_close(gate(tokens), gate(torch.nn.functional.one_hot(tokens, 7).float()))
+
+
+@pytest.mark.parametrize("delta_component", [False, True])
+def test_concatenated_passes_equal_separate_passes_on_a_language_model(
+    delta_component: bool,
+) -> None:
+    from tests.unit.models.test_module_matrices import TinyLM
+
+    torch.manual_seed(1)
+    model = TinyLM()
+    names = ["embed", "mlp.0", "mlp.2"]
+    dec = SPDDecomposition(
+        model, names, {n: 5 for n in names}, d_gate=4, seed=0, delta_component=delta_component
+    )
+    tokens = torch.randint(0, 7, (4, 6))
+    params = [p for p in dec.parameters() if p.requires_grad]
+    results = []
+    for batched in (True, False):
+        terms, _ = dec.losses(
+            tokens, 2.0, torch.Generator().manual_seed(0), batched=batched, recon="kl"
+        )
+        results.append((terms, torch.autograd.grad(sum(terms.values()), params)))
+    (fast, fast_grads), (plain, plain_grads) = results
+    for name in plain:
+        torch.testing.assert_close(fast[name], plain[name], rtol=1e-5, atol=1e-7)
+    for a, b in zip(fast_grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_the_target_stays_in_eval_mode_while_training() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Dropout(0.5))
+    dec = SPDDecomposition(model, ["0"], {"0": 2}, d_gate=4, seed=0)
+    dec.train()
+    assert dec.gates.training and not model.training and not model[1].training
+    x = torch.randn(5, 3)
+    out_a, _, _ = dec.target_forward(x)
+    out_b, _, _ = dec.target_forward(x)
+    torch.testing.assert_close(out_a, out_b)  # no dropout draws
