@@ -397,14 +397,18 @@ class SPDDecomposition(nn.Module):
         batched: bool = True,
         recon: ReconLoss = "mse",
         pgd: PGDSettings | None = None,
+        concatenate: bool | None = None,
     ) -> tuple[dict[str, torch.Tensor], CausalImportance]:
         """Every SPD loss term on batch ``x`` (one fresh mask sample per stochastic term).
 
         ``batched=False`` is the plain implementation (whole batch, one full forward per masked
         pass, plain gate MLPs); it computes the same values from the same random draws and is the
         reference of the tests and the throughput benchmark. ``batched=True`` merges all-zero
-        rows (toys) and runs the masked passes in one forward: stacked where the target's
-        forward carries extra leading dimensions (toys), else concatenated along the batch.
+        rows (toys) and runs the masked passes in one forward where the target's forward carries
+        extra leading dimensions (toys); on any other network ``concatenate`` runs them
+        concatenated along the batch in one forward (None: on an accelerator only, where larger
+        kernels pay; on a CPU the separate passes measured faster,
+        benchmarks/spd_lm_throughput.py).
         ``recon``: MSE of the outputs (toys) or KL of the next-token distributions (language
         models). ``pgd`` adds the ``pgd_recon`` term (all modules under adversarial masks). The
         returned CI covers the rows computed; ``row_weights`` of the result weigh them.
@@ -412,7 +416,9 @@ class SPDDecomposition(nn.Module):
         batch = x.shape[0]
         merge_rows = batched and recon == "mse"
         stacked = batched and getattr(self.target, "supports_stacked_passes", False)
-        concatenated = batched and not stacked
+        if concatenate is None:
+            concatenate = x.device.type != "cpu"
+        concatenated = batched and not stacked and concatenate
         recon_loss = reconstruction(recon)
         if merge_rows:
             rows, index, weights = self._active_rows(x)

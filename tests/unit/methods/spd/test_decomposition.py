@@ -199,7 +199,12 @@ def test_concatenated_passes_equal_separate_passes_on_a_language_model(
     results = []
     for batched in (True, False):
         terms, _ = dec.losses(
-            tokens, 2.0, torch.Generator().manual_seed(0), batched=batched, recon="kl"
+            tokens,
+            2.0,
+            torch.Generator().manual_seed(0),
+            batched=batched,
+            recon="kl",
+            concatenate=batched,
         )
         results.append((terms, torch.autograd.grad(sum(terms.values()), params)))
     (fast, fast_grads), (plain, plain_grads) = results
