@@ -22,6 +22,10 @@ METHODS = {
 }
 RUNS = {
     ("spd", "tms"),
+    # SPD decomposes any network's Linear / Embedding modules (digits images, token sequences)
+    ("spd", "mlp_digits"),
+    ("spd", "transformer"),
+    ("spd", "convnet_digits"),
     ("apd", "tms"),
     ("circuit", "mlp_digits"),
     ("gw", "tms"),

@@ -15,6 +15,8 @@ from subnetlab.data.step_batches import StepBatches
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.datasets import shipped_texts
 
+#: the dataset option of probe and training windows for a Hugging Face target
+HF_TEXT_DATASET = "hf_text"
 # files of which at least one makes a folder's tokenizer loadable
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model")
 

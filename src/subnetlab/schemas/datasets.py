@@ -135,3 +135,6 @@ class DigitsSchema:
     )
     split_seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description=_SPLIT_SEED_HELP)
     eval_size: StrictInt = Field(500, ge=1, description=_EVAL_HELP)
+    batch_size: StrictInt = Field(
+        128, ge=1, description="training images per step of a method that trains on inputs (SPD)"
+    )

@@ -9,13 +9,17 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab import registry
 from subnetlab.analysis.ci_patterns import pattern_error
 from subnetlab.analysis.column_matching import mmcs_ml2r
 from subnetlab.analysis.component_contexts import component_contexts
 from subnetlab.analysis.component_page import write_component_page
 from subnetlab.analysis.component_text_summary import component_text_summary
+from subnetlab.data.hf_text import HF_TEXT_DATASET
+from subnetlab.data.image_classification import ImageTask
 from subnetlab.data.probes import ProbeInputs
-from subnetlab.data.sparse_features import one_hot_probe
+from subnetlab.data.sequence_task import SequenceTask
+from subnetlab.data.sparse_features import SparseFeatures, one_hot_probe
 from subnetlab.data.step_batches import step_generator
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.decomposition.module import DecompositionModule
@@ -44,6 +48,14 @@ def resolve_recon_loss(choice: str, token_inputs: bool) -> ReconLoss:
         return "kl" if token_inputs else "mse"
     assert choice in ("mse", "kl")  # the schema's Literal
     return "kl" if choice == "kl" else "mse"
+
+
+def training_input_datasets() -> list[str]:
+    """The datasets whose datamodule serves training inputs: sparse features, token sequences,
+    images, and ``hf_text`` (windows for a Hugging Face target)."""
+    kinds = (SparseFeatures, SequenceTask, ImageTask)
+    names = [n for n, e in registry.datasets().items() if issubclass(e.produces, kinds)]
+    return sorted([*names, HF_TEXT_DATASET])
 
 
 def decomposable_names(model: torch.nn.Module) -> list[str]:
@@ -82,6 +94,16 @@ class SPDModule(DecompositionModule):
     @classmethod
     def check_target(cls, model: torch.nn.Module, model_cfg: Any) -> None:
         decomposable_names(model)
+
+    @classmethod
+    def check_data(cls, dataset_cfg: Any) -> None:
+        """SPD trains on inputs drawn by the dataset: sparse features, token sequences
+        (``char_lm``, ``hf_text``, ...) or images (``digits``)."""
+        allowed = training_input_datasets()
+        if dataset_cfg.name not in allowed:
+            raise ConfigError(
+                "dataset", dataset_cfg.name, f"a dataset SPD can draw inputs from: {allowed}"
+            )
 
     @classmethod
     def check_options_for_target(cls, method_cfg: SPDSchema, model: torch.nn.Module) -> None:
