@@ -38,6 +38,8 @@ def _quiet_libraries() -> None:
     logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    # a decomposition's frozen target stays in eval mode on purpose (SPDDecomposition.train)
+    warnings.filterwarnings("ignore", message=".*in eval mode at the start of training.*")
 
 
 def entry(cfg: DictConfig) -> float:

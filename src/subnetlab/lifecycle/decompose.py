@@ -137,6 +137,8 @@ def _quiet_lightning() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*LeafSpec.*")
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            # the frozen target stays in eval mode on purpose (SPDDecomposition.train)
+            warnings.filterwarnings("ignore", message=".*in eval mode at the start of training.*")
             yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
