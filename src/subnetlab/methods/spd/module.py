@@ -33,6 +33,8 @@ from subnetlab.models.module_matrices import as_decomposable
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
+#: module names listed when patterns match none (a large model has hundreds)
+SHOWN_NAMES = 16
 #: the page of a language-model decomposition's subcomponents, in the run folder
 COMPONENT_PAGE = "components.html"
 MASK_STREAM = 2
@@ -81,7 +83,9 @@ def resolve_module_C(names: list[str], module_cfg: list[Any]) -> dict[str, int]:
                 break
     if not chosen:
         patterns = [entry.pattern for entry in module_cfg]
-        raise ConfigError("method.modules", patterns, f"patterns matching some of {names}")
+        shown = ", ".join(names[:SHOWN_NAMES])
+        more = f", … ({len(names)} in all)" if len(names) > SHOWN_NAMES else ""
+        raise ConfigError("method.modules", patterns, f"patterns matching some of: {shown}{more}")
     return chosen
 
 
