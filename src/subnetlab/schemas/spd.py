@@ -127,8 +127,8 @@ class SPDSchema:
     )
     ci_fn: Literal["mlp", "shared_mlp"] = Field(
         "mlp",
-        description="causal-importance function: mlp = one scalar MLP per subcomponent (paper); "
-        "shared_mlp = one MLP per matrix from its input (cheaper on wide layers)",
+        description="CI function: mlp = a scalar MLP per subcomponent (paper); shared_mlp = "
+        "one MLP per matrix",
     )
     d_gate: StrictInt = Field(16, ge=1, description="hidden units of each subcomponent's CI MLP")
     ci_fn_hidden: StrictInt = Field(
@@ -136,8 +136,7 @@ class SPDSchema:
     )
     recon_loss: Literal["auto", "mse", "kl"] = Field(
         "auto",
-        description="reconstruction loss: mse of outputs, kl of next-token distributions; auto = "
-        "kl for token-id inputs (language models), mse otherwise",
+        description="mse of outputs | kl of next-token distributions | auto (kl for token ids)",
     )
     delta_component: StrictBool = Field(
         False, description="add W − ΣUV to the masked passes under its own random mask (off: paper)"
