@@ -30,6 +30,7 @@ This file is the whole model: its schema, its class and its registration (traine
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
@@ -166,6 +167,9 @@ class AttentionOnlyTransformer(nn.Module):
         ValueError: a size below 1, or ``d_model`` not divisible by ``n_heads``.
     """
 
+    #: (n_ctx, d_model) fixed sinusoidal position encodings (a buffer)
+    positions: torch.Tensor
+
     def __init__(
         self,
         vocab_size: int,
@@ -185,7 +189,7 @@ class AttentionOnlyTransformer(nn.Module):
         ):
             if value < 1:
                 raise ValueError(f"{key}={value} must be an integer >= 1")
-        self.n_ctx = n_ctx
+        self.n_ctx, self.n_heads = n_ctx, n_heads
         self.token_embed = nn.Embedding(vocab_size, d_model)
         # a fixed function of (n_ctx, d_model): not a parameter, not saved with the weights
         self.register_buffer("positions", sinusoidal_positions(n_ctx, d_model), persistent=False)
@@ -199,10 +203,6 @@ class AttentionOnlyTransformer(nn.Module):
     @property
     def n_layers(self) -> int:
         return len(self.blocks)
-
-    @property
-    def n_heads(self) -> int:
-        return self.blocks[0].attn.n_heads
 
     def block_names(self) -> list[str]:
         """Module names of the block outputs in depth order (the GW layers)."""
@@ -227,7 +227,7 @@ class AttentionOnlyTransformer(nn.Module):
         """tokens: (B, T) long → (logits (B, T, V), each layer's attention pattern (B, H, T, T))."""
         h = self.embed(tokens)
         patterns = []
-        for block in self.blocks:
+        for block in cast(list[AttentionBlock], self.blocks):
             h, pattern = block.forward_with_pattern(h)
             patterns.append(pattern)
         return self.unembed(self.ln_final(h)), patterns
