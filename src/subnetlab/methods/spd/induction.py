@@ -20,8 +20,8 @@ arXiv:2506.20790, §2) can show:
   everywhere.)
 
 The criterion (``split_mechanisms``), per subcomponent c of every decomposed matrix, with
-``on_c`` its mean CI over the positions where induction applies (``induction_mask``) and
-``off_c`` its mean CI over all other positions:
+``on_c`` its mean CI where induction applies (``induction_mask``) and ``off_c`` its mean CI where
+it does not, compared at equal positions (``mean_ci_by_position_kind``):
 
 - c carries the **induction** mechanism iff ``on_c ≥ active`` and ``on_c ≥ selectivity · off_c``
   (used where induction applies, and at least ``selectivity`` times as much as elsewhere) and,
@@ -100,23 +100,39 @@ def head_attribution(
 def mean_ci_by_position_kind(
     causal_importance: torch.Tensor, induction_mask: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(on (C,), off (C,)): each subcomponent's mean CI over the positions where induction applies
-    and over all other positions.
+    """(on (C,), off (C,)): each subcomponent's mean CI where induction applies and where it does
+    not, compared at equal positions.
+
+    For every position t that is an induction position in some sequences and not in others,
+    ``on_t`` is the mean CI over the sequences where it is and ``off_t`` over the rest; ``on`` and
+    ``off`` average these over such t. Comparing at equal t matters: the repeat lies late in a
+    sequence more often than early, and some subcomponents (the previous-token head's positional
+    query and key) depend on the position, so a plain mean over all induction positions against
+    all others would call them induction-selective.
 
     causal_importance: (N, T, C); induction_mask: (N, T) bool.
 
     Raises:
-        ValueError: shapes that do not match, or a mask without both kinds of positions.
+        ValueError: shapes that do not match, or no position that is an induction position in
+            some sequences and not in others.
     """
     if causal_importance.dim() != 3 or causal_importance.shape[:2] != induction_mask.shape:
         raise ValueError(
             f"causal importance {tuple(causal_importance.shape)} must be (N, T, C) with (N, T) "
             f"the induction mask's shape {tuple(induction_mask.shape)}"
         )
-    mask = induction_mask.bool()
-    if mask.all() or not mask.any():
-        raise ValueError("the induction mask needs both positions where induction applies and not")
-    return causal_importance[mask].mean(0), causal_importance[~mask].mean(0)
+    on_mask = induction_mask.bool()[:, :, None].to(causal_importance.dtype)  # (N, T, 1)
+    on_count, off_count = on_mask.sum(0), (1 - on_mask).sum(0)  # (T, 1)
+    both = (on_count > 0) & (off_count > 0)
+    if not both.any():
+        raise ValueError(
+            "the induction mask needs a position that is an induction position in some sequences "
+            "and not in others"
+        )
+    on_at = (causal_importance * on_mask).sum(0) / on_count.clamp_min(1)  # (T, C)
+    off_at = (causal_importance * (1 - on_mask)).sum(0) / off_count.clamp_min(1)
+    positions = both[:, 0]
+    return on_at[positions].mean(0), off_at[positions].mean(0)
 
 
 @dataclass(frozen=True)
@@ -195,8 +211,9 @@ def split_mechanisms(
     ``analysis.induction_heads.induction_positions``).
 
     Raises:
-        ValueError: no matrices, shapes that do not match, a mask without both kinds of
-            positions, head indices outside a matrix's attribution, or a head given both roles.
+        ValueError: no matrices, shapes that do not match, a mask without a position that is an
+            induction position in some sequences only, head indices outside a matrix's
+            attribution, or a head given both roles.
     """
     if not matrices:
         raise ValueError("no decomposed matrices given")

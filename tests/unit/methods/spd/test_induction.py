@@ -9,12 +9,12 @@ from subnetlab.methods.spd.induction import (
     split_mechanisms,
 )
 
-# 2 sequences × 4 positions; induction applies at positions 2 and 3 of each
-MASK = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1]], dtype=torch.bool)
+# 3 sequences × 4 positions; positions 1, 2, 3 are induction positions in some sequences only
+MASK = torch.tensor([[0, 0, 1, 1], [0, 1, 1, 0], [0, 0, 0, 0]], dtype=torch.bool)
 
 
 def _ci(*profiles: tuple[float, float]) -> torch.Tensor:
-    """(2, 4, C): subcomponent c has CI ``profiles[c][0]`` where induction applies and
+    """(3, 4, C): subcomponent c has CI ``profiles[c][0]`` where induction applies and
     ``profiles[c][1]`` elsewhere."""
     on = torch.tensor([p[0] for p in profiles])
     off = torch.tensor([p[1] for p in profiles])
@@ -54,15 +54,25 @@ def test_head_attribution_refuses_mismatched_shapes() -> None:
         head_attribution(torch.ones(4, 2), torch.ones(2, 4), n_heads=2, side="both")  # type: ignore[arg-type]
 
 
-def test_mean_ci_by_position_kind() -> None:
-    ci = torch.arange(24, dtype=torch.float).reshape(2, 4, 3) / 24
+def test_mean_ci_by_position_kind_compares_at_equal_positions() -> None:
+    ci = torch.tensor([[0.0, 0.1, 0.8, 0.6], [0.9, 0.4, 0.7, 0.2], [0.5, 0.0, 0.3, 0.1]])[..., None]
     on, off = mean_ci_by_position_kind(ci, MASK)
-    torch.testing.assert_close(on, ci[:, 2:].reshape(-1, 3).mean(0))
-    torch.testing.assert_close(off, ci[:, :2].reshape(-1, 3).mean(0))
-    with pytest.raises(ValueError, match="induction mask's shape \\(2, 3\\)"):
+    # t = 0 is never an induction position: left out; t = 1: on 0.4, off (0.1 + 0.0)/2;
+    # t = 2: on (0.8 + 0.7)/2, off 0.3; t = 3: on 0.6, off (0.2 + 0.1)/2
+    assert on.tolist() == pytest.approx([(0.4 + 0.75 + 0.6) / 3])
+    assert off.tolist() == pytest.approx([(0.05 + 0.3 + 0.15) / 3])
+    # a subcomponent that follows the position only is not induction-selective, although the
+    # induction positions lie later than the others on average
+    by_position = torch.tensor([0.0, 0.2, 0.6, 1.0]).expand(3, 4)[..., None]
+    on, off = mean_ci_by_position_kind(by_position, MASK)
+    torch.testing.assert_close(on, off)
+    # pooled means would have reported 0.6 against 0.375
+    assert float(by_position[MASK].mean()) == pytest.approx(0.6)
+    assert float(by_position[~MASK].mean()) == pytest.approx(0.375)
+    with pytest.raises(ValueError, match="induction mask's shape \\(3, 3\\)"):
         mean_ci_by_position_kind(ci, MASK[:, :3])
-    with pytest.raises(ValueError, match="needs both positions"):
-        mean_ci_by_position_kind(ci, torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="induction position in some sequences and not"):
+        mean_ci_by_position_kind(ci, MASK[[0, 0]].repeat(2, 1)[:3])
 
 
 def test_separate_subcomponents_pass() -> None:
