@@ -5,8 +5,11 @@ the current token and copies what it finds there; it reads "which token came bef
 position" from a previous-token head in an earlier layer, which attends from every position to
 the one before it (Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits",
 §"Induction heads"; Olsson et al. 2022, arXiv:2209.11895, §2, whose "prefix matching" score is
-``induction_score`` here). The scores are mean attention probabilities, so they lie in [0, 1]: 1
-for a head that puts all its attention on the position the mechanism needs.
+``induction_score`` here). A duplicate-token head, attending from a token to its own earlier
+occurrence (Wang et al. 2022, arXiv:2211.00593, §3.1), marks a position as a repeat; trained on
+``dataset=repeated_tokens`` the default ``model=attn_only`` grows one beside its previous-token
+head. The scores are mean attention probabilities, so they lie in [0, 1]: 1 for a head that puts
+all its attention on the position the mechanism needs.
 """
 
 from __future__ import annotations
@@ -81,19 +84,20 @@ def induction_score(pattern: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor
     Raises:
         ValueError: shapes that do not match, or tokens without any repeated token.
     """
-    _check_pattern(pattern)
-    if tokens.shape != (pattern.shape[0], pattern.shape[-1]):
-        raise ValueError(
-            f"tokens {tuple(tokens.shape)} must be (batch, seq) of pattern {tuple(pattern.shape)}"
-        )
-    earlier = most_recent_occurrence(tokens)
-    repeated = earlier >= 0
-    if not repeated.any():
-        raise ValueError("tokens repeat no token: the induction score needs earlier occurrences")
-    key = earlier + 1  # (B, T); a position without an earlier occurrence reads key 0, masked below
-    heads = pattern.shape[1]
-    attended = pattern.gather(3, key[:, None, :, None].expand(-1, heads, -1, 1))[..., 0]
-    return (attended * repeated[:, None, :]).sum(dim=(0, 2)) / repeated.sum()
+    return _attention_to_earlier_occurrence(pattern, tokens, offset=1)
+
+
+def duplicate_token_score(pattern: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """(H,) per head: attention from position t to s, the most recent earlier occurrence of
+    ``tokens[t]`` itself, averaged over the (batch, position) pairs that have one. A head that
+    scores high tells later layers "this token is a repeat" (a duplicate-token head).
+
+    pattern: (B, H, T, T) attention probabilities of one layer; tokens: (B, T) its inputs.
+
+    Raises:
+        ValueError: shapes that do not match, or tokens without any repeated token.
+    """
+    return _attention_to_earlier_occurrence(pattern, tokens, offset=0)
 
 
 def previous_token_scores(model: HasAttentionPatterns, tokens: torch.Tensor) -> torch.Tensor:
@@ -104,6 +108,33 @@ def previous_token_scores(model: HasAttentionPatterns, tokens: torch.Tensor) -> 
 def induction_scores(model: HasAttentionPatterns, tokens: torch.Tensor) -> torch.Tensor:
     """(n_layers, H): ``induction_score`` of every head of ``model`` on ``tokens`` (B, T)."""
     return torch.stack([induction_score(p, tokens) for p in model.attention_patterns(tokens)])
+
+
+def duplicate_token_scores(model: HasAttentionPatterns, tokens: torch.Tensor) -> torch.Tensor:
+    """(n_layers, H): ``duplicate_token_score`` of every head of ``model`` on ``tokens``."""
+    patterns = model.attention_patterns(tokens)
+    return torch.stack([duplicate_token_score(p, tokens) for p in patterns])
+
+
+def _attention_to_earlier_occurrence(
+    pattern: torch.Tensor, tokens: torch.Tensor, offset: int
+) -> torch.Tensor:
+    """(H,): mean attention from t to s + ``offset`` (s the most recent earlier occurrence of
+    ``tokens[t]``; offset ≤ 1 keeps the key at or before t) over the positions that have one."""
+    _check_pattern(pattern)
+    if tokens.shape != (pattern.shape[0], pattern.shape[-1]):
+        raise ValueError(
+            f"tokens {tuple(tokens.shape)} must be (batch, seq) of pattern {tuple(pattern.shape)}"
+        )
+    earlier = most_recent_occurrence(tokens)
+    repeated = earlier >= 0
+    if not repeated.any():
+        raise ValueError("tokens repeat no token: the score needs earlier occurrences")
+    # a position without an earlier occurrence reads key offset − 1 (clamped to 0), masked below
+    key = (earlier + offset).clamp(min=0)
+    heads = pattern.shape[1]
+    attended = pattern.gather(3, key[:, None, :, None].expand(-1, heads, -1, 1))[..., 0]
+    return (attended * repeated[:, None, :]).sum(dim=(0, 2)) / repeated.sum()
 
 
 def _check_pattern(pattern: torch.Tensor) -> None:

@@ -12,7 +12,8 @@ predictable at all beyond "a token not seen yet".
 Why the repeat starts anywhere and varies in length, not "the second half repeats the first":
 with a fixed layout, position t of the copy can find its answer at the fixed offset t − L + 1 by
 position alone, and a one-layer positional head solves the task; the default model trained on
-fixed halves did exactly that (induction accuracy 1.0, no previous-token head in layer 0). With
+fixed halves did exactly that (induction accuracy 1.0 with previous-token scores of 0.06 and 0.14
+in layer 0, against 0.93 for the previous-token head trained on this layout). With
 ``min_repeat = max_repeat = (seq_len + 1) / 2`` (``seq_len`` odd) this dataset is the classic
 fixed-halves one.
 """

@@ -18,10 +18,11 @@ and every head-level quantity then lives in the four weight matrices alone.
 
 Positions are the fixed sinusoids of Vaswani et al. 2017 (arXiv:1706.03762, §3.5), not learned:
 the encoding of position t − 1 is a fixed rotation of that of t, so one query/key map attends to
-the previous token at every position at once, and the previous-token head forms early and
-everywhere. With learned positions the default model had not formed one after 3000 steps
-(induction accuracy 0.16 on ``dataset=repeated_tokens``, where the repeat starts anywhere), with
-sinusoids it had after a few hundred.
+the previous token at every position at once, and the positional part of the target is known
+exactly and is no parameter (nothing a decomposition has to account for). Measured on
+``dataset=repeated_tokens``: at lr 1e-2 learned positions formed no induction heads within 3000
+steps (two seeds) where sinusoids did in five runs of seven (3000–4000 steps); at the default lr
+2e-2 both formed them within 500–1000 steps (learned: two seeds; sinusoids: six of six).
 
 This file is the whole model: its schema, its class and its registration (trained by the
 ``sequence`` recipe); ``conf/model/attn_only.yaml`` is its config.
@@ -60,6 +61,8 @@ class AttnOnlySchema:
         False, description="LayerNorm before each attention and before the unembedding"
     )
     recipe: SupervisedRecipe = Field(
+        # on repeated_tokens: induction accuracy 0.996 (loss 0.07 nats) where induction applies,
+        # a previous-token head (0.93) and induction heads (0.95, 0.82); ≈ 20 s on one CPU core
         default_factory=lambda: from_dict(
             SupervisedRecipe,
             {"steps": 3000, "batch_size": 64, "lr": 2e-2, "weight_decay": 0.01},

@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from subnetlab.analysis.induction_heads import (
+    duplicate_token_score,
+    duplicate_token_scores,
     induction_positions,
     induction_score,
     induction_scores,
@@ -70,6 +72,11 @@ def test_scores_of_hand_built_patterns() -> None:
     assert float(induction_score(uniform, TOKENS)) == pytest.approx((1 / 4 + 1 / 5 + 1 / 6) / 3)
     two_heads = torch.cat([previous, induction], dim=1)
     assert induction_score(two_heads, TOKENS).tolist() == [0.0, 1.0]
+    # a duplicate-token head: queries 3, 4, 5 attend to the earlier 5, 6, 7 themselves
+    duplicate = _one_hot_pattern([0, 0, 0, 0, 1, 2, 6])
+    assert duplicate_token_score(duplicate, TOKENS).tolist() == [1.0]
+    assert duplicate_token_score(induction, TOKENS).tolist() == [0.0]
+    assert induction_score(duplicate, TOKENS).tolist() == [0.0]
 
 
 def test_bad_patterns_and_tokens_are_named() -> None:
@@ -112,7 +119,9 @@ def test_a_trained_model_predicts_by_induction(trained) -> None:
 def test_a_trained_model_has_a_previous_token_head_feeding_induction_heads(trained) -> None:
     model, inputs, _ = trained
     previous, induction = previous_token_scores(model, inputs), induction_scores(model, inputs)
-    assert previous.shape == induction.shape == (2, 2)
+    assert (
+        previous.shape == induction.shape == duplicate_token_scores(model, inputs).shape == (2, 2)
+    )
     # layer 0: one head attends to the previous token (uniform attention would score the mean
     # of 1/(t+1), 0.2 here), the other does not, and neither does induction
     assert float(previous[0].max()) > 0.6 and float(previous[0].min()) < 0.15
