@@ -26,7 +26,8 @@ from subnetlab.training.recipe import TrainingRecipe
 def test_every_model_option_has_a_family_with_its_schema_and_a_registered_recipe() -> None:
     families = model_families()
     options = schemas("model")
-    assert set(families) == set(options) == {"tms", "resid_mlp", "mlp", "transformer", "convnet"}
+    expected = {"tms", "resid_mlp", "mlp", "transformer", "convnet", "attn_only"}
+    assert set(families) == set(options) == expected
     for name, family in families.items():
         assert family.name == name and family.schema is options[name]
         assert issubclass(recipe_class(family.recipe), TrainingRecipe)
@@ -36,7 +37,11 @@ def test_every_registered_dataset_validates_with_its_options_schema() -> None:
     options = schemas("dataset")
     for name, entry in datasets().items():
         assert options[name] is entry.schema
-    assert datasets_producing(SequenceTask) == ["char_lm", "modular_addition_seq"]
+    assert datasets_producing(SequenceTask) == [
+        "char_lm",
+        "modular_addition_seq",
+        "repeated_tokens",
+    ]
 
 
 def test_builders_make_the_configured_architectures() -> None:
@@ -58,7 +63,7 @@ def test_unknown_names_are_one_line_config_errors_naming_the_registered_ones() -
     assert isinstance(err.value, ConfigError) and "\n" not in message
     assert message == (
         "invalid config value model.name='resnet': allowed a registered model family: "
-        "['convnet', 'mlp', 'resid_mlp', 'tms', 'transformer']"
+        "['attn_only', 'convnet', 'mlp', 'resid_mlp', 'tms', 'transformer']"
     )
     with pytest.raises(UnknownEntryError, match="recipe='nope'.*'image_classifier', 'resid_mlp'"):
         recipe_class("nope")
