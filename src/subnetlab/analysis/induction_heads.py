@@ -14,11 +14,12 @@ all its attention on the position the mechanism needs.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 
 
+@runtime_checkable
 class HasAttentionPatterns(Protocol):
     """A model that reports each layer's attention probabilities (e.g.
     ``models.attention_only.AttentionOnlyTransformer``)."""

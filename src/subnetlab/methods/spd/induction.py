@@ -65,6 +65,8 @@ from typing import Literal
 
 import torch
 
+from subnetlab.analysis.induction_heads import induction_positions
+
 #: which features of a matrix a head owns: q, k, v write the heads' features (their outputs),
 #: o reads them (its inputs)
 HeadSide = Literal["output", "input"]
@@ -248,3 +250,56 @@ def split_mechanisms(
     return MechanismSplit(
         frozenset(previous_token), frozenset(induction), on_by_matrix, off_by_matrix
     )
+
+
+@dataclass(frozen=True)
+class InductionEvidenceSource:
+    """What ``mechanism_evidence`` needs from a run: the evaluation windows, the decomposed
+    attention matrices' CI there and their factors, and the target's head scores."""
+
+    tokens: torch.Tensor  # (N, T) long
+    causal_importance: Mapping[str, torch.Tensor]  # name → (N, T, C)
+    factors: Mapping[str, tuple[torch.Tensor, torch.Tensor]]  # name → (V (d_in, C), U (C, d_out))
+    previous_token_scores: torch.Tensor  # (n_layers, H)
+    induction_scores: torch.Tensor  # (n_layers, H)
+    n_heads: int
+
+
+#: a head whose score exceeds this plays that role (most of its attention goes where the role
+#: says: to t − 1, or to the token after the earlier occurrence)
+HEAD_ROLE_SCORE = 0.5
+
+
+def mechanism_evidence(
+    source: InductionEvidenceSource, thresholds: MechanismThresholds = MechanismThresholds()
+) -> MechanismSplit:
+    """``split_mechanisms`` on a decomposition of an attention-only target whose matrices are
+    named ``blocks.<layer>.attn.<q|k|v|o>``: head attributions from the factors (o reads the
+    heads' features, q/k/v write them), the heads of each role from the target's scores
+    (> ``HEAD_ROLE_SCORE``), and the induction positions of the windows (the next token is the
+    window's own next token, so the last position is left out).
+
+    Raises:
+        ValueError: a matrix name without a layer index (``blocks.<i>.``).
+    """
+    tokens = source.tokens
+    induction_mask = induction_positions(tokens[:, :-1], tokens[:, 1:])
+    matrices = {}
+    for name, ci in source.causal_importance.items():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[0] != "blocks" or not parts[1].isdigit():
+            raise ValueError(f"{name}: expected an attention matrix named blocks.<layer>.attn.*")
+        layer = int(parts[1])
+        V, U = source.factors[name]
+        side: HeadSide = "input" if parts[-1] == "o" else "output"
+        matrices[name] = MatrixEvidence(
+            ci[:, :-1],
+            head_attribution(V, U, source.n_heads, side),
+            previous_token_heads=_heads_over(source.previous_token_scores[layer]),
+            induction_heads=_heads_over(source.induction_scores[layer]),
+        )
+    return split_mechanisms(matrices, induction_mask, thresholds)
+
+
+def _heads_over(scores: torch.Tensor) -> list[int]:
+    return [h for h, score in enumerate(scores.tolist()) if score > HEAD_ROLE_SCORE]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,11 @@ from subnetlab.analysis.column_matching import mmcs_ml2r
 from subnetlab.analysis.component_contexts import component_contexts
 from subnetlab.analysis.component_page import write_component_page
 from subnetlab.analysis.component_text_summary import component_text_summary
+from subnetlab.analysis.induction_heads import (
+    HasAttentionPatterns,
+    induction_scores,
+    previous_token_scores,
+)
 from subnetlab.data.hf_text import HF_TEXT_DATASET
 from subnetlab.data.image_classification import ImageTask
 from subnetlab.data.probes import ProbeInputs
@@ -28,11 +34,18 @@ from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.spd import plots
 from subnetlab.methods.spd.decomposition import PGDSettings, ReconLoss, SPDDecomposition
 from subnetlab.methods.spd.evaluation import masked_reconstruction, split_batches
+from subnetlab.methods.spd.induction import (
+    InductionEvidenceSource,
+    MechanismSplit,
+    mechanism_evidence,
+)
 from subnetlab.models.decomposable import KnownSolution
 from subnetlab.models.module_matrices import as_decomposable
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
 
+#: the induction criterion's verdict and evidence (attention-only targets)
+MECHANISMS_FILE = "mechanisms.json"
 #: module names listed when patterns match none (a large model has hundreds)
 SHOWN_NAMES = 16
 #: the page of a language-model decomposition's subcomponents, in the run folder
@@ -157,6 +170,16 @@ class SPDModule(DecompositionModule):
         self.known_solution: bool = isinstance(target, KnownSolution) and not token_inputs
         self.coeffs = to_dict(cfg.coeffs)
         self.token_inputs: bool = token_inputs
+        # an attention-only target with head scores: which subcomponents carry its
+        # previous-token and induction mechanisms is reported (methods/spd/induction.py)
+        self.attention_target: Any = (
+            ctx.target
+            if isinstance(ctx.target, HasAttentionPatterns)
+            and hasattr(ctx.target, "n_heads")
+            and token_inputs
+            else None
+        )
+        self._mechanisms: MechanismSplit | None = None
         self.summary_writer: Any = ctx.extras.get("summary_writer")
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
@@ -231,7 +254,35 @@ class SPDModule(DecompositionModule):
         for name, value in terms.items():
             metrics[f"loss/{name}"] = float(value)
         self._figure_data = {"summary": dict(metrics), "norms": dec.subcomponent_norms()}
+        attention = [n for n in dec.names if ".attn." in n]
+        if self.attention_target is not None and attention:
+            metrics.update(self.induction_mechanisms(eval_x, attention))
         return metrics
+
+    def induction_mechanisms(self, tokens: torch.Tensor, names: list[str]) -> dict[str, float]:
+        """Which decomposed attention subcomponents carry the target's previous-token and
+        induction mechanisms (``methods/spd/induction.py``'s criterion): ``mechanisms/passed``
+        (1 when both are found in disjoint subcomponents), and the sizes of the two sets and of
+        their overlap."""
+        ci = self.causal_importance_in_chunks(tokens)
+        model = self.attention_target
+        source = InductionEvidenceSource(
+            tokens=tokens,
+            causal_importance={n: ci[n] for n in names},
+            factors={n: self.decomposition.vu(n) for n in names},
+            previous_token_scores=previous_token_scores(model, tokens),
+            induction_scores=induction_scores(model, tokens),
+            n_heads=model.n_heads,
+        )
+        split = mechanism_evidence(source)
+        self._mechanisms = split
+        self._head_scores = (source.previous_token_scores, source.induction_scores)
+        return {
+            "mechanisms/passed": float(split.passed),
+            "mechanisms/previous_token": float(len(split.previous_token)),
+            "mechanisms/induction": float(len(split.induction)),
+            "mechanisms/overlap": float(len(split.overlap)),
+        }
 
     def evaluate_known_solution(self) -> dict[str, float]:
         dec = self.decomposition
@@ -297,6 +348,8 @@ class SPDModule(DecompositionModule):
         summary."""
         if not self.token_inputs:
             return
+        if self._mechanisms is not None:
+            self.write_mechanisms(run_dir / MECHANISMS_FILE)
         page = self.cfg.component_page
         tokens = self.datamodule.eval_batch()
         modules = component_contexts(
@@ -327,6 +380,24 @@ class SPDModule(DecompositionModule):
                 tokens_per_component=min(page.top_tokens, 5),
             )
             self.summary_writer.add_text("components", text, self.cfg.steps)
+
+    def write_mechanisms(self, path: Path) -> None:
+        """The induction criterion's verdict with its evidence: each set's subcomponents, every
+        matrix's mean CI on and off induction positions, and the target's head scores."""
+        split = self._mechanisms
+        assert split is not None
+        previous, induction = self._head_scores
+        record = {
+            "passed": split.passed,
+            "previous_token": sorted([n, c] for n, c in split.previous_token),
+            "induction": sorted([n, c] for n, c in split.induction),
+            "overlap": sorted([n, c] for n, c in split.overlap),
+            "mean_ci_on_induction_positions": {n: v.tolist() for n, v in split.on.items()},
+            "mean_ci_elsewhere": {n: v.tolist() for n, v in split.off.items()},
+            "previous_token_head_scores": previous.tolist(),
+            "induction_head_scores": induction.tolist(),
+        }
+        path.write_text(json.dumps(record, indent=1))
 
     @torch.no_grad()
     def causal_importance_in_chunks(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
