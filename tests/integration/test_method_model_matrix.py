@@ -9,7 +9,7 @@ from subnetlab.lifecycle.runner import run
 from subnetlab.schemas.base import ConfigError
 from tests.conftest import QUIET_RUN, compose_raw
 
-MODELS = ["tms", "resid_mlp1", "mlp", "mlp_digits", "transformer", "convnet_digits"]
+MODELS = ["tms", "resid_mlp1", "mlp", "mlp_digits", "transformer", "convnet_digits", "attn_only"]
 # a few steps each (debug=fast caps every training at 20 steps, the targets' too) and small probes
 METHODS = {
     "spd": ["method.eval_every=1000"],
@@ -26,6 +26,10 @@ RUNS = {
     ("spd", "mlp_digits"),
     ("spd", "transformer"),
     ("spd", "convnet_digits"),
+    ("spd", "attn_only"),
+    ("gw", "attn_only"),
+    ("train", "attn_only"),
+    ("finetune", "attn_only"),
     ("apd", "tms"),
     ("circuit", "mlp_digits"),
     ("gw", "tms"),

@@ -236,8 +236,12 @@ class AttentionOnlyTransformer(nn.Module):
         return self.unembed(self.ln_final(h)), patterns
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: (B, T) long → logits (B, T, vocab_size)."""
-        return self.forward_with_patterns(tokens)[0]
+        """tokens: (B, T) long → logits (B, T, vocab_size). Each block runs as a module call, so
+        forward hooks on ``blocks.<i>`` (GW's layer outputs) see it."""
+        h = self.embed(tokens)
+        for block in self.blocks:
+            h = block(h)
+        return self.unembed(self.ln_final(h))
 
     @torch.no_grad()
     def attention_patterns(self, tokens: torch.Tensor) -> list[torch.Tensor]:
