@@ -37,9 +37,10 @@ import torch
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 from torch import nn
 
+from subnetlab.models.transformer import require_sizes
 from subnetlab.registry import register_model
-from subnetlab.schemas.base import from_dict, require, schema
-from subnetlab.schemas.models import SupervisedRecipe
+from subnetlab.schemas.base import from_dict, schema
+from subnetlab.schemas.models import SupervisedRecipe, require_heads_divide_width
 from subnetlab.schemas.registry import register
 
 
@@ -72,12 +73,7 @@ class AttnOnlySchema:
 
     @model_validator(mode="after")
     def _heads_divide_the_width(self) -> AttnOnlySchema:
-        require(
-            self.d_model % self.n_heads == 0,
-            "n_heads",
-            self.n_heads,
-            f"a divisor of d_model={self.d_model}",
-        )
+        require_heads_divide_width(self.n_heads, self.d_model)
         return self
 
 
@@ -183,15 +179,9 @@ class AttentionOnlyTransformer(nn.Module):
         layer_norm: bool = False,
     ) -> None:
         super().__init__()
-        for key, value in (
-            ("vocab_size", vocab_size),
-            ("n_ctx", n_ctx),
-            ("d_model", d_model),
-            ("n_heads", n_heads),
-            ("n_layers", n_layers),
-        ):
-            if value < 1:
-                raise ValueError(f"{key}={value} must be an integer >= 1")
+        require_sizes(
+            vocab_size=vocab_size, n_ctx=n_ctx, d_model=d_model, n_heads=n_heads, n_layers=n_layers
+        )
         self.n_ctx, self.n_heads = n_ctx, n_heads
         self.token_embed = nn.Embedding(vocab_size, d_model)
         # a fixed function of (n_ctx, d_model): not a parameter, not saved with the weights

@@ -11,6 +11,13 @@ from subnetlab.registry import register_model
 from subnetlab.schemas.models import TransformerSchema
 
 
+def require_sizes(**sizes: int) -> None:
+    """Raise ValueError naming the first size below 1 (a model's widths, counts, lengths)."""
+    for key, value in sizes.items():
+        if value < 1:
+            raise ValueError(f"{key}={value} must be an integer >= 1")
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention where position t attends to positions ≤ t only."""
 
@@ -62,16 +69,14 @@ class Transformer(nn.Module):
         self, vocab_size: int, n_ctx: int, d_model: int, n_heads: int, d_mlp: int, n_layers: int
     ) -> None:
         super().__init__()
-        for key, value in (
-            ("vocab_size", vocab_size),
-            ("n_ctx", n_ctx),
-            ("d_model", d_model),
-            ("n_heads", n_heads),
-            ("d_mlp", d_mlp),
-            ("n_layers", n_layers),
-        ):
-            if value < 1:
-                raise ValueError(f"{key}={value} must be an integer >= 1")
+        require_sizes(
+            vocab_size=vocab_size,
+            n_ctx=n_ctx,
+            d_model=d_model,
+            n_heads=n_heads,
+            d_mlp=d_mlp,
+            n_layers=n_layers,
+        )
         self.n_ctx = n_ctx
         self.token_embed = nn.Embedding(vocab_size, d_model)
         self.pos_embed = nn.Parameter(torch.randn(n_ctx, d_model) * 0.02)

@@ -103,10 +103,11 @@ class TransformerSchema:
 
     @model_validator(mode="after")
     def _heads_divide_the_width(self) -> TransformerSchema:
-        require(
-            self.d_model % self.n_heads == 0,
-            "n_heads",
-            self.n_heads,
-            f"a divisor of d_model={self.d_model}",
-        )
+        require_heads_divide_width(self.n_heads, self.d_model)
         return self
+
+
+def require_heads_divide_width(n_heads: int, d_model: int) -> None:
+    """ConfigError on ``n_heads`` unless it divides ``d_model`` (each head gets d_model / n_heads
+    features)."""
+    require(d_model % n_heads == 0, "n_heads", n_heads, f"a divisor of d_model={d_model}")
