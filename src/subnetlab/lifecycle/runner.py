@@ -20,7 +20,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
-from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.callbacks.progress import StepProgress
 from subnetlab.data.errors import DataError
 from subnetlab.lifecycle.checkpoint_io import (
     NonFiniteCheckpointError,
@@ -51,6 +51,7 @@ from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
 from subnetlab.utils.checkpoint_files import CheckpointFileError
 from subnetlab.utils.log_records import FILE_ONLY
+from subnetlab.utils.progress import configure as configure_progress
 
 log = logging.getLogger("subnetlab")
 
@@ -66,6 +67,8 @@ class SecondaryRankDone(Exception):
 
 #: bad input: the run stops with one line and exit code 2
 USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
+#: the note of a sweep job or study stage whose folder already holds a finished run
+ALREADY_FINISHED = "already finished; skipped"
 #: failures that are a run's outcome, not a bug: recorded as one line, without a traceback
 EXPECTED_FAILURES = (NonFiniteLossError, NonFiniteCheckpointError)
 
@@ -219,8 +222,7 @@ def _fit(
                 enable_version_counter=False,
             )
         )
-    if cfg.trainer.progress_bar:
-        callbacks.append(StepProgressBar(f"{cfg.method.name} on {cfg.model.name}"))
+    callbacks.append(StepProgress(f"{cfg.method.name} on {cfg.model.name}"))
     if cfg.callbacks.figures_every_n_steps > 0:
         callbacks.append(PeriodicFigures(cfg.callbacks.figures_every_n_steps))
     callbacks.append(StopAtStepBoundary(last if cfg.callbacks.checkpoint else None))
@@ -283,7 +285,7 @@ def run(
         if previous is not None and previous.get("status") == "ok":
             metric = cfg.optimized_metric or method_cls.default_optimized_metric
             value = float(previous.get(metric, worst_value(method_cls.maximizes(metric))))
-            return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
+            return RunResult("ok", previous, value, run_dir, notes=[ALREADY_FINISHED])
         resume_from = last if last.is_file() and method_cls.trains else None
     elif cfg.resume:
         if not last.is_file():
@@ -302,6 +304,7 @@ def run(
     if cfg.trainer.threads is not None:
         torch.set_num_threads(cfg.trainer.threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    configure_progress(cfg.trainer.progress_bar, cfg.trainer.progress_every_s)
     notes: list[str] = []
     metrics: dict[str, Any] = {}
     status, error = "ok", None
