@@ -86,6 +86,8 @@ class Progress:
         announce: write a line when the loop starts and ends. False (a loop that is often short):
             nothing shows before the loop has run ``QUIET_DELAY_S`` (then the bar, or a first
             line), and the closing line is written only after such a line.
+        eta: estimate the time left from the mean rate so far; False for loops whose units
+            take very different times (pairs that converge at different iterations).
         console, every_s: override the process's :func:`configure` settings for this loop.
     """
 
@@ -96,6 +98,7 @@ class Progress:
         unit: str = "step",
         initial: int = 0,
         announce: bool = True,
+        eta: bool = True,
         console: bool | None = None,
         every_s: float | None = None,
     ) -> None:
@@ -107,7 +110,7 @@ class Progress:
         self.every_s = _settings.every_s if every_s is None else every_s
         if self.every_s < 0:
             raise ValueError(f"every_s must be >= 0; got {self.every_s}")
-        self.announce = announce
+        self.announce, self.eta = announce, eta
         self.values: dict[str, Any] = {}
         self.started = self.last_line = time.perf_counter()
         self.wrote_status = False
@@ -207,7 +210,7 @@ class Progress:
         if rate is not None:
             parts.append(f"{rate:.3g} {self._plural()}/s")
         parts.append(f"elapsed {tqdm.format_interval(now - self.started)}")
-        if rate is not None and self.total is not None:
+        if rate is not None and self.total is not None and self.eta:
             parts.append(f"ETA {tqdm.format_interval((self.total - self.count) / rate)}")
         parts.extend(f"{k} {format_value(v)}" for k, v in self.values.items())
         return f"{self.description}: " + ", ".join(parts)

@@ -10,7 +10,7 @@ import pytest
 
 from subnetlab.callbacks.progress import short_metric_name
 from subnetlab.lifecycle.runner import run
-from subnetlab.utils.progress import configure, settings
+from subnetlab.utils.progress import ProgressSettings, configure, settings
 from tests.conftest import QUICK_TMS
 
 
@@ -34,9 +34,11 @@ def test_an_spd_run_reports_each_step_with_rate_eta_and_loss(
 ) -> None:
     overrides = [o for o in QUICK_TMS if not o.startswith("trainer.progress_bar")]
     raw = composed([*overrides, "logger=none", "trainer.progress_every_s=0"])
+    configure(console=False, every_s=7.0)
     with caplog.at_level(logging.INFO, logger="subnetlab"):
         result = run(raw, tmp_path / "run")
     assert result.status == "ok"
+    assert settings() == ProgressSettings(console=False, every_s=7.0)  # restored after the run
     lines = [r.getMessage() for r in caplog.records if r.name == "subnetlab"]
     spd = [line for line in lines if line.startswith("spd on tms: ")]
     assert spd[0] == "spd on tms: 30 steps to do"

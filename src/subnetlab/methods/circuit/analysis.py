@@ -153,7 +153,7 @@ def analyse(
     with torch.no_grad():
         empty_value = float(metric(patched_forward(cache, cache.graph.empty_mask())))
     description = f"circuit discovery ({cfg.algorithm})"
-    with Progress(description, 1 + len(cfg.tau_sweep), unit="tau value", announce=False) as done:
+    with Progress(description, 1 + len(cfg.tau_sweep), unit="tau value") as done:
         result = run_at(cfg.tau)
         metrics = scored(result)
         done.update()

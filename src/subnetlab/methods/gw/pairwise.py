@@ -84,7 +84,9 @@ def gw_layer_matrix(
     started = time.perf_counter()
     abandoned = np.zeros(pairs.shape[0], dtype=bool)
     description = f"GW between {n_layers} layers ({solver}, identity and product starts)"
-    with Progress(description, 2 * pairs.shape[0], unit="pair", announce=False) as progress:
+    # the batched solver's pairs converge at very different iterations: no ETA from its rate
+    eta = solver != "batched"
+    with Progress(description, 2 * pairs.shape[0], unit="pair", eta=eta) as progress:
         if solver == "batched":
             from_identity = batched_gromov_wasserstein(
                 distances,
