@@ -31,8 +31,8 @@ class TrainerSchema:
     )
     progress_bar: StrictBool = Field(
         True,
-        description="report progress on the console: a bar on a terminal, else a line every "
-        "progress_every_s (run.log gets the lines either way)",
+        description="progress on the console: a bar on a terminal, else plain lines (run.log: "
+        "always)",
     )
     progress_every_s: StrictFloat = Field(
         30.0,
