@@ -39,7 +39,14 @@ RUNS: dict[str, tuple[list[str], set[str]]] = {
         {"ci_permuted_one_hot", "subcomponent_norms", "ci_histograms"},
     ),
     "spd_transformer": (
-        ["method=spd", "model=transformer", "method.eval_every=1000", *FAST],
+        [
+            "method=spd",
+            "model=transformer",
+            "dataset.batch_size=32",
+            "dataset.eval_size=64",
+            "method.eval_every=1000",
+            *FAST,
+        ],
         {"ci_l0_and_alive", "reconstruction_by_mask", "subcomponent_norms"},
     ),
     "apd_tms": (

@@ -129,7 +129,7 @@ def plot_key(
     """Success rate (given a criterion) and the mean of each headline metric against the values
     of ``key``, one line per method; dashed lines mark the criterion's bounds."""
     panels = (["success_rate"] if criterion is not None else []) + [f"mean_{m}" for m in headline]
-    fig, axes = panel_grid(len(panels), 4.3, 3.4, columns=3)
+    fig, axes = panel_grid(len(panels), 4.3, 3.4, columns=2 if len(panels) == 4 else 3)
     methods = sorted({r["method"] for r in rates})
     numeric = all(_sort_key(r[key])[0] == 0 for r in rates)
     for method in methods:
