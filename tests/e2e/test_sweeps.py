@@ -28,12 +28,18 @@ def _metrics(job_dir: Path) -> dict:
 
 def test_failed_job_is_recorded_the_others_finish_and_a_rerun_skips_them(tmp_path: Path) -> None:
     command = ("method.coeffs.importance_minimality=0.003,-1", "seed=0")
-    _sweep(tmp_path, *command)
+    first = _sweep(tmp_path, *command)
     sweep_dir = _only_sweep_dir(tmp_path)
     key = "method.coeffs.importance_minimality"
     jobs = {job.overrides[key]: job for job in find_jobs(sweep_dir)}
     assert set(jobs) == {"0.003", "-1"}
     good, bad = jobs["0.003"], jobs["-1"]
+    # each job's start and end, then the summary with the counts and the folder
+    assert f"job 0 ({good.path}) started" in first.stdout
+    assert f"job 0 ({good.path}) ok in " in first.stdout
+    assert f"job 1 ({bad.path}) failed in " in first.stdout
+    assert f": 2 jobs, 1 ok, 1 failed; folder {sweep_dir}" in first.stdout
+    assert f"  failed: {bad.path}: " in first.stdout
     assert good.status == "ok" and isinstance(good.metrics["mmcs"], float)
     assert bad.status == "failed" and "importance_minimality" in bad.error
     good_dir = sweep_dir / good.path
@@ -53,10 +59,13 @@ def test_failed_job_is_recorded_the_others_finish_and_a_rerun_skips_them(tmp_pat
 
 
 def test_joblib_launcher_runs_every_job(tmp_path: Path) -> None:
-    _sweep(tmp_path, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2", "seed=0,1")
+    proc = _sweep(tmp_path, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2", "seed=0,1")
     jobs = find_jobs(_only_sweep_dir(tmp_path))
     assert sorted(job.overrides["seed"] for job in jobs) == ["0", "1"]
     assert all(job.status == "ok" for job in jobs)
+    # the workers' job lines reach the sweep's output
+    assert "(seed=0) started" in proc.stdout and "(seed=1) ok in " in proc.stdout
+    assert "2 jobs, 2 ok, 0 failed" in proc.stdout
     hydra_cfg = yaml.safe_load((_only_sweep_dir(tmp_path) / "multirun.yaml").read_text())
     assert hydra_cfg["hydra"]["launcher"]["_target_"].endswith("JoblibLauncher")
 

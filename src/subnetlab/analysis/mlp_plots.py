@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from subnetlab.models.mlp import MLP
 
@@ -38,6 +40,46 @@ def _edge_lines(
     return segments, np.abs(value) / largest, value > 0
 
 
+def default_input_names(n: int) -> list[str]:
+    """``x1 … xn``: inputs numbered from 1, as the task configs write them."""
+    return [f"x{i + 1}" for i in range(n)]
+
+
+def default_output_names(n: int) -> list[str]:
+    """``y1 … yn``: outputs numbered from 1, as the task configs write them."""
+    return [f"y{i + 1}" for i in range(n)]
+
+
+def _edge_legend(axes: Axes, highlighted: bool, units_marked: bool) -> None:
+    """What the colours and widths mean, under the drawing."""
+    handles = [
+        Line2D([], [], color=POSITIVE_COLOUR, linewidth=2.0, label="positive weight"),
+        Line2D([], [], color=NEGATIVE_COLOUR, linewidth=2.0, label="negative weight"),
+    ]
+    if highlighted:
+        outside = "weight outside the circuit"
+        handles.append(Line2D([], [], color=BACKGROUND_COLOUR, linewidth=2.0, label=outside))
+    if units_marked:
+        handles.append(
+            Line2D([], [], color="black", marker="o", linestyle="", label="neuron in the circuit")
+        )
+        handles.append(
+            Line2D(
+                [], [], color=BACKGROUND_COLOUR, marker="o", linestyle="", label="neuron left out"
+            )
+        )
+    axes.legend(
+        handles=handles,
+        title="line width ∝ |w| / max |w|",
+        title_fontsize=8,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2 if len(handles) <= 4 else 3,
+        frameon=False,
+    )
+
+
 def draw_network(
     model: MLP,
     max_edges: int = 5000,
@@ -45,23 +87,39 @@ def draw_network(
     label_limit: int = 40,
     edge_mask: list[torch.Tensor] | None = None,
     unit_mask: list[torch.Tensor] | None = None,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
 ) -> Figure:
-    """The network at its neuron positions: line width ∝ |w| / max|w|, colour = sign.
+    """The network at its neuron positions: line width ∝ |w| / max|w|, colour = sign, with a
+    legend of the colours under it and the layers named on the left.
 
     Only the ``max_edges`` strongest weights are drawn. Input and output slots are labelled with
-    the task feature / class they hold when the layer has at most ``label_limit`` units.
+    the task feature / output they hold when the layer has at most ``label_limit`` units:
+    ``input_names[i]`` for feature i (default ``x1 …``, numbered from 1 as the task configs do)
+    and ``output_names[j]`` for output j (default ``y1 …``).
 
     With ``edge_mask`` (per linear layer, a (d_out, d_in) bool in the model's own slot order) a
     sub-network is highlighted: its edges in colour (width 0.3 + 2.5 |w| / max|w|), every other
     weight above 1e-3 max|w| in grey (the ``max_edges`` strongest of them); ``unit_mask`` (per
     layer, (unit_counts[layer],) bool) draws its units black and the others grey.
+
+    Raises:
+        ValueError: masks or names that do not fit the model.
     """
-    figure = Figure(figsize=(6, 1.6 * (model.n_layers + 1)))
+    figure = Figure(figsize=(6, 1.6 * (model.n_layers + 1) + 0.9), layout="constrained")
     axes = figure.add_subplot()
     weights = [lin.weight.detach().cpu().double() for lin in model.linear_layers]
     largest = max(float(w.abs().max()) for w in weights) or 1.0
     if edge_mask is not None and len(edge_mask) != len(weights):
         raise ValueError(f"edge_mask has {len(edge_mask)} layers; the model has {len(weights)}")
+    n_in, n_out = model.unit_counts[0], model.unit_counts[-1]
+    input_names = input_names or default_input_names(n_in)
+    output_names = output_names or default_output_names(n_out)
+    if len(input_names) < n_in or len(output_names) != n_out:
+        raise ValueError(
+            f"{len(input_names)} input and {len(output_names)} output names for a model with "
+            f"{n_in} input slots and {n_out} outputs"
+        )
     picks = [np.abs(w.numpy()) > 1e-3 * largest for w in weights]
     kinds = [(picks, False)]
     if edge_mask is not None:
@@ -100,34 +158,58 @@ def draw_network(
         on = unit_mask[layer].cpu().numpy().astype(bool)
         axes.scatter(points[~on, 0], points[~on, 1], s=8, c=BACKGROUND_COLOUR, zorder=3)
         axes.scatter(points[on, 0], points[on, 1], s=14, c="black", zorder=4)
-    n_in, n_out = model.unit_counts[0], model.unit_counts[-1]
     if n_in <= label_limit and model.embedding is None:
         for slot, feature in enumerate(model.in_perm[:n_in].tolist()):
             x, y = _drawn_positions(model, 0)[slot]
             axes.annotate(
-                f"x{feature}",
+                input_names[feature],
                 (x, y),
-                xytext=(0, -10),
+                xytext=(0, -11),
                 textcoords="offset points",
                 ha="center",
-                fontsize=7,
+                fontsize=8,
             )
     if n_out <= label_limit:
         for slot, output in enumerate(model.out_perm.tolist()):
             x, y = _drawn_positions(model, model.n_layers)[slot]
             axes.annotate(
-                f"y{output}",
+                output_names[output],
                 (x, y),
                 xytext=(0, 5),
                 textcoords="offset points",
                 ha="center",
-                fontsize=7,
+                fontsize=8,
             )
     axes.autoscale()
+    _name_layers(axes, model)
     axes.set_axis_off()
+    _edge_legend(axes, edge_mask is not None, unit_mask is not None)
     if title:
-        axes.set_title(title)
+        axes.set_title(title, fontsize=10)
     return figure
+
+
+def _name_layers(axes: Axes, model: MLP) -> None:
+    """``input``, ``hidden 1`` …, ``output`` left of each layer of the drawing."""
+    left = axes.get_xlim()[0]
+    for layer in range(model.n_layers + 1):
+        if layer == 0:
+            name = "input"
+        elif layer == model.n_layers:
+            name = "output"
+        else:
+            name = f"hidden {layer}"
+        height = float(_drawn_positions(model, layer)[:, 1].min())
+        axes.annotate(
+            name,
+            (left, height),
+            xytext=(-8, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color="0.3",
+        )
 
 
 def receptive_fields(
@@ -155,7 +237,8 @@ def receptive_fields(
     rows = int(np.ceil(len(top) / cols))
     mosaic = np.full((rows * (rows_px + 1) - 1, cols * (cols_px + 1) - 1), np.nan)
     limit = float(first[top].abs().max()) or 1.0
-    figure = Figure(figsize=(1.2 * cols, 1.2 * rows))
+    figure = Figure(figsize=(max(1.2 * cols, 3.5) + 1.0, max(1.2 * rows, 2.5) + 0.6))
+    figure.set_layout_engine("constrained")
     axes = figure.add_subplot()
     for k, neuron in enumerate(top.tolist()):
         r, c = divmod(k, cols)
@@ -163,8 +246,11 @@ def receptive_fields(
         mosaic[top_px : top_px + rows_px, left_px : left_px + cols_px] = (
             first[neuron].reshape(image_shape).numpy()
         )
-        axes.text(left_px, top_px, f"h{neuron}", fontsize=6, va="top")
-    axes.imshow(mosaic, cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
+        axes.text(left_px, top_px, f"h{neuron}", fontsize=7, va="top")
+    image = axes.imshow(mosaic, cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
+    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar.set_label("input weight (red > 0 > blue)", fontsize=8)
+    axes.set_title(f"Receptive fields of the {len(top)} most important hidden neurons", fontsize=9)
     axes.set_axis_off()
     return figure
 
@@ -184,7 +270,7 @@ def embedding_dimensions(
     top = torch.argsort(norms, descending=True)[: min(n_dims, table.shape[1])]
     spacing = 2.5 * float(table[:, top].abs().max()) or 1.0
     tokens = np.arange(table.shape[0])
-    figure = Figure(figsize=(7, 0.8 * len(top) + 1))
+    figure = Figure(figsize=(7, 0.8 * len(top) + 1.2), layout="constrained")
     axes = figure.add_subplot()
     for k, dim in enumerate(top.tolist()):
         offset = -k * spacing
@@ -193,14 +279,16 @@ def embedding_dimensions(
             tokens[-1] + 0.5,
             offset,
             f"dim {dim} (|e|={float(norms[dim]):.2f})",
-            fontsize=7,
+            fontsize=8,
             va="center",
         )
     if token_labels is not None:
         first = int(top[0])
         for token, label in zip(tokens.tolist(), token_labels, strict=True):
-            axes.annotate(label, (token, float(table[token, first])), fontsize=5)
-    axes.set_xlabel("token")
+            axes.annotate(label, (token, float(table[token, first])), fontsize=7)
+    axes.set_xlabel("token id")
+    axes.set_ylabel("embedding value (one curve per dimension, offset)")
+    axes.set_title(f"The {len(top)} largest-norm embedding dimensions", fontsize=10)
     axes.set_yticks([])
     return figure
 

@@ -38,15 +38,18 @@ def feature_directions(weight: torch.Tensor) -> Figure:
         ax.set_xlim(-reach, reach)
         ax.set_ylim(-reach, reach)
         ax.set_aspect("equal")
-        ax.set_title("feature directions (columns of W)")
+        ax.set_xlabel("hidden dimension 1")
+        ax.set_ylabel("hidden dimension 2")
+        ax.set_title("Feature directions (columns of W)", fontsize=10)
     else:
         gram = w.T @ w
         fig, ax = plt.subplots(figsize=(4.4, 3.8))
         limit = float(gram.abs().max().clamp(min=1e-6))
         image = ax.imshow(gram.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        fig.colorbar(image, ax=ax)
+        colorbar = fig.colorbar(image, ax=ax)
+        colorbar.set_label("WᵀW entry (off the diagonal: interference)")
         ax.set_xlabel("feature")
         ax.set_ylabel("feature")
-        ax.set_title("WᵀW")
+        ax.set_title("Feature Gram matrix WᵀW", fontsize=10)
     fig.tight_layout()
     return fig

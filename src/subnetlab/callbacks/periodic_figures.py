@@ -1,14 +1,16 @@
 """Log the method's figures to TensorBoard every N steps (watch a decomposition or a network
-form)."""
+form), rendered like the final figures: cropped, with a footer naming the run and the step."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 import matplotlib.pyplot as plt
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from subnetlab.analysis.figure_files import add_footer, png_pixels, render_png
 from subnetlab.methods.base import MethodModule
 
 
@@ -32,6 +34,12 @@ class PeriodicFigures(L.Callback):
         ):
             return
         pl_module.run_analysis()
+        run_dir = Path(trainer.default_root_dir)
+        footer = f"{run_dir.parent.name}/{run_dir.name} · step {step} of {trainer.max_steps}"
         for name, fig in pl_module.figures().items():
-            trainer.logger.experiment.add_figure(f"figures/{name}", fig, global_step=step)
+            add_footer(fig, footer)
+            pixels = png_pixels(render_png(fig))
+            trainer.logger.experiment.add_image(
+                f"figures/{name}", pixels, global_step=step, dataformats="HWC"
+            )
             plt.close(fig)

@@ -1,27 +1,32 @@
-"""A step progress bar for max_steps-driven training (the data streams are endless, so Lightning's
-epoch bars have no total)."""
+"""Progress of a max_steps-driven fit: a step bar on a terminal, plain lines otherwise
+(``utils.progress``). The data streams are endless, so Lightning's own epoch bars have no total."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import lightning as L
-from tqdm.auto import tqdm
+
+from subnetlab.utils.progress import Progress
 
 
-class StepProgressBar(L.Callback):
+def short_metric_name(name: str) -> str:
+    """``train/loss/total`` → ``loss``; ``train/loss`` → ``loss``; other names lose ``train/``."""
+    name = name.removeprefix("train/")
+    return name.removesuffix("/total")
+
+
+class StepProgress(L.Callback):
+    """Reports the fit's optimiser steps out of ``trainer.max_steps`` with the values the method
+    logs with ``prog_bar=True`` (its training loss), as they were last logged."""
+
     def __init__(self, description: str = "fitting") -> None:
         self.description = description
-        self.bar: tqdm | None = None
+        self.progress: Progress | None = None
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.bar = tqdm(
-            total=trainer.max_steps,
-            initial=trainer.global_step,
-            desc=self.description,
-            disable=None,
-            dynamic_ncols=True,
-            mininterval=0.5,
+        self.progress = Progress(
+            self.description, total=trainer.max_steps, initial=trainer.global_step
         )
 
     def on_train_batch_end(
@@ -32,20 +37,17 @@ class StepProgressBar(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        if self.bar is None:
+        if self.progress is None:
             return
-        self.bar.update(trainer.global_step - self.bar.n)
-        # log_every_n_steps: set by Lightning's logger connector, not declared on the Trainer class
-        every = trainer.log_every_n_steps  # type: ignore[attr-defined]
-        if trainer.global_step % max(every, 1) == 0:
-            loss = trainer.callback_metrics.get("train/loss/total")
-            if loss is not None:
-                self.bar.set_postfix(loss=f"{float(loss):.4g}", refresh=False)
+        shown = trainer.progress_bar_metrics
+        if shown:
+            self.progress.set_values(**{short_metric_name(k): float(v) for k, v in shown.items()})
+        self.progress.advance_to(trainer.global_step)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None
 
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException

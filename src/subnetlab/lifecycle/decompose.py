@@ -18,7 +18,7 @@ import lightning as L
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.callbacks.progress import StepProgress
 from subnetlab.data.user_batches import UserBatches
 from subnetlab.methods.base import RunContext
 from subnetlab.methods.errors import TargetCapabilityError
@@ -112,7 +112,7 @@ def decompose(
             devices=1,
             precision=precision,  # type: ignore[arg-type]
             logger=logger,
-            callbacks=[StepProgressBar("SPD")] if progress else [],
+            callbacks=[StepProgress("SPD")] if progress else [],
             enable_checkpointing=False,
             enable_progress_bar=False,
             enable_model_summary=False,

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-from subnetlab.utils.atomic_files import save_figure_atomic, write_text_atomic
+from subnetlab.analysis.figure_files import add_footer, png_pixels, render_png
+from subnetlab.utils.atomic_files import write_bytes_atomic, write_text_atomic
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -28,17 +29,30 @@ def read_metrics(run_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
+def figure_footer(run_dir: Path, what: str, seed: str | int, *details: str) -> str:
+    """The provenance line under every figure of a run: ``<parent>/<run folder> · <what> · seed
+    <seed> · <details>...`` (``what``: e.g. ``spd on tms``; details: e.g. ``11000 steps``)."""
+    return " · ".join([f"{run_dir.parent.name}/{run_dir.name}", what, f"seed {seed}", *details])
+
+
 def save_figures(
-    figures: dict[str, Figure], run_dir: Path, writer: SummaryWriter | None, step: int
+    figures: dict[str, Figure],
+    run_dir: Path,
+    writer: SummaryWriter | None,
+    step: int,
+    footer: str,
 ) -> list[str]:
-    """PNG files under figures/ and images in TensorBoard; closes each figure."""
+    """Each figure with ``footer`` under it (:func:`figure_footer`), rendered once: a PNG file
+    under figures/ and the same pixels in TensorBoard (``figures/<name>``); closes each figure."""
     folder = run_dir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in figures.items():
-        save_figure_atomic(folder / f"{name}.png", fig, dpi=110, bbox_inches="tight")
+        add_footer(fig, footer)
+        png = render_png(fig)
+        write_bytes_atomic(folder / f"{name}.png", png)
         if writer is not None:
-            writer.add_figure(f"figures/{name}", fig, global_step=step, close=False)
+            writer.add_image(f"figures/{name}", png_pixels(png), step, dataformats="HWC")
         plt.close(fig)
         written.append(name)
     return written

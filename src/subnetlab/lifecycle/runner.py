@@ -20,7 +20,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
-from subnetlab.callbacks.progress import StepProgressBar
+from subnetlab.callbacks.progress import StepProgress
 from subnetlab.data.errors import DataError
 from subnetlab.lifecycle.checkpoint_io import (
     NonFiniteCheckpointError,
@@ -33,7 +33,13 @@ from subnetlab.lifecycle.interrupts import (
     signals_interrupt_the_run,
 )
 from subnetlab.lifecycle.output_folders import OutputFolderError, require_writable_folder
-from subnetlab.lifecycle.outputs import read_metrics, save_figures, write_hparams, write_json_atomic
+from subnetlab.lifecycle.outputs import (
+    figure_footer,
+    read_metrics,
+    save_figures,
+    write_hparams,
+    write_json_atomic,
+)
 from subnetlab.lifecycle.targets import (
     TARGET_FILE,
     TargetError,
@@ -51,6 +57,8 @@ from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
 from subnetlab.utils.checkpoint_files import CheckpointFileError
 from subnetlab.utils.log_records import FILE_ONLY
+from subnetlab.utils.progress import configure as configure_progress
+from subnetlab.utils.progress import settings as progress_settings
 
 log = logging.getLogger("subnetlab")
 
@@ -66,6 +74,8 @@ class SecondaryRankDone(Exception):
 
 #: bad input: the run stops with one line and exit code 2
 USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
+#: the note of a sweep job or study stage whose folder already holds a finished run
+ALREADY_FINISHED = "already finished; skipped"
 #: failures that are a run's outcome, not a bug: recorded as one line, without a traceback
 EXPECTED_FAILURES = (NonFiniteLossError, NonFiniteCheckpointError)
 
@@ -193,6 +203,23 @@ def _loggers(cfg: RunConfig, run_dir: Path, resume_step: int | None) -> Any:
     return False
 
 
+def fit_steps(module: MethodModule, cfg: RunConfig) -> int:
+    """Optimiser steps the fit runs: the method's own, capped by ``trainer.max_steps``."""
+    if cfg.trainer.max_steps is None:
+        return module.max_steps
+    return min(module.max_steps, cfg.trainer.max_steps)
+
+
+def target_label(source: dict[str, str]) -> str:
+    """A short name of where the target came from, for figure footers: ``target <folder>`` for a
+    checkpoint or Hugging Face folder, ``target <hash>`` for a cached one."""
+    if "hash" in source:
+        return f"target {source['hash'][:10]}"
+    if "path" in source:
+        return f"target {Path(source['path']).name}"
+    return f"target {source['source']}"
+
+
 def _fit(
     module: MethodModule,
     cfg: RunConfig,
@@ -203,11 +230,7 @@ def _fit(
 ) -> L.Trainer:
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
-    steps = (
-        module.max_steps
-        if cfg.trainer.max_steps is None
-        else min(module.max_steps, cfg.trainer.max_steps)
-    )
+    steps = fit_steps(module, cfg)
     callbacks: list[L.Callback] = []
     if cfg.callbacks.checkpoint:
         callbacks.append(
@@ -219,8 +242,7 @@ def _fit(
                 enable_version_counter=False,
             )
         )
-    if cfg.trainer.progress_bar:
-        callbacks.append(StepProgressBar(f"{cfg.method.name} on {cfg.model.name}"))
+    callbacks.append(StepProgress(f"{cfg.method.name} on {cfg.model.name}"))
     if cfg.callbacks.figures_every_n_steps > 0:
         callbacks.append(PeriodicFigures(cfg.callbacks.figures_every_n_steps))
     callbacks.append(StopAtStepBoundary(last if cfg.callbacks.checkpoint else None))
@@ -283,7 +305,7 @@ def run(
         if previous is not None and previous.get("status") == "ok":
             metric = cfg.optimized_metric or method_cls.default_optimized_metric
             value = float(previous.get(metric, worst_value(method_cls.maximizes(metric))))
-            return RunResult("ok", previous, value, run_dir, notes=["already finished; skipped"])
+            return RunResult("ok", previous, value, run_dir, notes=[ALREADY_FINISHED])
         resume_from = last if last.is_file() and method_cls.trains else None
     elif cfg.resume:
         if not last.is_file():
@@ -302,6 +324,8 @@ def run(
     if cfg.trainer.threads is not None:
         torch.set_num_threads(cfg.trainer.threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    progress_before = progress_settings()
+    configure_progress(cfg.trainer.progress_bar, cfg.trainer.progress_every_s)
     notes: list[str] = []
     metrics: dict[str, Any] = {}
     status, error = "ok", None
@@ -335,6 +359,7 @@ def run(
         log.error("run failed: %s", error, exc_info=not expected, extra=FILE_ONLY)
     finally:
         torch.set_num_threads(torch_threads_before)
+        configure_progress(progress_before.console, progress_before.every_s)
     record = _write_record(run_dir, cfg, metrics, status, error, start)
     metric = cfg.optimized_metric or method_cls.default_optimized_metric
     worst = worst_value(method_cls.maximizes(metric))
@@ -405,7 +430,11 @@ def _run_method(
     module.run_analysis()
     metrics = {k: float(v) for k, v in module.final_metrics().items()}
     step = module.max_steps
-    save_figures(module.figures(), run_dir, writer, step)
+    context = [cfg.dataset.name, *([target_label(source)] if source is not None else [])]
+    what = f"{cfg.method.name} on {cfg.model.name} ({'; '.join(context)})"
+    steps = [f"{fit_steps(module, cfg)} steps"] if module.max_steps > 0 else []
+    footer = figure_footer(run_dir, what, cfg.seed, *steps)
+    save_figures(module.figures(), run_dir, writer, step, footer)
     module.save_artifacts(run_dir)
     trained = module.trained_target()
     if trained is not None:

@@ -4,12 +4,18 @@ trainer settings, checkpoints, resume) in its own folder under the study's run f
 from __future__ import annotations
 
 import copy
+import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from subnetlab.lifecycle.runner import RunResult, run_to_completion
+from tqdm import tqdm
+
+from subnetlab.lifecycle.runner import ALREADY_FINISHED, RunResult, run_to_completion
 from subnetlab.schemas.run import RunConfig
+
+log = logging.getLogger("subnetlab")
 
 #: a study function (``study._target_``): (the resolved config dict, its validated RunConfig, the
 #: study's run folder) -> the study's final metrics. Its stages are runs in sub-folders.
@@ -38,9 +44,18 @@ def run_stage(raw: dict[str, Any], stage_dir: Path, overrides: dict[str, Any]) -
     metrics of an uninterrupted one). A stage that fails raises ``StageFailed``.
     """
     stage_raw = merged({k: v for k, v in raw.items() if k != "study"}, overrides)
+    method = stage_raw["method"].get("name", "?")
+    log.info("stage %s (method=%s) started in %s", stage_dir.name, method, stage_dir)
+    started = time.perf_counter()
     result = run_to_completion(stage_raw, stage_dir)
+    took = tqdm.format_interval(time.perf_counter() - started)
     if result.status != "ok":
+        log.info("stage %s %s after %s", stage_dir.name, result.status, took)
         raise StageFailed(f"stage {stage_dir.name} failed: {result.error} (see {stage_dir})")
+    if ALREADY_FINISHED in result.notes:
+        log.info("stage %s: %s", stage_dir.name, ALREADY_FINISHED)
+    else:
+        log.info("stage %s done in %s", stage_dir.name, took)
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from subnetlab.schemas.base import MAX_SEED, ConfigError, from_dict, require, schema
 from subnetlab.schemas.registry import validate_group
@@ -29,7 +29,16 @@ class TrainerSchema:
     log_every_n_steps: StrictInt = Field(
         50, ge=1, description="steps between logged training scalars"
     )
-    progress_bar: StrictBool = Field(True, description="draw the step progress bar")
+    progress_bar: StrictBool = Field(
+        True,
+        description="progress on the console: a bar on a terminal, else plain lines (run.log: "
+        "always)",
+    )
+    progress_every_s: StrictFloat = Field(
+        30.0,
+        ge=0.0,
+        description="seconds between progress lines when stdout is not a terminal (0: every step)",
+    )
     threads: StrictInt | None = Field(
         1,
         ge=1,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.lifecycle.outputs import save_figures
+from subnetlab.lifecycle.outputs import figure_footer, save_figures
 from subnetlab.lifecycle.runner import RunResult, build_datamodule, run_device
 from subnetlab.lifecycle.stages import run_stage
 from subnetlab.lifecycle.targets import load_target
@@ -168,7 +168,9 @@ def gw_compression(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -> dict[s
         "compression": removal_figure(curves, metric),
         "finetune": finetune_figure(finetuned, metric),
     }
-    save_figures(figures, run_dir, None, 0)
+    what = f"study gw_compression on {cfg.model.name} (target {Path(target_dir).name})"
+    footer = figure_footer(run_dir, what, cfg.seed, f"{study.finetune_steps} fine-tuning steps")
+    save_figures(figures, run_dir, None, 0, footer)
     return {**stage_results(gw), **compression_metrics(curves, finetuned, metric)}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from subnetlab.lifecycle.outputs import save_figures
+from subnetlab.lifecycle.outputs import figure_footer, save_figures
 from subnetlab.lifecycle.runner import build_datamodule, run_device
 from subnetlab.lifecycle.targets import load_target
 from subnetlab.methods.gw import plots
@@ -96,9 +96,18 @@ def gw_seed_identification(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -
         "training_reports": reports,
     }
     (run_dir / "seed_identification.json").write_text(json.dumps(record, indent=2))
-    names = [f"s{seed}:{layer}" for seed in seeds for layer in layers]
-    figures = {**groups.figures(), "seed_matrices": plots.heatmaps(matrices, names)}
-    save_figures(figures, run_dir, None, 0)
+    figures = {
+        **groups.figures(),
+        "seed_matrices": plots.seed_heatmaps(
+            matrices,
+            layers,
+            seeds,
+            {name: f"layer identification {100 * acc:.0f}%" for name, acc in accuracy.items()},
+        ),
+    }
+    what = f"study gw_seed_identification on {cfg.model.name}"
+    seed_text = f"{seeds[0]}-{seeds[-1]} (layer groups: seed {seeds[0]})"
+    save_figures(figures, run_dir, None, 0, figure_footer(run_dir, what, seed_text))
 
     metrics = {
         **groups.metrics(),

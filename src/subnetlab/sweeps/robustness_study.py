@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+from subnetlab.sweeps.progress import SWEEP_LOGGER, summary_lines
 from subnetlab.sweeps.spd_criterion import TMS_RECOVERY
 from subnetlab.sweeps.summarize import summarize
 
@@ -58,15 +60,50 @@ def main(argv: list[str] | None = None) -> None:
     for folder, experiment, preset in STUDY:
         command = sweep_command(experiment, preset, args.out / folder, args.seeds, args.n_jobs)
         print(f"{folder}: {' '.join(command[1:])}", flush=True)
-        running.append((folder, subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)))
-    for folder, process in running:
-        if process.wait() != 0:  # a failed job does not do this; only a sweep that cannot run
-            raise SystemExit(f"the {folder} sweep stopped with exit code {process.returncode}")
-        print(f"[{time.perf_counter() - start:7.0f} s] {folder} sweep done", flush=True)
+        log_file = args.out / f"{folder}_sweep.log"
+        print(f"{folder}: the sweep's whole output goes to {log_file}", flush=True)
+        running.append(launch_sweep(folder, command, log_file, start))
+    for folder, process, reader in running:
+        code = process.wait()
+        reader.join()
+        if code != 0:  # a failed job does not do this; only a sweep that cannot run
+            raise SystemExit(f"the {folder} sweep stopped with exit code {code}")
+        for line in summary_lines(args.out / folder):
+            print(f"{_stamp(start)} {folder}: {line}", flush=True)
     written = summarize(args.out, criterion=TMS_RECOVERY)
-    print(f"[{time.perf_counter() - start:7.0f} s] study done")
+    print(f"{_stamp(start)} study done")
     for kind, path in written.items():
         print(f"{kind}: {path}")
+
+
+def _stamp(start: float) -> str:
+    return f"[{time.perf_counter() - start:7.0f} s]"
+
+
+def launch_sweep(
+    name: str, command: list[str], log_file: Path, start: float
+) -> tuple[str, subprocess.Popen[str], threading.Thread]:
+    """Start one sweep; a thread copies its whole output into ``log_file`` and prints its job
+    start/end lines (prefixed with ``name``) on the console."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    marker = f"[{SWEEP_LOGGER}]"
+
+    def forward() -> None:
+        assert process.stdout is not None
+        with log_file.open("a") as sink:
+            for line in process.stdout:
+                sink.write(line)
+                sink.flush()
+                if marker in line:
+                    job_line = line.split(" - ", 1)[-1].rstrip()
+                    print(f"{_stamp(start)} {name}: {job_line}", flush=True)
+
+    reader = threading.Thread(target=forward, name=f"{name} sweep output", daemon=True)
+    reader.start()
+    return name, process, reader
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from subnetlab.utils.atomic_files import save_figure_atomic, write_text_atomic  # noqa: E402
+from subnetlab.analysis.figure_files import add_footer, render_png  # noqa: E402
+from subnetlab.analysis.panels import panel_grid  # noqa: E402
+from subnetlab.utils.atomic_files import write_bytes_atomic, write_text_atomic  # noqa: E402
 
 from .criteria import SuccessCriterion  # noqa: E402
 from .jobs import Job, find_jobs, is_number  # noqa: E402
@@ -128,30 +129,31 @@ def plot_key(
     """Success rate (given a criterion) and the mean of each headline metric against the values
     of ``key``, one line per method; dashed lines mark the criterion's bounds."""
     panels = (["success_rate"] if criterion is not None else []) + [f"mean_{m}" for m in headline]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.6), squeeze=False)
+    fig, axes = panel_grid(len(panels), 4.3, 3.4, columns=2 if len(panels) == 4 else 3)
     methods = sorted({r["method"] for r in rates})
     numeric = all(_sort_key(r[key])[0] == 0 for r in rates)
     for method in methods:
         mine = [r for r in rates if r["method"] == method]
         xs: list[Any] = [float(r[key]) if numeric else r[key] for r in mine]
-        for ax, column in zip(axes[0], panels, strict=True):
+        for ax, column in zip(axes, panels, strict=True):
             ax.plot(xs, [r[column] for r in mine], marker="o", label=method)
     positive = numeric and all(float(r[key]) > 0 for r in rates)
     values = [float(r[key]) for r in rates] if numeric else []
-    for ax, column in zip(axes[0], panels, strict=True):
+    for ax, column in zip(axes, panels, strict=True):
         ax.set_xlabel(key)
-        ax.set_title(column.replace("_", " "))
+        metric = column.removeprefix("mean_")
+        label = "success rate (jobs passing)" if column == "success_rate" else f"mean {metric}"
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} by {key}", fontsize=9)
         if positive and max(values) / min(values) >= 10:
             ax.set_xscale("log")
-        metric = column.removeprefix("mean_")
         if criterion is not None and metric in criterion.bounds:
             for bound in criterion.bounds[metric]:
                 if bound is not None:
                     ax.axhline(bound, color="grey", linestyle="--", linewidth=0.8)
     if criterion is not None:
-        axes[0][0].set_ylim(-0.05, 1.05)
-    axes[0][0].legend()
-    fig.tight_layout()
+        axes[0].set_ylim(-0.05, 1.05)
+    axes[0].legend(fontsize=8)
     return fig
 
 
@@ -200,8 +202,8 @@ def summarize(
         if key != SEED_KEY and (headline or criterion is not None):
             path = out / f"sweep_{key.replace('/', '_')}.png"
             fig = plot_key(rates, key, headline, criterion)
-            save_figure_atomic(path, fig, dpi=110)
-            plt.close(fig)
+            add_footer(fig, f"{sweep_dir.parent.name}/{sweep_dir.name} · {len(jobs)} jobs")
+            write_bytes_atomic(path, render_png(fig))
             written[f"plot:{key}"] = path
     failed = [j for j in jobs if j.status != "ok"]
     parts += ["", f"## Failed jobs ({len(failed)})", ""]

@@ -25,7 +25,7 @@ def test_network_drawing_has_one_line_per_nonzero_weight_with_sign_colours():
     red = to_rgba(NEGATIVE_COLOUR)
     assert sum(tuple(c) == red for c in lines.get_colors()) == 1  # only the -2 weight
     labels = [t.get_text() for t in figure.axes[0].texts]
-    assert {"x0", "x1", "y0"} <= set(labels)
+    assert {"x1", "x2", "y1"} <= set(labels)  # numbered from 1, as the task configs write them
 
 
 def test_drawing_caps_the_number_of_edges_and_handles_grids():

@@ -226,7 +226,11 @@ class BimtModule(MethodModule):
 
     def figures(self) -> dict[str, Figure]:
         network = self.trained_target()
-        figures = {"network": draw_network(network, title=self.cfg.train_type)}
+        outputs = None
+        if self.loss_kind == "cross_entropy":  # outputs are the classes, named as the data does
+            outputs = [str(label) for label in range(network.unit_counts[-1])]
+        title = f"{self.cfg.train_type} training on {self.ctx.dataset_cfg.name}"
+        figures = {"network": draw_network(network, title=title, output_names=outputs)}
         image_shape = self.ctx.model_cfg.image_shape
         if network.geometry == "grid" and image_shape is not None:
             figures["receptive_fields"] = receptive_fields(network, tuple(image_shape))

@@ -15,6 +15,7 @@ from torch import nn
 from subnetlab.models.layered import LayeredNet
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
+from subnetlab.utils.progress import Progress
 
 from .discover import discover, eap_prefilter
 from .edge_graph import EdgeGraph
@@ -151,9 +152,15 @@ def analyse(
 
     with torch.no_grad():
         empty_value = float(metric(patched_forward(cache, cache.graph.empty_mask())))
-    result = run_at(cfg.tau)
-    metrics = scored(result)
-    sweep = [{"tau": tau, **scored(run_at(tau))} for tau in cfg.tau_sweep]
+    description = f"circuit discovery ({cfg.algorithm})"
+    with Progress(description, 1 + len(cfg.tau_sweep), unit="tau value") as done:
+        result = run_at(cfg.tau)
+        metrics = scored(result)
+        done.update()
+        sweep = []
+        for tau in cfg.tau_sweep:
+            sweep.append({"tau": tau, **scored(run_at(tau))})
+            done.update()
     if truth is not None and sweep:
         node_points = [r["node_fpr"] for r in sweep], [r["node_tpr"] for r in sweep]
         metrics["node_auc"] = roc_auc(*node_points)

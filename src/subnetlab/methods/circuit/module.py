@@ -142,7 +142,11 @@ class CircuitModule(MethodModule):
         cfg = self.cfg
         title = f"{cfg.algorithm} tau={cfg.tau:g}: {int(analysis.metrics['edges_kept'])} edges"
         mask = analysis.result.mask
-        figures = {"circuit": draw_circuit(self._drawing, analysis.net.weights, mask, title)}
+        outputs = None
+        if self.examples.task == "classification":  # outputs are the classes
+            outputs = [str(label) for label in range(analysis.net.widths[-1])]
+        drawing = draw_circuit(self._drawing, analysis.net.weights, mask, title, outputs)
+        figures = {"circuit": drawing}
         if analysis.sweep:
             figures["tau_sweep"] = draw_sweep(analysis.sweep)
         return figures

@@ -32,13 +32,19 @@ def units_in_slot_order(model: MLP, active: list[torch.Tensor]) -> list[torch.Te
 
 
 def draw_circuit(
-    model: MLP, weights: Sequence[torch.Tensor], mask: EdgeMask, title: str | None = None
+    model: MLP,
+    weights: Sequence[torch.Tensor],
+    mask: EdgeMask,
+    title: str | None = None,
+    output_names: list[str] | None = None,
 ) -> Figure:
     """The circuit on BIMT's drawing of ``model``: kept edges coloured by sign (width ∝
-    |w| / max|w|) over the removed ones in grey, neurons off every input→output path in grey.
+    |w| / max|w|) over the removed ones in grey, neurons off every input→output path in grey,
+    with a legend of the colours.
 
     Args:
         weights: the circuit net's (d_out, d_in) weights in task order; mask: its circuit.
+        output_names: the outputs' names (default ``y1 …``; e.g. class labels).
     """
     widths = [weights[0].shape[1]] + [w.shape[0] for w in weights]
     if widths != model.widths:
@@ -50,6 +56,7 @@ def draw_circuit(
         title=title,
         edge_mask=mask_in_slot_order(model, mask),
         unit_mask=units_in_slot_order(model, graph.active_nodes(mask)),
+        output_names=output_names,
     )
 
 
@@ -57,23 +64,33 @@ def draw_sweep(rows: Sequence[dict[str, float]]) -> Figure:
     """Edges kept and faithfulness against tau; the node ROC points when they exist."""
     taus = [r["tau"] for r in rows]
     with_roc = all("node_fpr" in r for r in rows)
-    figure = Figure(figsize=(9 if with_roc else 5, 3.4))
+    figure = Figure(figsize=(10 if with_roc else 5.5, 3.8), layout="constrained")
     axes = figure.subplots(1, 2 if with_roc else 1, squeeze=False)[0]
     left = axes[0]
-    left.plot(taus, [r["edges_kept"] for r in rows], "o-", color="tab:blue")
+    (edges,) = left.plot(
+        taus, [r["edges_kept"] for r in rows], "o-", color="tab:blue", label="edges kept"
+    )
     left.set_xscale("symlog", linthresh=min([t for t in taus if t > 0], default=1e-6))
-    left.set_xlabel("tau")
+    left.set_xlabel("tau (threshold on an edge's effect)")
     left.set_ylabel("edges kept", color="tab:blue")
     right = left.twinx()
-    right.plot(taus, [r["faithfulness"] for r in rows], "s--", color="tab:orange")
-    right.set_ylabel("faithfulness (metric, lower = closer)", color="tab:orange")
+    (faithful,) = right.plot(
+        taus,
+        [r["faithfulness"] for r in rows],
+        "s--",
+        color="tab:orange",
+        label="faithfulness (lower = closer)",
+    )
+    right.set_ylabel("faithfulness: metric to the full model\n(lower = closer)", color="tab:orange")
+    left.legend(handles=[edges, faithful], fontsize=8, loc="center left")
+    left.set_title("Circuit size and faithfulness over tau", fontsize=10)
     if with_roc:
         roc = axes[1]
         points = sorted([(0.0, 0.0), *((r["node_fpr"], r["node_tpr"]) for r in rows), (1.0, 1.0)])
-        roc.plot([p[0] for p in points], [p[1] for p in points], "o-")
-        roc.plot([0, 1], [0, 1], ":", color="0.6")
-        roc.set_xlabel("node FPR")
-        roc.set_ylabel("node TPR")
-        roc.set_title("ROC over the tau sweep")
-    figure.tight_layout()
+        roc.plot([p[0] for p in points], [p[1] for p in points], "o-", label="tau sweep")
+        roc.plot([0, 1], [0, 1], ":", color="0.6", label="chance")
+        roc.set_xlabel("node false-positive rate")
+        roc.set_ylabel("node true-positive rate")
+        roc.set_title("Recovery of the true circuit's neurons (ROC)", fontsize=10)
+        roc.legend(fontsize=8, loc="lower right")
     return figure

@@ -115,7 +115,9 @@ class LayerGroups:
             below = float(heights[n - k - 1]) if n - k >= 1 else 0.0
             cut = (below + float(heights[n - k])) / 2
         return {
-            "layer_matrices": plots.heatmaps(self.matrices(), self.layers),
+            "layer_matrices": plots.heatmaps(
+                self.matrices(), self.layers, self.segments, self.clusters
+            ),
             "dendrogram": plots.dendrogram_figure(self.merges, self.layers, cut),
         }
 

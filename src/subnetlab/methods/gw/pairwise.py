@@ -13,6 +13,7 @@ from subnetlab.methods.gw.distances import check_distance_matrices
 from subnetlab.methods.gw.similarity import debiased_cka, linear_cka, procrustes_distance
 from subnetlab.methods.gw.solver_batched import batched_gromov_wasserstein
 from subnetlab.methods.gw.solver_pot import Init, entropic_gw, pot_exact_gw
+from subnetlab.utils.progress import Progress
 
 Solver = Literal["pot_exact", "entropic", "batched"]
 SOLVERS = ("pot_exact", "entropic", "batched")
@@ -82,37 +83,49 @@ def gw_layer_matrix(
     pairs = layer_pairs(n_layers)
     started = time.perf_counter()
     abandoned = np.zeros(pairs.shape[0], dtype=bool)
-    if solver == "batched":
-        from_identity = batched_gromov_wasserstein(
-            distances, pairs, "identity", max_iter=max_iter, tol_rel=tol_rel, dtype=dtype
-        )
-        stop_above = None if prune_ratio is None else prune_ratio * from_identity.value
-        from_product = batched_gromov_wasserstein(
-            distances,
-            pairs,
-            "product",
-            max_iter=max_iter,
-            tol_rel=tol_rel,
-            dtype=dtype,
-            stop_above=stop_above,
-        )
-        identity_run = from_identity.value.numpy()
-        product_run = from_product.value.numpy()
-        abandoned = from_product.abandoned.numpy()
-    else:
-        cpu = distances.detach().cpu().double()
-        identity_run = np.empty(pairs.shape[0])
-        product_run = np.empty(pairs.shape[0])
-        starts: tuple[tuple[Init, np.ndarray], ...] = (
-            ("identity", identity_run),
-            ("product", product_run),
-        )
-        for row, (a, b) in enumerate(pairs.tolist()):
-            for init, out in starts:
-                if solver == "pot_exact":
-                    out[row], _ = pot_exact_gw(cpu[a], cpu[b], init=init)
-                else:
-                    out[row], _ = entropic_gw(cpu[a], cpu[b], epsilon=epsilon, init=init)
+    description = f"GW between {n_layers} layers ({solver}, identity and product starts)"
+    # the batched solver's pairs converge at very different iterations: no ETA from its rate
+    eta = solver != "batched"
+    with Progress(description, 2 * pairs.shape[0], unit="pair", eta=eta) as progress:
+        if solver == "batched":
+            from_identity = batched_gromov_wasserstein(
+                distances,
+                pairs,
+                "identity",
+                max_iter=max_iter,
+                tol_rel=tol_rel,
+                dtype=dtype,
+                on_pairs_done=progress.update,
+            )
+            stop_above = None if prune_ratio is None else prune_ratio * from_identity.value
+            from_product = batched_gromov_wasserstein(
+                distances,
+                pairs,
+                "product",
+                max_iter=max_iter,
+                tol_rel=tol_rel,
+                dtype=dtype,
+                stop_above=stop_above,
+                on_pairs_done=progress.update,
+            )
+            identity_run = from_identity.value.numpy()
+            product_run = from_product.value.numpy()
+            abandoned = from_product.abandoned.numpy()
+        else:
+            cpu = distances.detach().cpu().double()
+            identity_run = np.empty(pairs.shape[0])
+            product_run = np.empty(pairs.shape[0])
+            starts: tuple[tuple[Init, np.ndarray], ...] = (
+                ("identity", identity_run),
+                ("product", product_run),
+            )
+            for row, (a, b) in enumerate(pairs.tolist()):
+                for init, out in starts:
+                    if solver == "pot_exact":
+                        out[row], _ = pot_exact_gw(cpu[a], cpu[b], init=init)
+                    else:
+                        out[row], _ = entropic_gw(cpu[a], cpu[b], epsilon=epsilon, init=init)
+                    progress.update()
     elapsed = time.perf_counter() - started
     identity = identity_losses(distances)
     ii, jj = pairs[:, 0].numpy(), pairs[:, 1].numpy()
@@ -147,12 +160,16 @@ def similarity_layer_matrices(representations: list[torch.Tensor]) -> dict[str, 
         "debiased_cka": np.eye(n_layers),
         "procrustes": np.zeros((n_layers, n_layers)),
     }
-    for a, b in layer_pairs(n_layers).tolist():
-        x, y = representations[a], representations[b]
-        for name, fn in (
-            ("linear_cka", linear_cka),
-            ("debiased_cka", debiased_cka),
-            ("procrustes", procrustes_distance),
-        ):
-            out[name][a, b] = out[name][b, a] = fn(x, y)
+    pairs = layer_pairs(n_layers).tolist()
+    description = f"CKA and Procrustes between {n_layers} layers"
+    with Progress(description, len(pairs), unit="pair", announce=False) as progress:
+        for a, b in pairs:
+            x, y = representations[a], representations[b]
+            for name, fn in (
+                ("linear_cka", linear_cka),
+                ("debiased_cka", debiased_cka),
+                ("procrustes", procrustes_distance),
+            ):
+                out[name][a, b] = out[name][b, a] = fn(x, y)
+            progress.update()
     return out

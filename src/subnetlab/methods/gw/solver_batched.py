@@ -24,6 +24,7 @@ Frank-Wolfe with exact line search, as POT's ``gromov_wasserstein``, but organis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,6 +68,7 @@ def batched_gromov_wasserstein(
     max_batch: int | None = None,
     memory_gb: float = 2.0,
     stop_above: torch.Tensor | None = None,
+    on_pairs_done: Callable[[int], None] | None = None,
 ) -> BatchedGWResult:
     """Exact (conditional-gradient) GW for every pair ``(a, b)`` of rows of ``pairs``.
 
@@ -85,6 +87,8 @@ def batched_gromov_wasserstein(
         stop_above: (B,) values; a pair whose objective is still above its entry after an
             iteration is abandoned (``abandoned`` in the result). Used to drop a start that is
             already far behind the other start's result; None runs every pair to convergence.
+        on_pairs_done: called with the number of pairs that finished (converged, abandoned or
+            out of iterations) after each iteration, for progress reports; B in all.
     """
     _check_inputs(distances, pairs, init, max_iter, tol_rel, tol_abs, max_batch)
     pairs = pairs.to(torch.long)
@@ -101,7 +105,15 @@ def batched_gromov_wasserstein(
         threshold = None if stop_above is None else stop_above[chunk].double()
         parts.append(
             _solve_chunk(
-                distances, pairs[chunk], init, max_iter, tol_rel, tol_abs, dtype, threshold
+                distances,
+                pairs[chunk],
+                init,
+                max_iter,
+                tol_rel,
+                tol_abs,
+                dtype,
+                threshold,
+                on_pairs_done,
             )
         )
     width = max(part.vertices.shape[1] for part in parts)
@@ -188,6 +200,7 @@ def _solve_chunk(
     tol_abs: float,
     dtype: torch.dtype,
     stop_above: torch.Tensor | None,
+    on_pairs_done: Callable[[int], None] | None = None,
 ) -> BatchedGWResult:
     device = distances.device
     n_pairs, n = pairs.shape[0], distances.shape[-1]
@@ -258,6 +271,10 @@ def _solve_chunk(
             abandoned[act[behind & ~done]] = True
             done = done | behind
         active[act[done]] = False
+        if on_pairs_done is not None:
+            on_pairs_done(int(done.sum()))
+    if on_pairs_done is not None:  # pairs stopped by max_iter
+        on_pairs_done(int(active.sum()))
 
     # recompute from M(T) rather than trusting the accumulated scalar recursion
     quad = _coupling_dot(grad_part, product_weight, vertices, weights)
