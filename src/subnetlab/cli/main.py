@@ -19,8 +19,9 @@ from omegaconf.errors import OmegaConfBaseException
 from subnetlab.cli.console import (
     console,
     keep_file_only_records_off_console,
-    print_config_tree,
     print_error,
+    print_run_folder,
+    print_run_start,
     print_summary,
 )
 from subnetlab.lifecycle.interrupts import RunInterrupted
@@ -65,15 +66,19 @@ def entry(cfg: DictConfig) -> float:
     config: dict[str, Any] = {str(key): value for key, value in raw.items() if key != "hydra"}
     secondary = _secondary_rank()
     if not secondary:
-        print_config_tree(cfg)
+        overrides = [str(o) for o in hydra_cfg.overrides.task]
+        full = config.get("print_config") == "full"
+        print_run_start(config, overrides, str(run_dir), full)
     try:
         result = run(config, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
         return _user_error(err, run_dir, multirun, worst_objective(config))
     except RunInterrupted as interrupt:  # a signal stops this run and, in a sweep, the sweep
         record = read_metrics(run_dir) or {}
-        console.print(f"interrupted: {record.get('error', interrupt)}", markup=False)
-        console.print(f"run folder: {run_dir}", markup=False)
+        console.print(
+            f"interrupted: {record.get('error', interrupt)}", markup=False, soft_wrap=True
+        )
+        print_run_folder(str(run_dir))
         if multiprocessing.current_process().name != "MainProcess":
             # a joblib worker: a SystemExit would leave it idle in its pool; end the process
             logging.shutdown()

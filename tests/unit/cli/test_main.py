@@ -19,7 +19,11 @@ def test_an_unexpected_error_is_one_line_with_its_traceback_in_run_log(
 ) -> None:
     out = io.StringIO()
     monkeypatch.setattr(console_module, "console", Console(file=out, width=60, color_system=None))
-    runtime = SimpleNamespace(runtime=SimpleNamespace(output_dir=str(tmp_path)), mode=RunMode.RUN)
+    runtime = SimpleNamespace(
+        runtime=SimpleNamespace(output_dir=str(tmp_path)),
+        mode=RunMode.RUN,
+        overrides=SimpleNamespace(task=[]),
+    )
     monkeypatch.setattr(main_module.HydraConfig, "get", staticmethod(lambda: runtime))
 
     def broken_backend(*args: object, **kwargs: object) -> None:
