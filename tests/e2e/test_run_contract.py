@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tests.conftest import QUICK_TMS, run_cli
@@ -56,5 +57,7 @@ def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
     assert set(tags["plugins"]) == {"_hparams_/session_start_info", "_hparams_/session_end_info"}
     assert "figures/ci_permuted_one_hot" in tags["images"]
     assert metrics["model"] == "tms" and "target" not in metrics  # trained on the fly
+    saved = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+    assert saved["model_option"] == "tms" and saved["run_name"] == tb_run.name
     # the target was trained once and cached for the next run
     assert len(list((tmp_path / "targets").glob("*/target.pt"))) == 1

@@ -24,6 +24,7 @@ from subnetlab.cli.console import (
     print_run_start,
     print_summary,
 )
+from subnetlab.cli.run_name import record_run_identity
 from subnetlab.lifecycle.interrupts import RunInterrupted
 from subnetlab.lifecycle.outputs import read_metrics, write_json_atomic
 from subnetlab.lifecycle.runner import USER_ERRORS, run, worst_objective
@@ -53,6 +54,9 @@ def entry(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    secondary = _secondary_rank()
+    if not secondary:  # rank 0 alone rewrites .hydra/config.yaml
+        record_run_identity(cfg, hydra_cfg)
     try:
         raw = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:
@@ -64,7 +68,6 @@ def entry(cfg: DictConfig) -> float:
         )
     assert isinstance(raw, dict)
     config: dict[str, Any] = {str(key): value for key, value in raw.items() if key != "hydra"}
-    secondary = _secondary_rank()
     if not secondary:
         overrides = [str(o) for o in hydra_cfg.overrides.task]
         full = config.get("print_config") == "full"

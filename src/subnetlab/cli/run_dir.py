@@ -14,7 +14,6 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from subnetlab.cli.output_folders import exit_unless_writable
-from subnetlab.cli.run_name import hydra_choice, run_name
 from subnetlab.utils.folder_names import safe_folder_name
 
 RUNS_SUBDIR = "runs"
@@ -143,8 +142,6 @@ def register_resolvers() -> None:
         "sweep_cli": sweep_cli,
         "sweep_id": sweep_id,
         "job_dir": lambda job, cli: job_name(list(job), list(cli)),
-        "hydra_choice": hydra_choice,
-        "run_name": run_name,
     }
     cached = ("run_id", "sweep_cli")  # evaluated once per command, then copied into each job
     for name, resolver in resolvers.items():
