@@ -162,8 +162,10 @@ PRODUCED_BY = {
     "outputs/multiruns/<sweep>": "run.py -m experiment=spd_tms_5_2 seed=0,1,2,3,4",
 }
 HF_FOLDERS = ("/path/to/save_pretrained/folder", "/path/to/hf_folder")
+#: placeholders of validated commands: any path (validation reads no file)
+UNREAD = {"<an MNIST MLP run>": "outputs/runs/mnist_mlp"}
 #: what ``resume=true`` continues: the same command without it (run first)
-RESUMED_FROM = {"run.py experiment=spd_tms_5_2 resume=true": ["experiment=spd_tms_5_2"]}
+RESUMED_FROM = {"run.py experiment=spd_tms_5_2 resume=true": [["experiment=spd_tms_5_2"]]}
 
 
 def readme_commands(text: str) -> list[str]:
@@ -219,7 +221,9 @@ class Workspace:
                 proc = run_cli([*earlier, *check.extra], self.root)
                 assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
                 continued += sorted(self.run_folders() - before)
-            words = [self.fill(word, request) for word in shlex.split(command)]
+            words = shlex.split(self.fill(command, request))
+            if "target.ckpt=weights.pt" in words:  # the user's files, as the README says
+                save_planted_files(self.root)
             before = self.run_folders()
             proc = self.execute(words, check.extra)
             made = sorted(self.run_folders() - before)
@@ -229,18 +233,18 @@ class Workspace:
             self.results[command] = (proc, made)
         return self.results[command]
 
-    def fill(self, word: str, request: pytest.FixtureRequest) -> str:
-        """``word`` with a placeholder replaced by what it stands for."""
-        key, _, value = word.rpartition("=")
-        if value in PRODUCED_BY:
-            proc, folders = self.ensure(PRODUCED_BY[value], request)
-            assert proc.returncode == 0 and len(folders) == 1, proc.stderr[-3000:]
-            return f"{key}={folders[0]}" if key else str(folders[0])
-        if value in HF_FOLDERS:
-            return f"{key}={request.getfixturevalue('tiny_gpt2')}"
-        if word == "target.ckpt=weights.pt":  # the user's files, as the README describes them
-            save_planted_files(self.root)
-        return word
+    def fill(self, command: str, request: pytest.FixtureRequest) -> str:
+        """``command`` with each placeholder replaced by what it stands for."""
+        for placeholder, producer in PRODUCED_BY.items():
+            if placeholder in command:
+                proc, folders = self.ensure(producer, request)
+                assert proc.returncode == 0 and len(folders) == 1, proc.stderr[-3000:]
+                command = command.replace(placeholder, shlex.quote(str(folders[0])))
+        for placeholder in HF_FOLDERS:
+            if placeholder in command:
+                folder = str(request.getfixturevalue("tiny_gpt2"))
+                command = command.replace(placeholder, shlex.quote(folder))
+        return command
 
     def execute(self, words: list[str], extra: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
@@ -314,9 +318,11 @@ def _records(folders: list[Path]) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS)
 def test_readme_command(command: str, workspace: Workspace, request: pytest.FixtureRequest) -> None:
     check = PLAN[command]
+    for placeholder, path in UNREAD.items():
+        command = command.replace(placeholder, path)
     words = shlex.split(command)
     if isinstance(check, Validate):
         assert validate_jobs(words[1:]) >= 1
