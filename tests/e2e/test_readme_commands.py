@@ -25,6 +25,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,13 @@ PLAN: dict[str, Check] = {
     "make study": MakeRecipe("two sweeps of 9 jobs of 8k-11k steps"),
 }
 
+#: what metrics.json says the run worked on: the model option, not the family; a folder's type
+RECORDED = {
+    "run.py method=train model=tms_40_10": {"model": "tms_40_10"},
+    "run.py experiment=spd_tms_40_10 target.ckpt=outputs/runs/<run>": {"model": "tms_40_10"},
+    "run.py experiment=spd_hf target.hf_path=/path/to/save_pretrained/folder": {"model": "hf:gpt2"},
+}
+
 #: placeholder → the README command whose output it names
 PRODUCED_BY = {
     "outputs/runs/<run>": "run.py method=train model=tms_40_10",
@@ -194,46 +203,106 @@ def readme_commands(text: str) -> list[str]:
 COMMANDS = readme_commands(README.read_text())
 
 
+FOLDER = "run folder: "
+
+
+def printed_folders(words: list[str], stdout: str) -> list[Path]:
+    """The run folders a command printed (``run folder: PATH``); a sweep's: its folder."""
+    runs = {Path(line.split(": ", 1)[1]) for line in stdout.splitlines() if line.startswith(FOLDER)}
+    return sorted({run.parent for run in runs} if "-m" in words else runs)
+
+
 class Workspace:
-    """The folder the README's commands run in (``outputs/`` below it), and what each wrote."""
+    """The folder the README's commands run in (``outputs/`` below it), and what each wrote.
+
+    Each command runs once, in the test that checks it or earlier: as a placeholder's producer,
+    or on the one background thread that runs the commands from the end of the README while the
+    tests go through it from the start (two processes at a time: the time of the CI's 2 cores).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.stamp = root / "installed.stamp"  # make: the environment counts as installed
         self.stamp.touch()
         self.results: dict[str, tuple[subprocess.CompletedProcess[str], list[Path]]] = {}
+        self.errors: dict[str, BaseException] = {}
+        self._claimed: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def run_folders(self) -> set[Path]:
-        outputs = self.root / "outputs"
-        return set(outputs.glob("runs/*")) | set(outputs.glob("multiruns/*"))
+    def prefetch(self, selected: list[str]) -> None:
+        """Start the background thread on the ``selected`` commands that need no fixture."""
+        background = [
+            command
+            for command in reversed(selected)
+            if isinstance(PLAN[command], Run)
+            and not command.startswith("tensorboard")
+            and not any(folder in command for folder in HF_FOLDERS)
+        ]
+
+        def work() -> None:
+            for command in background:
+                if self._stopping.is_set():
+                    return
+                try:
+                    self.ensure(command, None)
+                except BaseException:  # noqa: BLE001 - kept in self.errors for its own test
+                    pass
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Start no further command and wait for the running one (no process outlives us)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
 
     def ensure(
-        self, command: str, request: pytest.FixtureRequest
+        self, command: str, request: pytest.FixtureRequest | None
     ) -> tuple[subprocess.CompletedProcess[str], list[Path]]:
         """Run the README ``command`` once (its placeholders filled, its ``Run.extra``
-        appended); its process and the run or sweep folders it made."""
-        if command not in self.results:
-            check = PLAN[command]
-            assert isinstance(check, Run)
-            continued: list[Path] = []
-            for earlier in RESUMED_FROM.get(command, []):
-                before = self.run_folders()
-                proc = run_cli([*earlier, *check.extra], self.root)
-                assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-                continued += sorted(self.run_folders() - before)
-            words = shlex.split(self.fill(command, request))
-            if "target.ckpt=weights.pt" in words:  # the user's files, as the README says
-                save_planted_files(self.root)
-            before = self.run_folders()
-            proc = self.execute(words, check.extra)
-            made = sorted(self.run_folders() - before)
-            if continued:  # resume=true continues the earlier folder instead of making one
-                assert made == [], f"resume=true made {made} instead of continuing {continued}"
-                made = continued
-            self.results[command] = (proc, made)
+        appended), or wait for the thread running it; its process and the run or sweep folders
+        it printed."""
+        with self._lock:
+            done = self._claimed.get(command)
+            mine = done is None
+            if done is None:
+                done = self._claimed[command] = threading.Event()
+        if mine:
+            try:
+                self.results[command] = self._run(command, request)
+            except BaseException as err:
+                self.errors[command] = err
+                raise
+            finally:
+                done.set()
+        done.wait()
+        if command in self.errors:
+            raise AssertionError(f"{command!r} failed") from self.errors[command]
         return self.results[command]
 
-    def fill(self, command: str, request: pytest.FixtureRequest) -> str:
+    def _run(
+        self, command: str, request: pytest.FixtureRequest | None
+    ) -> tuple[subprocess.CompletedProcess[str], list[Path]]:
+        check = PLAN[command]
+        assert isinstance(check, Run)
+        continued: list[Path] = []
+        for earlier in RESUMED_FROM.get(command, []):
+            proc = run_cli([*earlier, *check.extra], self.root)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            continued += printed_folders(earlier, proc.stdout)
+        words = shlex.split(self.fill(command, request))
+        if "target.ckpt=weights.pt" in words:  # the user's files, as the README says
+            save_planted_files(self.root)
+        proc = self.execute(words, check.extra)
+        folders = printed_folders(words, proc.stdout)
+        if continued:  # resume=true continues the earlier folder instead of making one
+            assert folders == continued, f"resume=true ran in {folders}, not in {continued}"
+        return proc, folders
+
+    def fill(self, command: str, request: pytest.FixtureRequest | None) -> str:
         """``command`` with each placeholder replaced by what it stands for."""
         for placeholder, producer in PRODUCED_BY.items():
             if placeholder in command:
@@ -242,6 +311,7 @@ class Workspace:
                 command = command.replace(placeholder, shlex.quote(str(folders[0])))
         for placeholder in HF_FOLDERS:
             if placeholder in command:
+                assert request is not None, "a fixture is only had in the command's own test"
                 folder = str(request.getfixturevalue("tiny_gpt2"))
                 command = command.replace(placeholder, shlex.quote(folder))
         return command
@@ -266,8 +336,18 @@ class Workspace:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace(tmp_path_factory.mktemp("readme"))
+def workspace(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Workspace]:
+    workspace = Workspace(tmp_path_factory.mktemp("readme"))
+    selected = [  # the commands of this session's tests (all, unless -k picks some)
+        item.callspec.params["command"]
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+    ]
+    workspace.prefetch(selected)
+    yield workspace
+    workspace.stop()
 
 
 def test_every_readme_command_has_a_check() -> None:
@@ -373,3 +453,5 @@ def test_readme_command(command: str, workspace: Workspace, request: pytest.Fixt
         assert records, f"no run folder written: {output[-2000:]}"
         assert "final metrics (ok)" in proc.stdout
     assert all(record["status"] == "ok" for record in records), records
+    for key, value in RECORDED.get(command, {}).items():
+        assert [record[key] for record in records] == [value]
