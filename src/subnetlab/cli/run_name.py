@@ -10,6 +10,7 @@ then names a run after the method and the model's family."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -26,14 +27,15 @@ def _key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0]
 
 
-def model_option(hydra: DictConfig) -> str | None:
+def model_option(hydra: Any) -> str | None:
     """The ``model=`` option the job was composed with (``tms_40_10``, where the model's
-    ``name`` says only its family ``tms``). ``hydra``: the job's Hydra config."""
+    ``name`` says only its family ``tms``). ``hydra``: the job's Hydra config
+    (``HydraConfig.get()``)."""
     choice = hydra.runtime.choices.get("model")
     return None if choice is None else str(choice)
 
 
-def run_name(hydra: DictConfig) -> str:
+def run_name(hydra: Any) -> str:
     """``<method>_<model option>`` and the job's other overrides as one folder-safe name
     (``spd_tms_40_10,seed=3``). Where a run lives (``paths.*``, ``resume``, ``hydra.*``) and how
     it prints are left out, so a resumed run keeps its name."""
@@ -46,7 +48,7 @@ def run_name(hydra: DictConfig) -> str:
     return safe_folder_name([head, *kept], "run", MAX_RUN_NAME)
 
 
-def record_run_identity(cfg: DictConfig, hydra: DictConfig) -> None:
+def record_run_identity(cfg: DictConfig, hydra: Any) -> None:
     """Set ``model_option`` and (unless the command gave one) ``run_name`` in the job's config
     ``cfg`` and in Hydra's saved copy of it, ``<run folder>/.hydra/config.yaml``."""
     with open_dict(cfg):

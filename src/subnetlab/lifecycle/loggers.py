@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from matplotlib.figure import Figure
+from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
@@ -34,21 +36,24 @@ from subnetlab.schemas.run import LoggerSchema, RunConfig
 TENSORBOARD_DIR = "tb"
 
 
-def _without_epoch(metrics: dict[str, Any]) -> dict[str, Any]:
+def _without_epoch(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in metrics.items() if key != "epoch"}
 
 
 class StepTensorBoardLogger(TensorBoardLogger):
     """Lightning's TensorBoard logger without the ``epoch`` scalar."""
 
-    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         super().log_metrics(_without_epoch(metrics), step)
 
 
 class StepCSVLogger(CSVLogger):
     """Lightning's CSV logger without the ``epoch`` column."""
 
-    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    # Lightning's CSVLogger already narrows its Logger base's signature (and ignores the same)
+    def log_metrics(  # type: ignore[override]
+        self, metrics: dict[str, Tensor | float], step: int | None = None
+    ) -> None:
         super().log_metrics(_without_epoch(metrics), step)
 
 
@@ -60,7 +65,7 @@ class StepWandbLogger(WandbLogger):
         # Lightning passes ``anonymous`` to wandb.init even when unset; wandb warns it is ignored
         self._wandb_init.pop("anonymous", None)
 
-    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         super().log_metrics(_without_epoch(metrics), step)
 
 
