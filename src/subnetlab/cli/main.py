@@ -55,8 +55,7 @@ def entry(cfg: DictConfig) -> float:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     secondary = _secondary_rank()
-    if not secondary:  # rank 0 alone rewrites .hydra/config.yaml
-        record_run_identity(cfg, hydra_cfg)
+    record_run_identity(cfg, hydra_cfg, save=not secondary)  # rank 0 writes the run's files
     try:
         raw = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:

@@ -48,14 +48,15 @@ def run_name(hydra: Any) -> str:
     return safe_folder_name([head, *kept], "run", MAX_RUN_NAME)
 
 
-def record_run_identity(cfg: DictConfig, hydra: Any) -> None:
+def record_run_identity(cfg: DictConfig, hydra: Any, save: bool) -> None:
     """Set ``model_option`` and (unless the command gave one) ``run_name`` in the job's config
-    ``cfg`` and in Hydra's saved copy of it, ``<run folder>/.hydra/config.yaml``."""
+    ``cfg`` and, with ``save`` (the process that writes the run's files), in Hydra's saved copy
+    of it, ``<run folder>/.hydra/config.yaml``."""
     with open_dict(cfg):
         cfg.model_option = model_option(hydra)
         if cfg.get("run_name") is None:
             cfg.run_name = run_name(hydra)
-    if hydra.get("output_subdir") is None:
+    if not save or hydra.get("output_subdir") is None:
         return
     saved = Path(hydra.runtime.output_dir) / str(hydra.output_subdir) / "config.yaml"
     if saved.is_file():

@@ -58,7 +58,7 @@ def _job(cfg: DictConfig, run_dir: Path) -> tuple[DictConfig, DictConfig]:
 
 def test_run_py_records_both_in_the_config_and_its_saved_copy(tmp_path: Path) -> None:
     task, hydra = _job(_as_run_py(["model=tms_40_10", "seed=4"]), tmp_path)
-    record_run_identity(task, hydra)
+    record_run_identity(task, hydra, save=True)
     assert task.model_option == "tms_40_10" and task.run_name == "spd_tms_40_10,seed=4"
     saved = yaml.safe_load((tmp_path / ".hydra" / "config.yaml").read_text())
     assert saved["model_option"] == "tms_40_10" and saved["run_name"] == "spd_tms_40_10,seed=4"
@@ -67,8 +67,9 @@ def test_run_py_records_both_in_the_config_and_its_saved_copy(tmp_path: Path) ->
 
 def test_a_run_name_the_command_gives_is_kept(tmp_path: Path) -> None:
     task, hydra = _job(_as_run_py(["run_name=baseline"]), tmp_path)
-    record_run_identity(task, hydra)
+    record_run_identity(task, hydra, save=False)  # a DDP rank > 0: rank 0 writes the files
     assert task.run_name == "baseline" and task.model_option == "tms"
+    assert (tmp_path / ".hydra" / "config.yaml").read_text() == "seed: 0\n"
 
 
 def test_outside_run_py_both_are_null() -> None:
