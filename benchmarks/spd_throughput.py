@@ -1,12 +1,17 @@
 """SPD training throughput at the paper settings: steps/s and peak memory, fast vs plain.
 
-    .venv/bin/python benchmarks/spd_throughput.py [--steps 30] [--threads N]
+    .venv/bin/python benchmarks/spd_throughput.py [--steps 30] [--threads 1]
 
 ``fast`` is what `method=spd` runs (masked passes sharing work in one stacked forward, all-zero
 rows merged); ``plain`` runs one full forward per masked pass on the whole batch with plain gate
 MLPs. Both compute the same loss (tests/unit/methods/spd/test_decomposition.py). Each case runs in
 its own process so its peak resident memory is its own. Targets are randomly initialised: the cost
 of a step does not depend on the target's values.
+
+Threads: 1 by default, the setting of the figures in docs/results.md and of runs
+(``trainer.threads``). The toy steps are latency-bound: with torch's own thread count on a small
+shared machine the threads oversubscribe the cores and the fast path measured slower than the
+plain one (0.19x on 2 cores), which says nothing about either implementation.
 """
 
 from __future__ import annotations
@@ -17,9 +22,7 @@ import resource
 import time
 
 
-def measure(
-    case: str, implementation: str, steps: int, threads: int | None, queue: mp.Queue
-) -> None:
+def measure(case: str, implementation: str, steps: int, threads: int, queue: mp.Queue) -> None:
     import torch
 
     from subnetlab.data.sparse_features import sample_sparse_features
@@ -27,7 +30,7 @@ def measure(
     from subnetlab.models.resid_mlp import ResidMLP
     from subnetlab.models.tms import TMS
 
-    if threads is not None:
+    if threads > 0:
         torch.set_num_threads(threads)
     if case == "tms_5_2":
         model, C, batch, p, low, pnorm = TMS(5, 2), 20, 4096, 0.05, 0.0, 1.0
@@ -58,7 +61,7 @@ def measure(
     queue.put((steps / wall, peak_mb, torch.get_num_threads()))
 
 
-def main() -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -66,9 +69,21 @@ def main() -> None:
         "--steps", type=int, default=30, help="timed steps per case (after 3 warm-up)"
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads per case (default 1: the setting of the figures in "
+        "docs/results.md and of trainer.threads; 0: torch's own choice)",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = argument_parser().parse_args()
+    if args.threads < 0:
+        raise SystemExit(
+            f"--threads={args.threads}: allowed 0 (torch's choice) or a positive count"
+        )
     ctx = mp.get_context("spawn")
     print(f"{'case':<22}{'implementation':<16}{'steps/s':>10}{'peak RSS MB':>14}{'threads':>9}")
     for case, label in [("tms_5_2", "TMS 5-2 B4096 C20"), ("resid_mlp1", "ResidMLP-1L B2048 C100")]:

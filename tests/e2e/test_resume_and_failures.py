@@ -7,6 +7,7 @@ import lightning as L
 import pytest
 import torch
 
+from subnetlab.lifecycle.loggers import tensorboard_run_dir
 from subnetlab.lifecycle.runner import ResumeError, run
 from tests.conftest import QUICK_TMS, compose_raw
 
@@ -96,12 +97,14 @@ def test_tensorboard_holds_each_step_once_after_a_resume(tmp_path: Path) -> None
     # the stopped run logged after its checkpoint
     purges = [
         event.step
-        for path in sorted((tmp_path / "b" / "tb").glob("events.out.tfevents.*"))
+        for path in sorted(tensorboard_run_dir(tmp_path / "b").glob("events.out.tfevents.*"))
         for event in EventFileLoader(str(path)).Load()
         if event.HasField("session_log") and event.session_log.status == SessionLog.START
     ]
     assert 20 in purges
-    events = EventAccumulator(str(tmp_path / "b" / "tb"), size_guidance={"scalars": 0})
+    events = EventAccumulator(
+        str(tensorboard_run_dir(tmp_path / "b")), size_guidance={"scalars": 0}
+    )
     events.Reload()
     steps = [event.step for event in events.Scalars("train/loss/total")]
     assert steps == sorted(set(steps)) and steps[-1] >= 29  # no step twice, through the end

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tests.conftest import QUICK_TMS, run_cli
@@ -27,7 +28,12 @@ def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
     proc = run_cli([*QUICK_TMS, f"paths.output_dir={tmp_path}"], tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = (tmp_path / "runs").iterdir()
-    assert "run folder:" in proc.stdout and "final metrics (ok)" in proc.stdout
+    assert "final metrics (ok)" in proc.stdout
+    # before the run: one line of options and overrides, the run folder; not the whole config
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("method=spd model=tms; overrides: model.recipe.steps=300 ")
+    assert lines[1] == f"run folder: {run_dir}" and lines[-1] == f"run folder: {run_dir}"
+    assert "ci_fn_hidden" not in proc.stdout
     for name in ("config.yaml", "overrides.yaml", "hydra.yaml"):
         assert (run_dir / ".hydra" / name).is_file()
     assert (run_dir / "run.log").is_file()
@@ -38,10 +44,20 @@ def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     figures = {p.stem for p in (run_dir / "figures").glob("*.png")}
     assert figures == {"ci_permuted_one_hot", "subcomponent_norms", "ci_histograms"}
-    tags = _tb_tags(run_dir / "tb")
-    assert "train/loss/total" in tags["scalars"]
+    # TensorBoard names a run after its events' folder: method, model option and overrides
+    (tb_run,) = (run_dir / "tb").iterdir()
+    # how the run prints is left out; 213 characters: cut at 191, then a hash of the whole
+    shown = [o for o in QUICK_TMS if not o.startswith("trainer.progress_bar")]
+    assert tb_run.name.startswith(("spd_tms," + ",".join(shown))[:191])
+    assert len(tb_run.name) == 200
+    tags = _tb_tags(tb_run)
+    assert "train/loss/total" in tags["scalars"] and "epoch" not in tags["scalars"]
     assert "hp/mmcs" in tags["scalars"] and "hp/ci_l0/linear1" in tags["scalars"]
-    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(tags["plugins"])
+    # a session, but no experiment summary: that would hide other methods' HPARAMS columns
+    assert set(tags["plugins"]) == {"_hparams_/session_start_info", "_hparams_/session_end_info"}
     assert "figures/ci_permuted_one_hot" in tags["images"]
+    assert metrics["model"] == "tms" and "target" not in metrics  # trained on the fly
+    saved = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+    assert saved["model_option"] == "tms" and saved["run_name"] == tb_run.name
     # the target was trained once and cached for the next run
     assert len(list((tmp_path / "targets").glob("*/target.pt"))) == 1

@@ -1,5 +1,5 @@
-"""What a run prints: the config tree at the start, the final metrics and folder at the end, and
-one line per failure.
+"""What a run prints: the overrides (or the whole config) and the run folder at the start, the
+final metrics and folder at the end, and one line per failure.
 
 Text that comes from outside (error messages, paths, metric names, config keys) is printed as
 plain ``rich.text.Text``, never parsed as rich markup: an error such as ``[.../pair.cc:553]
@@ -9,14 +9,13 @@ Connection closed by peer`` prints as it is.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+import yaml
 from rich.console import Console
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 console = Console(stderr=False, highlight=False)
 
@@ -39,16 +38,30 @@ def keep_file_only_records_off_console() -> None:
             handler.addFilter(_NotFileOnly())
 
 
-def print_config_tree(cfg: DictConfig) -> None:
-    tree = Tree(Text("config", style="bold"))
-    keys = [k for k in FIRST if k in cfg] + [k for k in cfg if k not in FIRST and k != "hydra"]
-    for key in keys:
-        node = cfg[key]
-        text = (
-            OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else f"{node}\n"
+def print_run_start(config: dict[str, Any], overrides: list[str], run_dir: str, full: bool) -> None:
+    """What a run prints before it starts. Short (``print_config=short``): the method and model
+    options, the command's overrides and the run folder; full: the whole resolved ``config`` as
+    YAML, then the run folder. Nothing is wrapped or cropped, so paths stay whole in log files."""
+    if full:
+        ordered = {k: config[k] for k in FIRST if k in config}
+        ordered.update({k: v for k, v in config.items() if k not in ordered})
+        text = yaml.safe_dump(ordered, sort_keys=False, width=math.inf, allow_unicode=True)
+        console.print(Text("config:", style="bold"))
+        console.print(Text(text.rstrip()), soft_wrap=True)
+    else:
+        method = config.get("method") or {}
+        model = config.get("model_option") or (config.get("model") or {}).get("name")
+        given = " ".join(overrides) if overrides else "none"
+        line = Text(f"method={method.get('name')} model={model}; overrides: {given}")
+        console.print(
+            line.append(" (the whole config: print_config=full)", style="dim"), soft_wrap=True
         )
-        tree.add(Text(str(key), style="cyan")).add(Syntax(text.rstrip(), "yaml", theme="ansi_dark"))
-    console.print(tree)
+    print_run_folder(run_dir)
+
+
+def print_run_folder(run_dir: str) -> None:
+    """``run folder: <path>`` on one line, whatever the console's width."""
+    console.print(Text("run folder: ").append(run_dir, style="bold"), soft_wrap=True)
 
 
 def print_error(prefix: str, message: str) -> None:
@@ -74,4 +87,4 @@ def print_summary(
         console.print(Text(note, style="dim"), soft_wrap=True)
     if error:
         print_error("run failed:", error)
-    console.print(Text("run folder: ").append(run_dir, style="bold"), soft_wrap=True)
+    print_run_folder(run_dir)

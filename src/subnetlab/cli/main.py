@@ -19,10 +19,12 @@ from omegaconf.errors import OmegaConfBaseException
 from subnetlab.cli.console import (
     console,
     keep_file_only_records_off_console,
-    print_config_tree,
     print_error,
+    print_run_folder,
+    print_run_start,
     print_summary,
 )
+from subnetlab.cli.run_name import record_run_identity
 from subnetlab.lifecycle.interrupts import RunInterrupted
 from subnetlab.lifecycle.outputs import read_metrics, write_json_atomic
 from subnetlab.lifecycle.runner import USER_ERRORS, run, worst_objective
@@ -52,6 +54,8 @@ def entry(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    secondary = _secondary_rank()
+    record_run_identity(cfg, hydra_cfg, save=not secondary)  # rank 0 writes the run's files
     try:
         raw = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:
@@ -63,17 +67,20 @@ def entry(cfg: DictConfig) -> float:
         )
     assert isinstance(raw, dict)
     config: dict[str, Any] = {str(key): value for key, value in raw.items() if key != "hydra"}
-    secondary = _secondary_rank()
     if not secondary:
-        print_config_tree(cfg)
+        overrides = [str(o) for o in hydra_cfg.overrides.task]
+        full = config.get("print_config") == "full"
+        print_run_start(config, overrides, str(run_dir), full)
     try:
         result = run(config, run_dir, skip_if_done=multirun)
     except USER_ERRORS as err:
         return _user_error(err, run_dir, multirun, worst_objective(config))
     except RunInterrupted as interrupt:  # a signal stops this run and, in a sweep, the sweep
         record = read_metrics(run_dir) or {}
-        console.print(f"interrupted: {record.get('error', interrupt)}", markup=False)
-        console.print(f"run folder: {run_dir}", markup=False)
+        console.print(
+            f"interrupted: {record.get('error', interrupt)}", markup=False, soft_wrap=True
+        )
+        print_run_folder(str(run_dir))
         if multiprocessing.current_process().name != "MainProcess":
             # a joblib worker: a SystemExit would leave it idle in its pool; end the process
             logging.shutdown()

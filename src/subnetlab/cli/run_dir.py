@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +14,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from subnetlab.cli.output_folders import exit_unless_writable
+from subnetlab.utils.folder_names import safe_folder_name
 
 RUNS_SUBDIR = "runs"
 MULTIRUNS_SUBDIR = "multiruns"
@@ -89,25 +88,10 @@ def run_id(output_dir: str) -> str:
 _LAUNCH_ONLY = ("hydra/launcher", "hydra.launcher.", "hydra.sweep.", "paths.output_dir")
 #: overrides left out of job folder names (where the run lives, not what it is)
 _NOT_IN_JOB_NAME = ("resume", "paths.output_dir", "hydra")
-_MAX_NAME = 120
 
 
 def _key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0]
-
-
-def _folder_name(parts: list[str], fallback: str) -> str:
-    """``parts`` joined by commas, made filesystem-safe; a name that had to change (unsafe
-    characters such as ``/`` or ``*``) or to be shortened ends in a hash of the whole, so
-    different overrides never share a folder."""
-    joined = ",".join(parts)
-    safe = re.sub(r"[^A-Za-z0-9_.,=+-]+", "-", joined).strip("-,") or fallback
-    if len(safe) <= _MAX_NAME and (safe == joined or not parts):
-        return safe
-    if len(safe) <= _MAX_NAME - 9:
-        return f"{safe}-{hashlib.sha1(joined.encode()).hexdigest()[:8]}"
-    digest = hashlib.sha1(joined.encode()).hexdigest()[:8]
-    return f"{safe[: _MAX_NAME - 9].rstrip('-,')}-{digest}"
 
 
 def sweep_name(overrides: list[str]) -> str:
@@ -116,7 +100,7 @@ def sweep_name(overrides: list[str]) -> str:
     Launcher choices are left out, so a sweep interrupted under one launcher can be finished
     under another, and its finished jobs are skipped."""
     kept = sorted(o for o in overrides if not o.lstrip("+~").startswith(_LAUNCH_ONLY))
-    return _folder_name(kept, "defaults")
+    return safe_folder_name(kept, "defaults")
 
 
 def _fixed_keys(sweep_overrides: list[str]) -> set[str]:
@@ -134,7 +118,7 @@ def job_name(job_overrides: list[str], sweep_overrides: list[str]) -> str:
     fixed = _fixed_keys(sweep_overrides)
     hidden = fixed | {k for k in map(_key, job_overrides) if k.startswith(_NOT_IN_JOB_NAME)}
     varied = [o for o in job_overrides if _key(o) not in hidden]
-    return _folder_name(sorted(varied, key=_key), "job")
+    return safe_folder_name(sorted(varied, key=_key), "job")
 
 
 def sweep_cli() -> list[str]:

@@ -15,9 +15,7 @@ import lightning as L
 import torch
 from hydra.utils import get_class, get_method
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities.model_helpers import is_overridden
-from torch.utils.tensorboard import SummaryWriter
 
 from subnetlab.callbacks.periodic_figures import PeriodicFigures
 from subnetlab.callbacks.progress import StepProgress
@@ -32,12 +30,17 @@ from subnetlab.lifecycle.interrupts import (
     StopAtStepBoundary,
     signals_interrupt_the_run,
 )
+from subnetlab.lifecycle.loggers import (
+    RunLogger,
+    build_run_logger,
+    check_logger_available,
+    default_run_name,
+)
 from subnetlab.lifecycle.output_folders import OutputFolderError, require_writable_folder
 from subnetlab.lifecycle.outputs import (
     figure_footer,
     read_metrics,
     save_figures,
-    write_hparams,
     write_json_atomic,
 )
 from subnetlab.lifecycle.targets import (
@@ -47,6 +50,7 @@ from subnetlab.lifecycle.targets import (
     obtain_target,
     record_target,
     save_target,
+    target_identity,
     target_source,
 )
 from subnetlab.methods.base import MethodModule, RunContext
@@ -56,6 +60,7 @@ from subnetlab.schemas.base import ConfigError, asdict_flat
 from subnetlab.schemas.registry import schemas
 from subnetlab.schemas.run import RunConfig, TrainerSchema, validate_run_config
 from subnetlab.utils.checkpoint_files import CheckpointFileError
+from subnetlab.utils.folder_names import MAX_RUN_NAME, safe_folder_name
 from subnetlab.utils.log_records import FILE_ONLY
 from subnetlab.utils.progress import configure as configure_progress
 from subnetlab.utils.progress import settings as progress_settings
@@ -72,10 +77,10 @@ class SecondaryRankDone(Exception):
     writes the run's outputs."""
 
 
-#: bad input: the run stops with one line and exit code 2
-USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
 #: the note of a sweep job or study stage whose folder already holds a finished run
 ALREADY_FINISHED = "already finished; skipped"
+#: bad input: the run stops with one line and exit code 2
+USER_ERRORS = (ConfigError, TargetError, ResumeError, DataError, OutputFolderError)
 #: failures that are a run's outcome, not a bug: recorded as one line, without a traceback
 EXPECTED_FAILURES = (NonFiniteLossError, NonFiniteCheckpointError)
 
@@ -187,22 +192,6 @@ def _checkpoint_step(path: Path) -> int:
     return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
 
 
-def _loggers(cfg: RunConfig, run_dir: Path, resume_step: int | None) -> Any:
-    match cfg.logger.name:
-        case "tensorboard":
-            # on resume, TensorBoard hides what the stopped run logged after its checkpoint
-            return TensorBoardLogger(
-                save_dir=str(run_dir),
-                name="",
-                version="tb",
-                default_hp_metric=False,
-                purge_step=resume_step,
-            )
-        case "csv":
-            return CSVLogger(save_dir=str(run_dir), name="", version="csv")
-    return False
-
-
 def fit_steps(module: MethodModule, cfg: RunConfig) -> int:
     """Optimiser steps the fit runs: the method's own, capped by ``trainer.max_steps``."""
     if cfg.trainer.max_steps is None:
@@ -227,6 +216,7 @@ def _fit(
     run_dir: Path,
     extra: Sequence[L.Callback],
     resume_step: int | None,
+    run_logger: RunLogger,
 ) -> L.Trainer:
     ckpt_dir = run_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
@@ -243,8 +233,10 @@ def _fit(
             )
         )
     callbacks.append(StepProgress(f"{cfg.method.name} on {cfg.model.name}"))
-    if cfg.callbacks.figures_every_n_steps > 0:
-        callbacks.append(PeriodicFigures(cfg.callbacks.figures_every_n_steps))
+    if cfg.callbacks.figures_every_n_steps > 0 and run_logger.takes_figures:
+        callbacks.append(
+            PeriodicFigures(cfg.callbacks.figures_every_n_steps, run_logger.log_figure)
+        )
     callbacks.append(StopAtStepBoundary(last if cfg.callbacks.checkpoint else None))
     callbacks.extend(extra)
     trainer = L.Trainer(
@@ -255,7 +247,7 @@ def _fit(
         strategy=cfg.trainer.strategy,
         precision=cfg.trainer.precision,
         deterministic=cfg.trainer.deterministic,
-        logger=_loggers(cfg, run_dir, resume_step),
+        logger=run_logger.lightning if run_logger.lightning is not None else False,
         callbacks=callbacks,
         enable_checkpointing=cfg.callbacks.checkpoint,
         enable_progress_bar=False,
@@ -292,6 +284,7 @@ def run(
     cfg = validate_run_config(raw)
     method_cls = method_class(raw)
     check_method_fits_model(method_cls, cfg)
+    check_logger_available(cfg.logger)
     require_writable_folder(run_dir, "paths.output_dir")
     device = run_device(cfg.trainer)
     if cfg.resume and not skip_if_done and cfg.study is None and not method_cls.trains:
@@ -317,15 +310,15 @@ def run(
     try:
         resume_step = _checkpoint_step(resume_from) if resume_from is not None else None
     except ResumeError as err:  # the folder exists: it records why it cannot be continued
-        _write_record(run_dir, cfg, {}, "failed", str(err), start)
+        _write_record(run_dir, cfg, {}, "failed", str(err), start, method_cls.needs_target)
         raise
     run_dir.mkdir(parents=True, exist_ok=True)
     torch_threads_before = torch.get_num_threads()
+    progress_before = progress_settings()
+    configure_progress(cfg.trainer.progress_bar, cfg.trainer.progress_every_s)
     if cfg.trainer.threads is not None:
         torch.set_num_threads(cfg.trainer.threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    progress_before = progress_settings()
-    configure_progress(cfg.trainer.progress_bar, cfg.trainer.progress_every_s)
     notes: list[str] = []
     metrics: dict[str, Any] = {}
     status, error = "ok", None
@@ -347,10 +340,12 @@ def run(
             if checkpoint.is_file()
             else "no checkpoint was written yet: run it again"
         )
-        _write_record(run_dir, cfg, {}, "interrupted", f"{interrupt}; {how}", start)
+        _write_record(
+            run_dir, cfg, {}, "interrupted", f"{interrupt}; {how}", start, method_cls.needs_target
+        )
         raise
     except USER_ERRORS as err:  # bad input: record it, then let the caller report it plainly
-        _write_record(run_dir, cfg, {}, "failed", str(err), start)
+        _write_record(run_dir, cfg, {}, "failed", str(err), start, method_cls.needs_target)
         raise
     except Exception as err:  # the run contract: record the failure, keep what was written
         status, error = "failed", f"{err.__class__.__name__}: {err}"
@@ -360,7 +355,7 @@ def run(
     finally:
         torch.set_num_threads(torch_threads_before)
         configure_progress(progress_before.console, progress_before.every_s)
-    record = _write_record(run_dir, cfg, metrics, status, error, start)
+    record = _write_record(run_dir, cfg, metrics, status, error, start, method_cls.needs_target)
     metric = cfg.optimized_metric or method_cls.default_optimized_metric
     worst = worst_value(method_cls.maximizes(metric))
     objective = float(metrics.get(metric, worst)) if status == "ok" else worst
@@ -390,62 +385,76 @@ def _run_method(
 ) -> dict[str, float]:
     """One method's lifecycle: target → data → module → fit → analysis → outputs; returns the
     final metrics."""
-    target = None
-    if method_cls.needs_target and cfg.target.hf_path is not None:
+    target, source = _run_target(raw, cfg, method_cls, run_dir, notes)
+    if target is not None:  # obtaining it may have drawn random numbers
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = build_datamodule(raw, cfg)
+    name = safe_folder_name([cfg.run_name or default_run_name(cfg)], "run", MAX_RUN_NAME)
+    run_logger = build_run_logger(cfg, run_dir, name, resume_step)
+    try:
+        ctx = RunContext(
+            seed=cfg.seed,
+            run_dir=run_dir,
+            model_cfg=cfg.model,
+            dataset_cfg=cfg.dataset,
+            target=target,
+            datamodule=datamodule,
+            device=device,
+            extras={"summary_writer": run_logger.summary_writer()},
+        )
+        module = method_cls(cfg.method, ctx)
+        identity = target_identity(cfg, method_cls.needs_target)
+        params = {**asdict_flat(cfg), **module.hparams_for_logging(), "run_name": name, **identity}
+        run_logger.start(params)
+        step = 0
+        if module.max_steps > 0:
+            trainer = _fit(module, cfg, ctx, run_dir, extra_callbacks, resume_step, run_logger)
+            if not trainer.is_global_zero:  # a multi-process run: rank 0 evaluates and writes
+                raise SecondaryRankDone
+            step = trainer.global_step  # below the method's steps when trainer.max_steps caps it
+        module.run_analysis()
+        metrics = {k: float(v) for k, v in module.final_metrics().items()}
+        context = [cfg.dataset.name, *([target_label(source)] if source is not None else [])]
+        what = f"{cfg.method.name} on {cfg.model.name} ({'; '.join(context)})"
+        steps = [f"{fit_steps(module, cfg)} steps"] if module.max_steps > 0 else []
+        footer = figure_footer(run_dir, what, cfg.seed, *steps)
+        save_figures(module.figures(), run_dir, run_logger.log_figure, step, footer)
+        module.save_artifacts(run_dir)
+        trained = module.trained_target()
+        if trained is not None:
+            save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
+            started = {} if source is None else {"started_from": source}
+            record_target(run_dir, {"source": "this_run", **started}, None, cfg.model)
+        run_logger.finish_run(params, metrics, step)
+    finally:
+        run_logger.close()
+    return metrics
+
+
+def _run_target(
+    raw: dict[str, Any],
+    cfg: RunConfig,
+    method_cls: type[MethodModule],
+    run_dir: Path,
+    notes: list[str],
+) -> tuple[torch.nn.Module | None, dict[str, str] | None]:
+    """The network an analysis method works on and where it came from (recorded in the run
+    folder); (None, None) for a method that needs none."""
+    if not method_cls.needs_target:
+        return None, None
+    if cfg.target.hf_path is not None:
         target = load_hf_target(cfg.target.hf_path)
         check_method_fits_target(method_cls, cfg, target)
         notes.append(f"target loaded from the Hugging Face folder {cfg.target.hf_path}")
-    elif method_cls.needs_target:
+    else:
         target, how = obtain_target(
             raw, cfg, lambda train_raw, folder: run_to_completion(train_raw, folder).metrics
         )
         notes.append(how)
         log.info(how)
-    source = target_source(cfg) if target is not None else None
-    if source is not None:
-        record_target(run_dir, source, target, cfg.model)
-    if target is not None:  # obtaining it may have drawn random numbers
-        L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = build_datamodule(raw, cfg)
-    writer = (
-        SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
-        if cfg.logger.name == "tensorboard"
-        else None
-    )
-    ctx = RunContext(
-        seed=cfg.seed,
-        run_dir=run_dir,
-        model_cfg=cfg.model,
-        dataset_cfg=cfg.dataset,
-        target=target,
-        datamodule=datamodule,
-        device=device,
-        extras={"summary_writer": writer},
-    )
-    module = method_cls(cfg.method, ctx)
-    if module.max_steps > 0:
-        trainer = _fit(module, cfg, ctx, run_dir, extra_callbacks, resume_step)
-        if not trainer.is_global_zero:  # a multi-process run: rank 0 evaluates and writes
-            raise SecondaryRankDone
-    module.run_analysis()
-    metrics = {k: float(v) for k, v in module.final_metrics().items()}
-    step = module.max_steps
-    context = [cfg.dataset.name, *([target_label(source)] if source is not None else [])]
-    what = f"{cfg.method.name} on {cfg.model.name} ({'; '.join(context)})"
-    steps = [f"{fit_steps(module, cfg)} steps"] if module.max_steps > 0 else []
-    footer = figure_footer(run_dir, what, cfg.seed, *steps)
-    save_figures(module.figures(), run_dir, writer, step, footer)
-    module.save_artifacts(run_dir)
-    trained = module.trained_target()
-    if trained is not None:
-        save_target(run_dir / TARGET_FILE, trained, cfg.model, metrics)
-        started = {} if source is None else {"started_from": source}
-        record_target(run_dir, {"source": "this_run", **started}, None, cfg.model)
-    if writer is not None:
-        params = {**asdict_flat(cfg), **module.hparams_for_logging()}
-        write_hparams(writer, params, metrics, step)
-        writer.close()
-    return metrics
+    source = target_source(cfg)
+    record_target(run_dir, source, target, cfg.model)
+    return target, source
 
 
 def _write_record(
@@ -455,13 +464,17 @@ def _write_record(
     status: str,
     error: str | None,
     start: float,
+    needs_target: bool,
 ) -> dict[str, Any]:
+    """``metrics.json``: the finals, ``status``, wall time, and what ran on what: ``method``,
+    ``model`` (the model option, or the Hugging Face model type), ``target`` (a given
+    checkpoint or folder), ``seed``."""
     record: dict[str, Any] = {
         **metrics,
         "status": status,
         "wall_time_s": round(time.time() - start, 3),
         "method": cfg.method.name,
-        "model": cfg.model.name,
+        **target_identity(cfg, needs_target),
         "seed": cfg.seed,
     }
     if error is not None:

@@ -43,7 +43,9 @@ def run_stage(raw: dict[str, Any], stage_dir: Path, overrides: dict[str, Any]) -
     after its first checkpoint continues from it (so a killed study, run again, finishes with the
     metrics of an uninterrupted one). A stage that fails raises ``StageFailed``.
     """
-    stage_raw = merged({k: v for k, v in raw.items() if k != "study"}, overrides)
+    # a stage is named after its own method and model (train_mlp, gw_mlp), not the study's run
+    unnamed = {**{k: v for k, v in raw.items() if k != "study"}, "run_name": None}
+    stage_raw = merged(unnamed, overrides)
     method = stage_raw["method"].get("name", "?")
     log.info("stage %s (method=%s) started in %s", stage_dir.name, method, stage_dir)
     started = time.perf_counter()

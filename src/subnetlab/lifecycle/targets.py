@@ -209,6 +209,7 @@ def target_training_config(raw: dict[str, Any], cfg: RunConfig) -> dict[str, Any
     out["trainer"] = {**raw["trainer"], "devices": 1, "strategy": "auto"}
     out["optimized_metric"] = None
     out["target"] = {**raw.get("target", {}), "ckpt": None}
+    out["run_name"] = None  # named after itself (train_<model>), not after the run it serves
     return out
 
 
@@ -273,6 +274,31 @@ def target_source(cfg: RunConfig) -> dict[str, str]:
         return {"source": "uncached"}
     folder = cache_folder(cfg)
     return {"source": "cache", "path": str(folder.resolve()), "hash": folder.name}
+
+
+def target_identity(cfg: RunConfig, needs_target: bool) -> dict[str, str]:
+    """What ``metrics.json`` says the run worked on: ``model``, the model option (``tms_40_10``,
+    not its family ``tms``; the family where no option was recorded) or, for a Hugging Face
+    folder, which defines the architecture itself, ``hf:<its model_type>``; and, for a method that
+    analyses a given target (``needs_target``), ``target``: the absolute folder or checkpoint."""
+    if needs_target and cfg.target.hf_path is not None:
+        folder = Path(cfg.target.hf_path).expanduser().resolve()
+        return {"model": f"hf:{_hf_model_type(folder)}", "target": str(folder)}
+    identity = {"model": cfg.model_option or cfg.model.name}
+    if needs_target and cfg.target.ckpt is not None:
+        identity["target"] = str(Path(cfg.target.ckpt).expanduser().resolve())
+    return identity
+
+
+def _hf_model_type(folder: Path) -> str:
+    """The ``model_type`` of a Hugging Face folder's config.json (``gpt2``, ``llama``); ``model``
+    when it names none or cannot be read (the run's error then says why)."""
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return "model"
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    return str(model_type) if model_type else "model"
 
 
 def record_target(

@@ -48,10 +48,21 @@ class TrainerSchema:
 
 @schema
 class LoggerSchema:
-    """Where training scalars go (``logger=tensorboard|csv|none``)."""
+    """Where training scalars, figures and final metrics go (``logger=tensorboard|csv|wandb|none``).
+    The W&B knobs are read by ``logger=wandb`` only."""
 
-    name: Literal["tensorboard", "csv", "none"] = Field(
-        "tensorboard", description="the logger option: TensorBoard events, CSV files or nothing"
+    name: Literal["tensorboard", "csv", "wandb", "none"] = Field(
+        "tensorboard",
+        description="the logger option: TensorBoard events, CSV files, Weights & Biases or nothing",
+    )
+    project: StrictStr = Field("subnetlab", description="W&B project of the run (logger=wandb)")
+    entity: StrictStr | None = Field(
+        None, description="W&B team or user (logger=wandb); null: your default entity"
+    )
+    mode: Literal["online", "offline"] = Field(
+        "online",
+        description="W&B online (after `wandb login`) or offline (run folder's wandb/; "
+        "`wandb sync` later)",
     )
 
 
@@ -131,6 +142,20 @@ class RunConfig:
         description="continue the newest run folder of the same command from checkpoints/last.ckpt",
     )
     tags: list[StrictStr] = Field(default_factory=list, description="free-form labels")
+    print_config: Literal["short", "full"] = Field(
+        "short",
+        description="before a run: short = the overrides and the run folder; full = the whole "
+        "config",
+    )
+    model_option: StrictStr | None = Field(
+        None,
+        description="the model=OPTION composed (set by run.py; metrics.json's model); "
+        "null: the family",
+    )
+    run_name: StrictStr | None = Field(
+        None,
+        description="name in TensorBoard (tb/<run_name>/) and W&B; run.py: method_model,overrides",
+    )
     trainer: TrainerSchema = Field(default_factory=TrainerSchema, description="trainer group")
     logger: LoggerSchema = Field(default_factory=LoggerSchema, description="logger group")
     callbacks: CallbacksSchema = Field(

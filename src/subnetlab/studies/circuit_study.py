@@ -41,7 +41,7 @@ CIRCUIT_STAGE = "circuit"
 #: the training stage's peak memory, kept so that a re-run that skips the finished stage reports it
 TRAINING_COST_FILE = "training_cost.json"
 #: entries of a stage's metrics.json that describe the run rather than its results
-RECORD_KEYS = frozenset({"status", "error", "method", "model", "seed", "wall_time_s"})
+RECORD_KEYS = frozenset({"status", "error", "method", "model", "target", "seed", "wall_time_s"})
 
 
 def circuit_study(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -> dict[str, float]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 #: final-metrics entries that identify or describe a run rather than measure it
-NOT_METRICS = frozenset({"status", "error", "method", "model", "seed"})
+NOT_METRICS = frozenset({"status", "error", "method", "model", "target", "seed"})
 
 
 @dataclass

@@ -10,9 +10,11 @@ from subnetlab.cli import console as console_module
 from subnetlab.cli.console import (
     keep_file_only_records_off_console,
     print_error,
+    print_run_start,
     print_summary,
 )
 from subnetlab.utils.log_records import FILE_ONLY
+from tests.conftest import compose_raw
 
 GLOO_ERROR = (
     "RuntimeError: [../third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by "
@@ -75,3 +77,30 @@ def test_file_only_records_reach_the_file_but_not_the_console(tmp_path) -> None:
     assert console_stream.getvalue() == "on both\n"
     logged = (tmp_path / "run.log").read_text()
     assert "on both" in logged and "Traceback" in logged and "ValueError: boom" in logged
+
+
+LONG_DIR = "/data/" + "a_folder_name_much_longer_than_the_console_is_wide_" * 2 + "/runs/2026-01-05"
+
+
+def test_a_run_starts_with_its_options_overrides_and_folder_each_on_one_line(
+    printed: io.StringIO,
+) -> None:
+    config = compose_raw(["model=tms_40_10", "seed=3"])
+    config["model_option"] = "tms_40_10"  # what run.py's resolver records
+    print_run_start(config, ["model=tms_40_10", "seed=3"], LONG_DIR, full=False)
+    assert printed.getvalue().splitlines() == [
+        "method=spd model=tms_40_10; overrides: model=tms_40_10 seed=3 "
+        "(the whole config: print_config=full)",
+        f"run folder: {LONG_DIR}",
+    ]
+
+
+def test_the_whole_config_on_request_keeps_long_paths_whole(printed: io.StringIO) -> None:
+    config = compose_raw([f"paths.output_dir={LONG_DIR}"])
+    print_run_start(config, [f"paths.output_dir={LONG_DIR}"], LONG_DIR, full=True)
+    lines = printed.getvalue().splitlines()
+    assert (
+        lines[0] == "config:" and lines[1] == "method:" and lines[-1] == f"run folder: {LONG_DIR}"
+    )
+    assert f"  output_dir: {LONG_DIR}" in lines and "  ci_fn_hidden: 256" in lines
+    assert "seed: 0" in lines  # every top-level key, after the groups

@@ -3,7 +3,6 @@
 import io
 import logging
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from hydra.types import RunMode
@@ -19,7 +18,14 @@ def test_an_unexpected_error_is_one_line_with_its_traceback_in_run_log(
 ) -> None:
     out = io.StringIO()
     monkeypatch.setattr(console_module, "console", Console(file=out, width=60, color_system=None))
-    runtime = SimpleNamespace(runtime=SimpleNamespace(output_dir=str(tmp_path)), mode=RunMode.RUN)
+    runtime = OmegaConf.create(
+        {
+            "runtime": {"output_dir": str(tmp_path), "choices": {"model": "tms"}},
+            "mode": RunMode.RUN,
+            "overrides": {"task": []},
+            "output_subdir": None,
+        }
+    )
     monkeypatch.setattr(main_module.HydraConfig, "get", staticmethod(lambda: runtime))
 
     def broken_backend(*args: object, **kwargs: object) -> None:

@@ -13,6 +13,7 @@ from subnetlab.lifecycle.targets import (
     obtain_target,
     save_target,
     target_hash,
+    target_identity,
     training_settings,
 )
 from subnetlab.models.tms import TMS
@@ -270,3 +271,26 @@ def test_an_uncached_target_leaves_nothing_behind(composed, tmp_path: Path) -> N
     target, how = obtain_target(raw, validate_run_config(raw), lambda r, d: run(r, d).metrics)
     assert isinstance(target, TMS) and how.endswith("not cached")
     assert not (tmp_path / "targets").exists()
+
+
+def test_metrics_name_the_model_option_and_a_given_target(tmp_path: Path) -> None:
+    raw = compose_raw(["model=tms_40_10", "target.ckpt=runs/a"], tmp_path)
+    assert target_identity(validate_run_config(raw), needs_target=False) == {"model": "tms"}
+    raw["model_option"] = "tms_40_10"  # what run.py records
+    cfg = validate_run_config(raw)
+    assert target_identity(cfg, needs_target=True) == {
+        "model": "tms_40_10",
+        "target": str(Path("runs/a").resolve()),
+    }
+    # a method that trains its own network reads no target
+    assert target_identity(cfg, needs_target=False) == {"model": "tms_40_10"}
+
+
+def test_a_hugging_face_target_is_named_by_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "gpt"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layer": 2}))
+    raw = compose_raw(["experiment=spd_hf", f"target.hf_path={folder}"], tmp_path)
+    raw["model_option"] = "transformer"  # the experiment's placeholder, not read for a folder
+    identity = target_identity(validate_run_config(raw), needs_target=True)
+    assert identity == {"model": "hf:gpt2", "target": str(folder.resolve())}

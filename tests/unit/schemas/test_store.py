@@ -31,5 +31,15 @@ def test_fixed_groups_and_the_top_level_have_nodes() -> None:
         assert to_dict(from_dict(cls, _node(f"schema/{group}"))) == _node(f"schema/{group}")
     run = _node("schema/run")
     assert run == run_defaults()
-    assert set(run) == {"seed", "task_name", "optimized_metric", "resume", "tags", "target"}
+    assert set(run) == {
+        "seed",
+        "task_name",
+        "optimized_metric",
+        "resume",
+        "tags",
+        "target",
+        "print_config",
+        "model_option",
+        "run_name",
+    }
     assert to_dict(from_dict(RunConfig, run))["target"] == run["target"]

@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from subnetlab.cli.run_dir import register_resolvers
 from subnetlab.data.mnist_idx import write_idx
+from subnetlab.lifecycle.loggers import tensorboard_run_dir
 from subnetlab.lifecycle.runner import run
 from subnetlab.models.mlp import MLP
 from subnetlab.schemas.base import ConfigError
@@ -123,10 +124,12 @@ def test_independence_run_writes_metrics_figures_images_and_a_loadable_target(tm
     assert metrics["total_edges"] == 520
     assert (tmp_path / "figures" / "network.png").is_file()
     assert len(json.loads((tmp_path / "bimt_history.json").read_text())) == 3
-    events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0}).Reload()
-    # PeriodicFigures every 20 steps, then the runner's final figure at the last step
+    tb_run = tensorboard_run_dir(tmp_path)
+    assert tb_run.name == "bimt_mlp"  # a run without run.py: <method>_<model>
+    events = EventAccumulator(str(tb_run), size_guidance={"images": 0}).Reload()
+    # PeriodicFigures every 20 steps, the runner's final figure at the last step: each step once
     steps = sorted(event.step for event in events.Images("figures/network"))
-    assert steps == [20, 40, 60, 60]
+    assert steps == [20, 40, 60]
     payload = torch.load(tmp_path / "target.pt", weights_only=True)
     model = MLP(**validate_run_config(raw).model.model_kwargs())
     model.load_state_dict(payload["state_dict"])
