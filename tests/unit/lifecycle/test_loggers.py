@@ -16,6 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins import base_plugin
 from tensorboard.plugins.hparams import backend_context
 
+from subnetlab.analysis.figure_files import png_pixels, render_png
 from subnetlab.lifecycle.loggers import build_run_logger, tensorboard_run_dir
 from subnetlab.lifecycle.runner import run
 from subnetlab.schemas.base import ConfigError, asdict_flat
@@ -195,9 +196,10 @@ def test_a_figure_is_one_image_per_step(tmp_path: Path) -> None:
     cfg = validate_run_config(compose_raw(["method=spd"], tmp_path))
     logger = build_run_logger(cfg, tmp_path, "spd_tms", None)
     figure = plt.figure()
-    logger.log_figure("picture", figure, 3)
-    logger.log_figure("picture", figure, 7)
+    pixels = png_pixels(render_png(figure))  # what save_figures hands on: the PNG's pixels
     plt.close(figure)
+    logger.log_figure("picture", pixels, 3)
+    logger.log_figure("picture", pixels, 7)
     logger.close()
     events = EventAccumulator(str(tmp_path / "tb" / "spd_tms"), size_guidance={"images": 0})
     events.Reload()
