@@ -18,6 +18,7 @@ import lightning as L
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab.analysis.figure_files import add_footer
 from subnetlab.callbacks.progress import StepProgress
 from subnetlab.data.user_batches import UserBatches
 from subnetlab.methods.base import RunContext
@@ -44,8 +45,15 @@ class SPDResult:
         return self.decomposition.ci_of_inputs(x).value
 
     def figures(self) -> dict[str, Figure]:
-        """The run's figures (per-matrix L0 and alive counts, reconstruction by mask, norms)."""
-        return self.module.figures()
+        """The run's figures (per-matrix L0 and alive counts, reconstruction by mask, norms),
+        each with a footer saying where it came from."""
+        figures = self.module.figures()
+        footer = (
+            f"subnetlab.spd.decompose · {self.module.cfg.steps} steps · seed {self.module.seed}"
+        )
+        for figure in figures.values():
+            add_footer(figure, footer)
+        return figures
 
 
 def decompose(
@@ -79,7 +87,7 @@ def decompose(
             tensor ``data``, or its first batch).
         seed: initialisation and mask draws. accelerator, precision: Lightning's (``"gpu"``,
             ``"bf16-mixed"`` for bf16 autocast).
-        output_dir: where TensorBoard logs go (default: no logging).
+        output_dir: where TensorBoard logs go (``<output_dir>/tb/spd_decompose``; default: none).
         options: any other ``method=spd`` knob (``python run.py method=spd --help``), e.g.
             ``coeffs={"importance_minimality": 1e-4}``, ``ci_fn="shared_mlp"``, ``pnorm=2.0``.
 
@@ -103,7 +111,9 @@ def decompose(
     module = SPDModule(method_cfg, ctx)
     logger: Any = False  # Lightning's own banner lines are noise in a notebook
     if output_dir is not None:
-        logger = L.pytorch.loggers.TensorBoardLogger(str(output_dir), name="", version="tb")
+        logger = L.pytorch.loggers.TensorBoardLogger(
+            str(output_dir), name="tb", version="spd_decompose"
+        )
     with _quiet_lightning():
         trainer = L.Trainer(
             max_steps=steps,

@@ -40,7 +40,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from subnetlab.utils.atomic_files import save_figure_atomic, write_text_atomic  # noqa: E402
+from subnetlab.analysis.figure_files import add_footer, render_png  # noqa: E402
+from subnetlab.utils.atomic_files import write_bytes_atomic, write_text_atomic  # noqa: E402
 
 from .jobs import Job, find_jobs  # noqa: E402
 from .tables import fmt, markdown_table, write_csv  # noqa: E402
@@ -178,7 +179,7 @@ def varying_metrics(groups: Sequence[Group], metrics: Sequence[str]) -> list[str
     return kept
 
 
-def write_bars(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> None:
+def write_bars(path: Path, groups: Sequence[Group], metrics: Sequence[str], footer: str) -> None:
     columns = min(3, len(metrics))
     rows = math.ceil(len(metrics) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.2 * rows), squeeze=False)
@@ -188,10 +189,12 @@ def write_bars(path: Path, groups: Sequence[Group], metrics: Sequence[str]) -> N
         ax.bar(positions, [s[0] for s in stats], yerr=[s[1] for s in stats], capsize=4)
         ax.set_xticks(positions, [g.label for g in groups], rotation=30, ha="right", fontsize=8)
         ax.set_title(f"{m} (lower = closer)" if m == "faithfulness" else m)
+        ax.set_ylabel(f"{m} (mean ± std over seeds)", fontsize=8)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    save_figure_atomic(path, fig, dpi=120)
+    add_footer(fig, footer)
+    write_bytes_atomic(path, render_png(fig))
     plt.close(fig)
 
 
@@ -334,7 +337,7 @@ def verdict(groups: Sequence[Group], baseline: str, contender: str) -> list[str]
     return lines
 
 
-def write_sweep_tables(out: Path, groups: Sequence[Group]) -> dict[str, Path]:
+def write_sweep_tables(out: Path, groups: Sequence[Group], footer: str) -> dict[str, Path]:
     """``circuit_study_sweep.md``/``.csv``/``.png``; nothing without sweeps."""
     points = [(g, tau, g.sweep[tau]) for g in groups for tau in sorted(g.sweep)]
     if not points:
@@ -382,7 +385,8 @@ def write_sweep_tables(out: Path, groups: Sequence[Group]) -> dict[str, Path]:
     axes[0].set_yscale("log")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    save_figure_atomic(written["sweep_png"], fig, dpi=120)
+    add_footer(fig, footer)
+    write_bytes_atomic(written["sweep_png"], render_png(fig))
     plt.close(fig)
     return written
 
@@ -411,10 +415,12 @@ def summarize_circuit_study(
     write_text_atomic(written["md"], "\n".join(lines) + "\n")
     write_csv(written["csv"], group_csv_rows(groups, present_metrics(groups)))
     bars = varying_metrics(groups, shown)
+    n_jobs = sum(g.succeeded + g.failed for g in groups)
+    footer = f"{sweep_dir.parent.name}/{sweep_dir.name} · circuit study · {n_jobs} jobs"
     if bars:
         written["png"] = out / "circuit_study.png"
-        write_bars(written["png"], groups, bars)
-    written |= write_sweep_tables(out, groups)
+        write_bars(written["png"], groups, bars, footer)
+    written |= write_sweep_tables(out, groups, footer)
     return written
 
 

@@ -1,9 +1,12 @@
 """``subnetlab.spd.decompose``: SPD of a caller's own nn.Module from Python."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
+from subnetlab.analysis.figure_files import footer_text
 from subnetlab.schemas.base import ConfigError
 from subnetlab.spd import decompose
 from tests.unit.models.test_module_matrices import TinyLM
@@ -31,6 +34,11 @@ def test_a_plain_mlp_decomposes_and_the_warm_up_makes_the_components_faithful() 
     assert ci["0"].shape == (3, 8) and ci["2"].shape == (3, 6)
     assert all(((v >= 0) & (v <= 1)).all() for v in ci.values())
     assert not any(p.requires_grad for p in model.parameters())  # the target is frozen
+    figures = result.figures()
+    assert set(figures) == {"ci_l0_and_alive", "reconstruction_by_mask", "subcomponent_norms"}
+    assert all(
+        footer_text(f) == "subnetlab.spd.decompose · 2 steps · seed 0" for f in figures.values()
+    )
 
 
 def test_token_inputs_are_decomposed_by_kl_with_next_token_cross_entropy() -> None:
@@ -49,11 +57,14 @@ def test_token_inputs_are_decomposed_by_kl_with_next_token_cross_entropy() -> No
     assert m["alive/mlp.0"] <= 4 and "alive/embed" not in m
 
 
-def test_a_list_of_batches_is_cycled() -> None:
+def test_a_list_of_batches_is_cycled_and_output_dir_gets_tensorboard_events(
+    tmp_path: Path,
+) -> None:
     model = nn.Sequential(nn.Linear(3, 3))
     batches = [torch.randn(4, 3), torch.randn(4, 3)]
-    result = decompose(model, batches, {"*": 3}, steps=5, progress=False)
+    result = decompose(model, batches, {"*": 3}, steps=5, progress=False, output_dir=tmp_path)
     assert "mse/unmasked" in result.metrics
+    assert list((tmp_path / "tb" / "spd_decompose").glob("events.out.tfevents.*"))
 
 
 @pytest.mark.parametrize(

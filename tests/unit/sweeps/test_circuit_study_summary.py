@@ -231,3 +231,19 @@ def test_the_script_is_a_thin_wrapper(sweep: Path, tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("| group | n | failed | edges_kept | faithfulness |")
     assert (out / "circuit_study.csv").is_file() and not (sweep / "circuit_study.md").exists()
+
+
+def test_the_figures_carry_a_provenance_footer(sweep: Path, monkeypatch) -> None:
+    from subnetlab.analysis import figure_files
+    from subnetlab.sweeps import circuit_study_summary
+
+    footers: list[str] = []
+
+    def recording(figure, text: str) -> None:
+        footers.append(text)
+        figure_files.add_footer(figure, text)
+
+    monkeypatch.setattr(circuit_study_summary, "add_footer", recording)
+    written = summarize_circuit_study(sweep)
+    assert "png" in written and footers
+    assert all(f.startswith(f"{sweep.parent.name}/{sweep.name} · circuit study") for f in footers)
