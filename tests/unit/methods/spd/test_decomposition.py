@@ -223,3 +223,25 @@ def test_the_target_stays_in_eval_mode_while_training() -> None:
     out_a, _, _ = dec.target_forward(x)
     out_b, _, _ = dec.target_forward(x)
     torch.testing.assert_close(out_a, out_b)  # no dropout draws
+
+
+def test_bf16_autocast_gives_finite_terms_with_delta_and_pgd() -> None:
+    from subnetlab.methods.spd.decomposition import PGDSettings
+    from tests.unit.models.test_module_matrices import TinyLM
+
+    torch.manual_seed(0)
+    model = TinyLM()
+    names = ["mlp.0", "mlp.2"]
+    dec = SPDDecomposition(
+        model, names, {n: 4 for n in names}, d_gate=4, seed=0, delta_component=True
+    )
+    tokens = torch.randint(0, 7, (3, 5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        terms, _ = dec.losses(
+            tokens, 2.0, torch.Generator().manual_seed(0), recon="kl", pgd=PGDSettings(2, 0.1)
+        )
+    assert set(terms) >= {"stochastic_recon", "pgd_recon"}
+    assert all(torch.isfinite(v) for v in terms.values())
+    total = sum(terms.values())
+    grads = torch.autograd.grad(total, [p for p in dec.parameters() if p.requires_grad])
+    assert all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
