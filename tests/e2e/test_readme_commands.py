@@ -109,6 +109,9 @@ PLAN: dict[str, Check] = {
     '{pattern:"blocks.*.attn.*",C:128}]': Run(
         (*STEPS, "method.faithfulness_warmup_steps=5", "dataset.eval_size=16")
     ),
+    "run.py experiment=spd_induction_head": Run(
+        (*STEPS, "method.faithfulness_warmup_steps=5", "dataset.eval_size=16")
+    ),
     "run.py experiment=spd_hf target.hf_path=/path/to/save_pretrained/folder": Run(
         (*STEPS, *NO_TOKENIZER, "method.faithfulness_warmup_steps=5", "dataset.eval_size=8")
     ),
