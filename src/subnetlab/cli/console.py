@@ -31,9 +31,9 @@ def keep_file_only_records_off_console() -> None:
     """Drop ``FILE_ONLY`` records from every console handler of the root logger (Hydra's job
     logging: a stream handler for the console, a file handler for run.log)."""
     for handler in logging.getLogger().handlers:
-        console_handler = isinstance(handler, logging.StreamHandler) and not isinstance(
-            handler, logging.FileHandler
-        )
+        # a plain StreamHandler is the console (Hydra's job logging); a subclass (pytest's or a
+        # notebook's capturing handler) and a FileHandler keep every record
+        console_handler = type(handler) is logging.StreamHandler
         if console_handler and not any(isinstance(f, _NotFileOnly) for f in handler.filters):
             handler.addFilter(_NotFileOnly())
 

@@ -104,3 +104,18 @@ def test_the_whole_config_on_request_keeps_long_paths_whole(printed: io.StringIO
     )
     assert f"  output_dir: {LONG_DIR}" in lines and "  ci_fn_hidden: 256" in lines
     assert "seed: 0" in lines  # every top-level key, after the groups
+
+
+def test_a_capturing_handler_keeps_file_only_records() -> None:
+    # pytest's and a notebook's log capture subclass StreamHandler: they are not the console
+    class Capturing(logging.StreamHandler):
+        pass
+
+    root = logging.getLogger()
+    capturing = Capturing(io.StringIO())
+    root.addHandler(capturing)
+    try:
+        keep_file_only_records_off_console()
+    finally:
+        root.removeHandler(capturing)
+    assert not capturing.filters
