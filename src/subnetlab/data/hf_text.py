@@ -11,7 +11,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.char_text import load_text
-from subnetlab.data.step_batches import StepBatches
+from subnetlab.data.step_batches import StepBatches, batches_from_step
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.datasets import shipped_texts
 
@@ -128,10 +128,7 @@ class HFTextDataModule(L.LightningDataModule):
     def train_dataloader(self) -> StepBatches:
         """Endless training windows for a method that trains on inputs alone (SPD); batch t
         depends only on (seed, t)."""
-        trainer = self.trainer
-        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
-        rank = trainer.global_rank if trainer is not None else 0
-        return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
+        return batches_from_step(self.sample, self.cfg.batch_size, self.seed, self.trainer)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """(size or ``eval_size``, seq_len) long token ids, the same for every call."""

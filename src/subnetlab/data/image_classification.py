@@ -11,7 +11,7 @@ import torch
 
 from subnetlab.data.digits import load_digits
 from subnetlab.data.split import Split
-from subnetlab.data.step_batches import StepBatches
+from subnetlab.data.step_batches import StepBatches, batches_from_step, uniform_rows
 from subnetlab.registry import build_dataset, register_dataset
 from subnetlab.schemas.datasets import DigitsSchema
 
@@ -59,16 +59,12 @@ class ImageClassificationDataModule(L.LightningDataModule):
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """``batch_size`` training images drawn uniformly with replacement, (batch_size, pixels)."""
-        x_train = self.task.split.x_train
-        return x_train[torch.randint(x_train.shape[0], (batch_size,), generator=generator)]
+        return uniform_rows(self.task.split.x_train)(batch_size, generator)
 
     def train_dataloader(self) -> StepBatches:
         """Endless batches of training images for a method that trains on the inputs alone
         (SPD reconstructs the target's outputs); batch t depends only on (seed, t)."""
-        trainer = self.trainer
-        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
-        rank = trainer.global_rank if trainer is not None else 0
-        return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
+        return batches_from_step(self.sample, self.cfg.batch_size, self.seed, self.trainer)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """(size, pixels) probe images: the held-out ones first, then training ones (a probe

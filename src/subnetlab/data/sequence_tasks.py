@@ -8,7 +8,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.sequence_task import SequenceTask
-from subnetlab.data.step_batches import StepBatches
+from subnetlab.data.step_batches import StepBatches, batches_from_step, uniform_rows
 from subnetlab.registry import build_dataset
 
 
@@ -43,18 +43,13 @@ class SequenceDataModule(L.LightningDataModule):
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """``batch_size`` training sequences drawn uniformly with replacement, (batch_size, T)."""
-        x_train = self.task.split.x_train
-        rows = torch.randint(x_train.shape[0], (batch_size,), generator=generator)
-        return x_train[rows]
+        return uniform_rows(self.task.split.x_train)(batch_size, generator)
 
     def train_dataloader(self) -> StepBatches:
         """Endless batches of training sequences (``dataset.batch_size``) for a method that
         trains on the inputs alone (SPD reconstructs the target's outputs); batch t depends only
         on (seed, t), so a resumed run sees the batches an uninterrupted one would."""
-        trainer = self.trainer
-        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
-        rank = trainer.global_rank if trainer is not None else 0
-        return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
+        return batches_from_step(self.sample, self.cfg.batch_size, self.seed, self.trainer)
 
     def token_text(self, token_id: int) -> str:
         """The text of a token id (its number for tasks without token names)."""

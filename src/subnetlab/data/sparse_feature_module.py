@@ -8,7 +8,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.sparse_features import SparseFeatures
-from subnetlab.data.step_batches import StepBatches, step_generator
+from subnetlab.data.step_batches import StepBatches, batches_from_step, step_generator
 from subnetlab.registry import build_dataset
 
 EVAL_STREAM = 1
@@ -26,10 +26,7 @@ class SparseFeatureDataModule(L.LightningDataModule):
         return self.features.sample(batch_size, self.n_features, generator)
 
     def train_dataloader(self) -> StepBatches:
-        trainer = self.trainer
-        start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
-        rank = trainer.global_rank if trainer is not None else 0
-        return StepBatches(self.sample, self.cfg.batch_size, self.seed, start, rank)
+        return batches_from_step(self.sample, self.cfg.batch_size, self.seed, self.trainer)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """A fixed held-out batch (same for every call)."""

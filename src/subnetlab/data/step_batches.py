@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import lightning as L
 import torch
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
@@ -51,3 +52,23 @@ class StepBatches:
         while True:
             yield self.sample(self.batch_size, step_generator(self.seed, step, rank=self.rank))
             step += 1
+
+
+def batches_from_step(
+    sample: SampleFn, batch_size: int, seed: int, trainer: L.Trainer | None
+) -> StepBatches:
+    """``StepBatches`` for a datamodule's ``train_dataloader``: starting at the attached
+    trainer's global step (so a resumed fit continues the batch sequence), drawing the trainer
+    rank's own batches; from step 0 on rank 0 without a trainer."""
+    start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
+    rank = trainer.global_rank if trainer is not None else 0
+    return StepBatches(sample, batch_size, seed, start, rank)
+
+
+def uniform_rows(rows: torch.Tensor) -> SampleFn:
+    """A sampler of ``batch_size`` rows of ``rows`` drawn uniformly with replacement."""
+
+    def sample(batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        return rows[torch.randint(rows.shape[0], (batch_size,), generator=generator)]
+
+    return sample

@@ -11,7 +11,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from subnetlab.data.step_batches import StepBatches
+from subnetlab.data.step_batches import batches_from_step, uniform_rows
 
 
 class UserBatches(L.LightningDataModule):
@@ -57,16 +57,10 @@ class UserBatches(L.LightningDataModule):
             raise ValueError(f"data must yield tensors; got {type(first).__name__}")
         self._eval = eval_data if eval_data is not None else first
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        assert isinstance(self.data, torch.Tensor)
-        rows = torch.randint(self.data.shape[0], (batch_size,), generator=generator)
-        return self.data[rows]
-
     def train_dataloader(self) -> Iterable[Any]:
         if isinstance(self.data, torch.Tensor):
-            trainer = self.trainer
-            start = (lambda: trainer.global_step) if trainer is not None else (lambda: 0)
-            return StepBatches(self.sample, self.batch_size, self.seed, start)
+            sample = uniform_rows(self.data)
+            return batches_from_step(sample, self.batch_size, self.seed, self.trainer)
         return _Cycle(self.data)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
