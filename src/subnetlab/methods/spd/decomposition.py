@@ -488,36 +488,41 @@ class SPDDecomposition(nn.Module):
             "importance_minimality": importance_minimality_loss(ci.upper, pnorm, weights),
         }
         if pgd is not None:
-            terms["pgd_recon"] = self.adversarial_recon(rows, ci, target_out, recon, pgd, generator)
+            terms["pgd_recon"] = self.adversarial_recon(
+                rows, ci.lower, target_out, recon, pgd, generator
+            )
         ci.row_weights = weights
         return terms, ci
 
     def adversarial_recon(
         self,
         x: torch.Tensor,
-        ci: CausalImportance,
+        ci_lower: dict[str, torch.Tensor],
         target_out: torch.Tensor,
         recon: ReconLoss,
         pgd: PGDSettings,
         generator: torch.Generator,
+        with_delta: bool = True,
     ) -> torch.Tensor:
-        """Reconstruction loss with every module masked by m = g + (1 − g)·r where the sources r
-        (and the delta component's, when on) were pushed by PGD to maximise that loss (CI held
-        fixed during the attack); differentiable in the components and the CI."""
+        """Reconstruction loss with every module masked by m = g + (1 − g)·r (g: ``ci_lower``,
+        the lower-leaky CI) where the sources r (and the delta component's, when on and
+        ``with_delta``) were pushed by PGD to maximise that loss (CI held fixed during the
+        attack); differentiable in the components and the CI."""
         recon_loss = reconstruction(recon)
         names = list(self.names)
-        shapes = {n: tuple(ci.lower[n].shape) for n in names}
-        if self.delta_component:
-            shapes.update({f"delta:{n}": tuple(ci.lower[n].shape[:-1]) for n in names})
+        use_delta = self.delta_component and with_delta
+        shapes = {n: tuple(ci_lower[n].shape) for n in names}
+        if use_delta:
+            shapes.update({f"delta:{n}": tuple(ci_lower[n].shape[:-1]) for n in names})
 
         def loss_with(
             sources: dict[str, torch.Tensor], lower: dict[str, torch.Tensor]
         ) -> torch.Tensor:
             masks = stochastic_masks(lower, {n: sources[n] for n in names})
-            delta = {n: sources[f"delta:{n}"] for n in names} if self.delta_component else None
+            delta = {n: sources[f"delta:{n}"] for n in names} if use_delta else None
             return recon_loss(self.masked_forward(x, masks, delta), target_out)
 
         start = draw_uniform(shapes, generator, x.device)
-        fixed = {n: g.detach() for n, g in ci.lower.items()}
+        fixed = {n: g.detach() for n, g in ci_lower.items()}
         sources = pgd_sources(lambda r: loss_with(r, fixed), start, pgd.steps, pgd.step_size)
-        return loss_with(sources, ci.lower)
+        return loss_with(sources, ci_lower)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from subnetlab.methods.spd.adversarial import pgd_sources
 from subnetlab.methods.spd.decomposition import (
+    CausalImportance,
     PGDSettings,
     ReconLoss,
     SPDDecomposition,
@@ -29,9 +29,9 @@ def next_token_ce(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
 
 def mask_sets(
     dec: SPDDecomposition, x: torch.Tensor, generator: torch.Generator
-) -> tuple[torch.Tensor, dict[str, dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+) -> tuple[torch.Tensor, dict[str, dict[str, torch.Tensor]], CausalImportance]:
     """The target's output, the masks of each kind in ``MASK_KINDS`` for every decomposed
-    matrix, and the CI values (rows..., C): ``unmasked`` all ones (Σ U V replaces W),
+    matrix, and the CI (rows..., C): ``unmasked`` all ones (Σ U V replaces W),
     ``stochastic`` g + (1 − g)·r, ``ci_rounded`` 1 where CI > 0 else 0."""
     target_out, inputs, _ = dec.target_forward(x)
     ci = dec.causal_importance(inputs)
@@ -41,7 +41,7 @@ def mask_sets(
         "stochastic": stochastic_masks(ci.lower, uniform),
         "ci_rounded": {n: (v > 0).to(v.dtype) for n, v in ci.value.items()},
     }
-    return target_out, masks, ci.value
+    return target_out, masks, ci
 
 
 @torch.no_grad()
@@ -81,9 +81,12 @@ def masked_reconstruction(
             add(f"{recon}/{kind}", loss(out, target_out))
             if tokens:
                 add(f"ce/{kind}", next_token_ce(out, x))
-        if pgd is not None:
-            add(f"{recon}/pgd", adversarial_loss(dec, x, target_out, recon, pgd, generator))
-        for name, value in ci.items():
+        if pgd is not None:  # the worst masks the CI allows (the delta component left out)
+            attacked = dec.adversarial_recon(
+                x, ci.lower, target_out, recon, pgd, generator, with_delta=False
+            )
+            add(f"{recon}/pgd", attacked)
+        for name, value in ci.value.items():
             active = value > ci_threshold
             add(f"ci_l0/{name}", active.float().sum(-1).mean())
             fired = active.flatten(0, -2).any(0)
@@ -91,30 +94,6 @@ def masked_reconstruction(
     for name, fired in alive.items():
         sums[f"alive/{name}"] = float(fired.sum())
     return sums
-
-
-def adversarial_loss(
-    dec: SPDDecomposition,
-    x: torch.Tensor,
-    target_out: torch.Tensor,
-    recon: ReconLoss,
-    pgd: PGDSettings,
-    generator: torch.Generator,
-) -> float:
-    """Reconstruction loss under masks g + (1 − g)·r whose sources r were pushed by ``pgd``
-    ascent steps to maximise it (CI fixed): how far the worst masks the CI allows can push the
-    output."""
-    loss = reconstruction(recon)
-    _, inputs, _ = dec.target_forward(x)
-    lower = {n: g.detach() for n, g in dec.causal_importance(inputs).lower.items()}
-    start = draw_uniform({n: tuple(g.shape) for n, g in lower.items()}, generator, x.device)
-
-    def loss_of(sources: dict[str, torch.Tensor]) -> torch.Tensor:
-        out = dec.masked_forward(x, stochastic_masks(lower, sources))
-        return loss(out, target_out)
-
-    sources = pgd_sources(loss_of, start, pgd.steps, pgd.step_size)
-    return float(loss_of(sources))
 
 
 def split_batches(x: torch.Tensor, size: int) -> list[torch.Tensor]:
