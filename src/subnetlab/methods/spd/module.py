@@ -180,6 +180,9 @@ class SPDModule(DecompositionModule):
             else None
         )
         self._mechanisms: MechanismSplit | None = None
+        # the evaluation windows' CI at one step, shared by the final reports (the induction
+        # criterion and the component page read the same windows)
+        self._eval_ci: tuple[int, torch.Tensor, dict[str, torch.Tensor]] | None = None
         self.summary_writer: Any = ctx.extras.get("summary_writer")
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
@@ -256,15 +259,15 @@ class SPDModule(DecompositionModule):
         self._figure_data = {"summary": dict(metrics), "norms": dec.subcomponent_norms()}
         attention = [n for n in dec.names if ".attn." in n]
         if self.attention_target is not None and attention:
-            metrics.update(self.induction_mechanisms(eval_x, attention))
+            metrics.update(self.induction_mechanisms(attention))
         return metrics
 
-    def induction_mechanisms(self, tokens: torch.Tensor, names: list[str]) -> dict[str, float]:
+    def induction_mechanisms(self, names: list[str]) -> dict[str, float]:
         """Which decomposed attention subcomponents carry the target's previous-token and
-        induction mechanisms (``methods/spd/induction.py``'s criterion): ``mechanisms/passed``
-        (1 when both are found in disjoint subcomponents), and the sizes of the two sets and of
-        their overlap."""
-        ci = self.causal_importance_in_chunks(tokens)
+        induction mechanisms on the evaluation windows (``methods/spd/induction.py``'s
+        criterion): ``mechanisms/passed`` (1 when both are found in disjoint subcomponents), and
+        the sizes of the two sets and of their overlap."""
+        tokens, ci = self.eval_windows_ci()
         model = self.attention_target
         source = InductionEvidenceSource(
             tokens=tokens,
@@ -351,10 +354,10 @@ class SPDModule(DecompositionModule):
         if self._mechanisms is not None:
             self.write_mechanisms(run_dir / MECHANISMS_FILE)
         page = self.cfg.component_page
-        tokens = self.datamodule.eval_batch()
+        tokens, ci = self.eval_windows_ci()
         modules = component_contexts(
             tokens,
-            self.causal_importance_in_chunks(tokens),
+            ci,
             alive_threshold=self.cfg.ci_threshold,
             top_k=page.contexts,
             window=page.window,
@@ -380,6 +383,7 @@ class SPDModule(DecompositionModule):
                 tokens_per_component=min(page.top_tokens, 5),
             )
             self.summary_writer.add_text("components", text, self.cfg.steps)
+        self._eval_ci = None  # (N, T, C) per matrix: not kept past the last report
 
     def write_mechanisms(self, path: Path) -> None:
         """The induction criterion's verdict with its evidence: each set's subcomponents, every
@@ -407,3 +411,11 @@ class SPDModule(DecompositionModule):
             for chunk in split_batches(tokens, EVAL_CHUNK)
         ]
         return {name: torch.cat([p[name] for p in parts]) for name in self.decomposition.names}
+
+    def eval_windows_ci(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The evaluation windows (``eval_batch()``, fixed) and their CI, computed once per
+        training step: the induction criterion and the component page read the same."""
+        if self._eval_ci is None or self._eval_ci[0] != self.global_step:
+            tokens = self.datamodule.eval_batch()
+            self._eval_ci = (self.global_step, tokens, self.causal_importance_in_chunks(tokens))
+        return self._eval_ci[1], self._eval_ci[2]
