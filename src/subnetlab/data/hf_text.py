@@ -36,22 +36,35 @@ def hf_vocab_size(path: str) -> int:
     return size
 
 
-def hf_text_tokens(path: str, text: str) -> torch.Tensor:
-    """``text`` tokenised by the tokenizer in the folder ``path``, (n_tokens,) long.
+def has_tokenizer(path: str) -> bool:
+    """Whether the folder ``path`` holds a loadable tokenizer (one of ``TOKENIZER_FILES``)."""
+    folder = Path(path).expanduser()
+    return any((folder / name).is_file() for name in TOKENIZER_FILES)
+
+
+def load_tokenizer(path: str) -> Any:
+    """The tokenizer in the folder ``path``.
 
     Raises:
-        ValueError: the folder has no tokenizer.
+        ValueError: the folder has none.
     """
-    folder = Path(path).expanduser()
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+    if not has_tokenizer(path):
         raise ValueError(
             f"{path} has no loadable tokenizer (none of {list(TOKENIZER_FILES)}); "
             "use dataset.probe=random_tokens"
         )
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    return torch.tensor(tokenizer(text)["input_ids"], dtype=torch.long)
+    return AutoTokenizer.from_pretrained(str(Path(path).expanduser()))
+
+
+def hf_text_tokens(path: str, text: str) -> torch.Tensor:
+    """``text`` tokenised by the tokenizer in the folder ``path``, (n_tokens,) long.
+
+    Raises:
+        ValueError: the folder has no tokenizer.
+    """
+    return torch.tensor(load_tokenizer(path)(text)["input_ids"], dtype=torch.long)
 
 
 def hf_probe_tokens(
@@ -98,14 +111,9 @@ class HFTextDataModule(L.LightningDataModule):
         """A token id's text through the folder's tokenizer (its number with
         ``probe=random_tokens`` or without a tokenizer)."""
         if self._tokenizer is None:
-            folder = Path(self.cfg.hf_path).expanduser()
-            if self.cfg.probe != "text" or not any(
-                (folder / name).is_file() for name in TOKENIZER_FILES
-            ):
+            if self.cfg.probe != "text" or not has_tokenizer(self.cfg.hf_path):
                 return str(token_id)
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            self._tokenizer = load_tokenizer(self.cfg.hf_path)
         return str(self._tokenizer.decode([token_id]))
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
