@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint install study clean-outputs
+.PHONY: run test test-fast lint install study seeds clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: $(STAMP)
 ## the reduced SPD-vs-APD robustness study on TMS 5-2 (parallel jobs, then the sweep summary)
 study: $(DEV_STAMP)
 	$(PY) scripts/robustness_study.py $(ARGS)
+
+## SPD's success rate over seeds on the paper's toys (seed sweeps, then the success table)
+seeds: $(DEV_STAMP)
+	$(PY) scripts/seed_study.py $(ARGS)
 
 ## the whole test suite, slow acceptance runs included
 test: $(DEV_STAMP)

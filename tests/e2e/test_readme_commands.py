@@ -40,6 +40,7 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer
 from subnetlab.lifecycle.runner import check_method_fits_model, method_class
 from subnetlab.schemas.run import validate_run_config
 from subnetlab.sweeps.robustness_study import STUDY, sweep_command
+from subnetlab.sweeps.seed_study import SETTINGS, setting_command
 from tests.conftest import CONF, REPO, compose_raw, run_cli
 from tests.unit.methods.circuit.test_analysis import save_planted_files
 
@@ -158,6 +159,10 @@ PLAN: dict[str, Check] = {
     ),
     "scripts/summarize_sweep.py outputs/multiruns/<sweep> --criterion spd_tms": Run(),
     "make study": MakeRecipe("two sweeps of 9 jobs of 8k-11k steps"),
+    "make seeds": MakeRecipe("70 SPD runs of the paper's toys"),
+    "scripts/seed_study.py --only default,spd_tms_5_2": Help("40 SPD runs of 1-2 minutes"),
+    "scripts/seed_study.py --summarize-only": Run(expect="output:# SPD success over seeds"),
+    "run.py -m sweep=spd_seeds hydra/launcher=parallel": Validate("20 runs of the default"),
 }
 
 #: what metrics.json says the run worked on: the model option, not the family; a folder's type
@@ -424,6 +429,11 @@ def test_readme_command(command: str, workspace: Workspace, request: pytest.Fixt
         assert proc.returncode == 0, proc.stderr
         if words[1] == "test":
             assert f"{sys.executable} -m pytest" in proc.stdout
+        elif words[1] == "seeds":  # one seed sweep per setting, by scripts/seed_study.py
+            assert f"{sys.executable} scripts/seed_study.py" in proc.stdout
+            for setting in SETTINGS:
+                launched = setting_command(setting, Path(setting.name), -1)
+                assert validate_jobs(launched[2:]) == setting.seeds
         else:  # the study: two sweeps launched by scripts/robustness_study.py
             assert f"{sys.executable} scripts/robustness_study.py" in proc.stdout
             for folder, experiment, preset in STUDY:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 _NORM_FLOOR = 1e-12  # norms at or below it count as zero
@@ -13,10 +15,30 @@ def subcomponent_columns(V: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
     return V.T.unsqueeze(-1) * U.unsqueeze(1)
 
 
+@dataclass(frozen=True)
+class ColumnMatch:
+    """Per target column j (feature j): ``subcomponent[j]`` the matched subcomponent,
+    ``cosine[j]`` its column's cosine with the target column, ``norm_ratio[j]`` its column's norm
+    over the target column's. All (d_in,)."""
+
+    subcomponent: torch.Tensor
+    cosine: torch.Tensor
+    norm_ratio: torch.Tensor
+
+
 def mmcs_ml2r(
     target_weight: torch.Tensor, V: torch.Tensor, U: torch.Tensor, min_norm_fraction: float = 0.1
 ) -> tuple[float, float]:
-    """Mean max cosine similarity and mean L2 ratio of the matched subcomponent columns.
+    """Mean max cosine similarity and mean L2 ratio of the matched subcomponent columns (the
+    means of ``match_columns``; same arguments and errors)."""
+    match = match_columns(target_weight, V, U, min_norm_fraction)
+    return float(match.cosine.mean()), float(match.norm_ratio.mean())
+
+
+def match_columns(
+    target_weight: torch.Tensor, V: torch.Tensor, U: torch.Tensor, min_norm_fraction: float = 0.1
+) -> ColumnMatch:
+    """The subcomponent matched to each target column, with its cosine and norm ratio.
 
     ``target_weight`` is (d_out, d_in); column j is feature j's direction. For each column the
     match is the subcomponent of highest cosine among those whose column has at least
@@ -57,4 +79,4 @@ def mmcs_ml2r(
     masked_cos = torch.where(eligible, cos, torch.full_like(cos, -2.0))
     best_cos, best = masked_cos.max(0)
     ratios = col_norms.gather(0, best.unsqueeze(0)).squeeze(0) / target_norms
-    return float(best_cos.mean()), float(ratios.mean())
+    return ColumnMatch(subcomponent=best, cosine=best_cos, norm_ratio=ratios)

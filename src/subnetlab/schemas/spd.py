@@ -2,7 +2,10 @@
 
 Defaults: a quick TMS 5-2 run with the paper's coefficients, 11k steps at a constant lr instead of
 the paper's 40k on the quarter cosine (with the sparse_features default batch of 1024 instead of
-4096: per step it converges the same); ``experiment=spd_*`` holds the paper's settings."""
+4096: per step it converges the same); ``experiment=spd_*`` holds the paper's settings. Two
+defaults go beyond the paper for seed robustness: the faithfulness warm-up of the later SPD code
+(200 steps) and two initialisation candidates (``methods/spd/init_candidates.py``); the paper's
+behaviour is ``faithfulness_warmup_steps=0``, ``init_candidates=1``."""
 
 from __future__ import annotations
 
@@ -142,12 +145,21 @@ class SPDSchema:
         False, description="add W − ΣUV to the masked passes under its own random mask (off: paper)"
     )
     faithfulness_warmup_steps: StrictInt = Field(
-        0,
+        200,
         ge=0,
         description="AdamW steps fitting ΣUV to W before training (0: paper; later SPD code: 200)",
     )
     faithfulness_warmup_lr: StrictFloat = Field(
         0.01, gt=0, description="lr of the faithfulness warm-up"
+    )
+    init_candidates: StrictInt = Field(
+        2,
+        ge=1,
+        description="initialisations compared after init_candidate_frac of the steps; the "
+        "lowest loss continues (1: paper)",
+    )
+    init_candidate_frac: StrictFloat = Field(
+        0.3, gt=0, lt=1, description="fraction of the steps after which the candidates compare"
     )
     p_anneal: PAnnealing = Field(default_factory=PAnnealing, description="p-annealing")
     pgd: PGDMasks = Field(default_factory=PGDMasks, description="adversarial masks")

@@ -1,5 +1,8 @@
 """The reduced SPD-vs-APD robustness study on TMS 5-2 as one command: an SPD sweep (seeds × β3)
-and an APD sweep (seeds × batch top-k) in parallel local jobs, then one summary of both.
+and an APD sweep (seeds × batch top-k) in parallel local jobs, then one summary of both, scored
+twice (the paper's criterion with ML2R, and the mechanisms alone: APD's columns shrink by design),
+and the success rate against the training step (``convergence_*.png``), so an unconverged budget
+shows as a rising curve, not as a method that is not robust.
 
     python scripts/robustness_study.py                 # 3 seeds × 3 values per method
     python scripts/robustness_study.py --seeds 0,1,2,3,4 --n-jobs 4 --out outputs/my_study
@@ -17,11 +20,15 @@ import threading
 import time
 from pathlib import Path
 
+from subnetlab.sweeps.convergence import final_rate, write_convergence
+from subnetlab.sweeps.jobs import find_jobs
 from subnetlab.sweeps.progress import SWEEP_LOGGER, summary_lines
-from subnetlab.sweeps.spd_criterion import TMS_RECOVERY
+from subnetlab.sweeps.spd_criterion import MECHANISMS_RECOVERED, TMS_RECOVERY
 from subnetlab.sweeps.summarize import summarize
 
 REPO = Path(__file__).resolve().parents[3]
+#: the coefficient each method's sweep varies (β3 for SPD, batch top-k for APD)
+SWEPT = ("method.coeffs.importance_minimality", "method.topk")
 STUDY = (  # (folder, experiment, sweep preset)
     ("spd", "spd_tms_5_2", "spd_robustness_quick"),
     ("apd", "apd_tms_5_2", "apd_robustness_quick"),
@@ -42,6 +49,7 @@ def sweep_command(
         f"hydra.launcher.n_jobs={n_jobs}",
         f"hydra.sweep.dir={sweep_dir}",
         "trainer.progress_bar=false",
+        "logger=csv",  # the evaluations the convergence curves read
     ]
 
 
@@ -71,6 +79,21 @@ def main(argv: list[str] | None = None) -> None:
         for line in summary_lines(args.out / folder):
             print(f"{_stamp(start)} {folder}: {line}", flush=True)
     written = summarize(args.out, criterion=TMS_RECOVERY)
+    written.update(
+        {
+            f"mechanisms {kind}": path
+            for kind, path in summarize(
+                args.out, args.out / "mechanisms", criterion=MECHANISMS_RECOVERED
+            ).items()
+        }
+    )
+    jobs = find_jobs(args.out)
+    for name, criterion in (("tms", TMS_RECOVERY), ("mechanisms", MECHANISMS_RECOVERED)):
+        path = args.out / f"convergence_{name}.png"
+        curves = write_convergence(path, jobs, SWEPT, criterion, "success rate during training")
+        written[f"convergence {name}"] = path
+        for group, curve in sorted(curves.items()):
+            print(f"{name}: {group}: {final_rate(curve):.0%} of seeds at the end")
     print(f"{_stamp(start)} study done")
     for kind, path in written.items():
         print(f"{kind}: {path}")

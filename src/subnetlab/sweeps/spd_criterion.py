@@ -16,3 +16,15 @@ TMS_RECOVERY = SuccessCriterion(
     name="spd_tms",
     bounds={"mmcs": (0.99, None), "ml2r": (0.95, 1.05), "target_solution_error": (0.0, 0.0)},
 )
+
+#: targets without TMS's feature columns (ResidMLP): the CI pattern on one-hot inputs alone
+KNOWN_SOLUTION = SuccessCriterion(
+    name="spd_known_solution", bounds={"target_solution_error": (0.0, 0.0)}
+)
+
+#: the mechanisms found, whatever their length: MMCS and the CI pattern without ML2R. APD's
+#: columns come out shrunk (ML2R 0.893 in arXiv:2501.14926) even when its mechanisms are right,
+#: so this is the criterion that compares SPD's and APD's robustness on equal terms.
+MECHANISMS_RECOVERED = SuccessCriterion(
+    name="mechanisms", bounds={"mmcs": (0.99, None), "target_solution_error": (0.0, 0.0)}
+)

@@ -28,12 +28,14 @@ from subnetlab.utils.atomic_files import write_bytes_atomic, write_text_atomic  
 
 from .criteria import SuccessCriterion  # noqa: E402
 from .jobs import Job, find_jobs, is_number  # noqa: E402
-from .spd_criterion import TMS_RECOVERY  # noqa: E402
+from .spd_criterion import KNOWN_SOLUTION, MECHANISMS_RECOVERED, TMS_RECOVERY  # noqa: E402
 from .tables import markdown_table, write_csv  # noqa: E402
 
 SEED_KEY = "seed"
 #: the criteria ``--criterion`` can name
-CRITERIA: dict[str, SuccessCriterion] = {TMS_RECOVERY.name: TMS_RECOVERY}
+CRITERIA: dict[str, SuccessCriterion] = {
+    c.name: c for c in (TMS_RECOVERY, MECHANISMS_RECOVERED, KNOWN_SOLUTION)
+}
 #: metrics that describe the run, not its result (left out of the default headline)
 BOOKKEEPING = frozenset({"wall_time_s"})
 
@@ -224,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
         "--criterion",
         choices=sorted(CRITERIA),
         default=None,
-        help="success criterion to report rates of (spd_tms: SPD/APD recovering a TMS target)",
+        help="success criterion to report rates of (spd_tms: SPD/APD recovering a TMS target; "
+        "mechanisms: MMCS and the CI pattern, not ML2R; spd_known_solution: the CI pattern "
+        "alone, e.g. ResidMLP)",
     )
     parser.add_argument(
         "--metrics", default=None, help="comma-separated headline metrics (default: see above)"

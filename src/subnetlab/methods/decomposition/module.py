@@ -49,7 +49,11 @@ class DecompositionModule(MethodModule):
         return flatten({"method": to_dict(self.cfg)})
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        params = [p for p in self.decomposition.parameters() if p.requires_grad]
+        return self.optimizer_for(self.decomposition)
+
+    def optimizer_for(self, decomposition: nn.Module) -> torch.optim.Optimizer:
+        """AdamW over ``decomposition``'s trainable parameters (the lr is set every step)."""
+        params = [p for p in decomposition.parameters() if p.requires_grad]
         # fused: one kernel for all parameter tensors (the toys' step is latency-bound)
         return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0, fused=True)
 
@@ -87,10 +91,11 @@ class DecompositionModule(MethodModule):
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = self.global_step
-        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps and self.logger:
-            # straight to the logger: self.log would repeat the value at every logging step
+        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps:
+            # evaluated without a logger too: an evaluation may record history (SPD's trajectory)
             metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
-            self.logger.log_metrics(metrics, step=step)
+            if self.logger:  # straight to the logger: self.log would repeat it every log step
+                self.logger.log_metrics(metrics, step=step)
 
     def run_analysis(self) -> None:
         self._final = self.evaluate()

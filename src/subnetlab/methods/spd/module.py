@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import logging
+import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,12 @@ from subnetlab.analysis.column_matching import mmcs_ml2r
 from subnetlab.analysis.component_contexts import component_contexts
 from subnetlab.analysis.component_page import write_component_page
 from subnetlab.analysis.component_text_summary import component_text_summary
+from subnetlab.analysis.feature_trajectory import (
+    FeatureSnapshot,
+    diagnose,
+    feature_snapshot,
+    trajectory_figure,
+)
 from subnetlab.analysis.induction_heads import (
     HasAttentionPatterns,
     induction_scores,
@@ -39,10 +49,18 @@ from subnetlab.methods.spd.induction import (
     MechanismSplit,
     mechanism_evidence,
 )
+from subnetlab.methods.spd.init_candidates import (
+    CandidateChoice,
+    candidate_seed,
+    candidate_step,
+    train_steps,
+)
 from subnetlab.models.decomposable import KnownSolution
 from subnetlab.models.module_matrices import as_decomposable
 from subnetlab.schemas.base import ConfigError, to_dict
 from subnetlab.schemas.spd import SPDSchema
+
+log = logging.getLogger("subnetlab")
 
 #: the induction criterion's verdict and evidence (attention-only targets)
 MECHANISMS_FILE = "mechanisms.json"
@@ -50,6 +68,10 @@ MECHANISMS_FILE = "mechanisms.json"
 SHOWN_NAMES = 16
 #: the page of a language-model decomposition's subcomponents, in the run folder
 COMPONENT_PAGE = "components.html"
+#: which subcomponents carried which TMS feature at every evaluation, in the run folder
+TRAJECTORY_FILE = "feature_trajectory.json"
+TRAJECTORY_KEY = "spd_feature_trajectory"
+CHOICE_KEY = "spd_init_candidates"
 MASK_STREAM = 2
 PROBE_MAGNITUDE = 0.75
 #: sequences per chunk when evaluating a language model (bounds the (B, T, vocab) logits)
@@ -153,17 +175,10 @@ class SPDModule(DecompositionModule):
         self.seed: int = ctx.seed
         self.datamodule: ProbeInputs = ctx.datamodule
         target = as_decomposable(ctx.target)
-        C = resolve_module_C(list(target.weights()), cfg.modules)
-        self.decomposition = SPDDecomposition(
-            target,
-            list(C),
-            C,
-            cfg.d_gate,
-            seed=ctx.seed,
-            ci_fn=cfg.ci_fn,
-            ci_hidden=cfg.ci_fn_hidden,
-            delta_component=cfg.delta_component,
-        )
+        # in a tuple, not a submodule: the decomposition holds the target's parameters
+        self.target_holder: tuple[torch.nn.Module] = (target,)
+        self.module_C: dict[str, int] = resolve_module_C(list(target.weights()), cfg.modules)
+        self.decomposition = self.build_decomposition(ctx.seed)
         token_inputs = not self.datamodule.eval_batch(1).is_floating_point()
         self.recon: ReconLoss = resolve_recon_loss(cfg.recon_loss, token_inputs)
         # the toys know their perfect decomposition: they are scored against it
@@ -186,16 +201,137 @@ class SPDModule(DecompositionModule):
         self.summary_writer: Any = ctx.extras.get("summary_writer")
         self._final: dict[str, float] = {}
         self._figure_data: dict[str, Any] = {}
+        # TMS targets: which subcomponents carry which feature, at every evaluation
+        self.trajectory: list[FeatureSnapshot] = []
+        self.choice: CandidateChoice | None = None
+
+    def build_decomposition(self, seed: int) -> SPDDecomposition:
+        """Subcomponents and CI functions for the target's chosen matrices, initialised from
+        ``seed``."""
+        cfg = self.cfg
+        return SPDDecomposition(
+            self.target_holder[0],
+            list(self.module_C),
+            self.module_C,
+            cfg.d_gate,
+            seed=seed,
+            ci_fn=cfg.ci_fn,
+            ci_hidden=cfg.ci_fn_hidden,
+            delta_component=cfg.delta_component,
+        )
+
+    def warm_up(self, decomposition: SPDDecomposition) -> float | None:
+        """The faithfulness warm-up (``method.faithfulness_warmup_steps``); its final loss."""
+        if self.cfg.faithfulness_warmup_steps == 0:
+            return None
+        with torch.enable_grad():
+            return decomposition.fit_components_to_target(
+                self.cfg.faithfulness_warmup_steps, self.cfg.faithfulness_warmup_lr
+            )
 
     def on_train_start(self) -> None:
-        """The faithfulness warm-up, once, before the first step (not again on resume)."""
-        if self.cfg.faithfulness_warmup_steps > 0 and self.global_step == 0:
-            with torch.enable_grad():
-                loss = self.decomposition.fit_components_to_target(
-                    self.cfg.faithfulness_warmup_steps, self.cfg.faithfulness_warmup_lr
-                )
-            if self.logger:
-                self.logger.log_metrics({"train/faithfulness_after_warmup": loss}, step=0)
+        """The faithfulness warm-up, once, before the first step (not again on resume); then the
+        starting point of the feature trajectory (TMS targets)."""
+        if self.global_step != 0:
+            return
+        loss = self.warm_up(self.decomposition)
+        if loss is not None and self.logger:
+            self.logger.log_metrics({"train/faithfulness_after_warmup": loss}, step=0)
+        if self.tracks_features:
+            self.evaluate()
+
+    @property
+    def tracks_features(self) -> bool:
+        """TMS targets: the feature trajectory is recorded at every evaluation."""
+        return self.known_solution and "linear1" in self.decomposition.names
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[TRAJECTORY_KEY] = [asdict(snapshot) for snapshot in self.trajectory]
+        checkpoint[CHOICE_KEY] = asdict(self.choice) if self.choice is not None else None
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        rows = checkpoint.get(TRAJECTORY_KEY, [])
+        self.trajectory = [FeatureSnapshot(**row) for row in rows]
+        choice = checkpoint.get(CHOICE_KEY)
+        self.choice = CandidateChoice(**choice) if choice else None
+
+    # --- initialisation candidates ----------------------------------------------------------------
+    def total_steps(self) -> int:
+        return self.trainer.max_steps if self.trainer.max_steps > 0 else self.cfg.steps
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        step = candidate_step(
+            self.total_steps(), self.cfg.init_candidates, self.cfg.init_candidate_frac
+        )
+        if step is not None and self.global_step == step and self.choice is None:
+            self.choose_initialisation()
+        super().on_train_batch_end(outputs, batch, batch_idx)
+
+    def choose_initialisation(self) -> None:
+        """Train candidates 1 … K − 1 from their own initialisations for as many steps as this
+        run has made, score every candidate (this run's decomposition is candidate 0) by its
+        loss on the evaluation batch, and continue the best (parameters and optimiser state)."""
+        steps, count = self.global_step, self.cfg.init_candidates
+        losses, seeds = [self.selection_loss(self.decomposition)], [self.seed]
+        states: list[tuple[dict[str, Any], dict[str, Any]] | None] = [None]
+        for k in range(1, count):
+            seed = candidate_seed(self.seed, k)
+            candidate = self.build_decomposition(seed).to(self.device)
+            self.warm_up(candidate)
+            optimizer = self.optimizer_for(candidate)
+            source: Any = self.datamodule  # the run's LightningDataModule: the same draws
+            batches = (b.to(self.device) for b in source.train_dataloader())
+            step_loss = functools.partial(self.weighted_loss, seed=seed)
+            description = f"spd initialisation candidate {k + 1} of {count}"
+            train_steps(
+                candidate, optimizer, batches, steps, step_loss, self.lr_at_step, description
+            )
+            losses.append(self.selection_loss(candidate))
+            states.append((candidate.state_dict(), optimizer.state_dict()))
+            seeds.append(seed)
+        best = int(min(range(count), key=losses.__getitem__))
+        best = int(self.trainer.strategy.broadcast(best, 0))  # every rank continues the same
+        chosen = self.trainer.strategy.broadcast(states[best], 0)
+        if chosen is not None:
+            model_state, optimizer_state = chosen
+            self.decomposition.load_state_dict(model_state)
+            running: Any = self.optimizers()  # Lightning's wrapper of the AdamW
+            running.optimizer.load_state_dict(optimizer_state)
+        self.choice = CandidateChoice(steps, losses, best, seeds)
+        shown = ", ".join(f"{loss:.4g}" for loss in losses)
+        log.info(
+            f"SPD initialisation candidates at step {steps}: losses {shown}; "
+            f"candidate {best + 1} continues"
+        )
+        if self.tracks_features:
+            self.evaluate()  # the trajectory's point after the choice
+
+    def weighted_loss(
+        self, decomposition: torch.nn.Module, batch: torch.Tensor, step: int, seed: int
+    ) -> torch.Tensor:
+        """Σ coeff · term of training step ``step`` (masks from ``seed``)."""
+        assert isinstance(decomposition, SPDDecomposition)
+        terms, _ = self.loss_terms(decomposition, batch, step, seed)
+        total = sum(self.coeffs[name] * value for name, value in terms.items())
+        assert isinstance(total, torch.Tensor)
+        return total
+
+    @torch.no_grad()
+    def selection_loss(self, decomposition: SPDDecomposition) -> float:
+        """The weighted SPD loss on the evaluation batch (its first chunk for token inputs),
+        with one fixed mask draw shared by all candidates; inf when not finite."""
+        x = self.datamodule.eval_batch()
+        if not x.is_floating_point():
+            x = split_batches(x, EVAL_CHUNK)[0]
+        terms, _ = decomposition.losses(
+            x.to(self.device),
+            self.pnorm_at_step(self.global_step),
+            step_generator(self.seed, 0, MASK_STREAM),
+            batched=self.cfg.batched_passes,
+            recon=self.recon,
+        )
+        total = sum(self.coeffs[name] * float(value) for name, value in terms.items())
+        return total if math.isfinite(total) else math.inf
 
     def pnorm_at_step(self, step: int) -> float:
         annealing = self.cfg.p_anneal
@@ -206,24 +342,40 @@ class SPDModule(DecompositionModule):
             step, total, self.cfg.pnorm, annealing.final_p, annealing.start_frac, annealing.end_frac
         )
 
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        generator = step_generator(self.seed, self.global_step, MASK_STREAM, self.global_rank)
+    def loss_terms(
+        self, decomposition: SPDDecomposition, batch: torch.Tensor, step: int, seed: int
+    ) -> tuple[dict[str, torch.Tensor], Any]:
+        """Every loss term of training step ``step`` (its masks drawn from ``seed`` and the step),
+        and the batch's causal importances."""
+        generator = step_generator(seed, step, MASK_STREAM, self.global_rank)
         pgd = (
             PGDSettings(self.cfg.pgd.steps, self.cfg.pgd.step_size)
             if self.cfg.coeffs.pgd_recon > 0
             else None
         )
-        pnorm = self.pnorm_at_step(self.global_step)
-        terms, ci = self.decomposition.losses(
-            batch, pnorm, generator, batched=self.cfg.batched_passes, recon=self.recon, pgd=pgd
+        return decomposition.losses(
+            batch,
+            self.pnorm_at_step(step),
+            generator,
+            batched=self.cfg.batched_passes,
+            recon=self.recon,
+            pgd=pgd,
         )
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        terms, ci = self.loss_terms(self.decomposition, batch, self.global_step, self.seed)
         total = self.total_loss(terms, "try a lower method.lr or check the target")
         if self.logs_this_step():
             for name, l0 in ci.l0(self.cfg.ci_threshold).items():
                 self.log(f"train/ci_l0/{name}", l0)
             if self.cfg.p_anneal.final_p is not None:
-                self.log("train/pnorm", pnorm)
+                self.log("train/pnorm", self.pnorm_at_step(self.global_step))
         return total
+
+    def run_analysis(self) -> None:
+        super().run_analysis()
+        if self.choice is not None:
+            self._final["init_candidates/chosen"] = float(self.choice.chosen)
 
     # --- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -312,7 +464,16 @@ class SPDModule(DecompositionModule):
         metrics["target_solution_error"] = float(total_error)
         if "linear1" in dec.names:  # TMS: compare subcomponent columns with the target's
             V, U = dec.vu("linear1")
-            metrics["mmcs"], metrics["ml2r"] = mmcs_ml2r(target.weights()["linear1"], V, U)
+            weight = target.weights()["linear1"]
+            metrics["mmcs"], metrics["ml2r"] = mmcs_ml2r(weight, V, U)
+            snapshot = feature_snapshot(
+                self.global_step, weight, V, U, ci_probe["linear1"], self.cfg.ci_threshold
+            )
+            if self.trajectory and self.trajectory[-1].step == snapshot.step:
+                self.trajectory.pop()
+            self.trajectory.append(snapshot)
+            for kind, features in diagnose(snapshot).items():
+                metrics[f"diagnosis/{kind}_features"] = float(len(features))
         terms, _ = dec.losses(
             eval_x,
             self.pnorm_at_step(self.global_step),
@@ -338,17 +499,36 @@ class SPDModule(DecompositionModule):
                 "reconstruction_by_mask": plots.reconstruction_by_mask(data["summary"], self.recon),
                 "subcomponent_norms": plots.subcomponent_norms(data["norms"]),
             }
-        return {
+        figures = {
             "ci_permuted_one_hot": plots.permuted_ci_heatmap(data["ci_probe"]),
             "subcomponent_norms": plots.subcomponent_norms(data["norms"]),
             "ci_histograms": plots.ci_histograms(data["ci_data"]),
         }
+        if self.trajectory:
+            marks = {}
+            if self.choice is not None:
+                marks[self.choice.step] = (
+                    f"candidate {self.choice.chosen + 1} of {len(self.choice.losses)} continues"
+                )
+            figures["feature_trajectory"] = trajectory_figure(self.trajectory, "linear1", marks)
+        return figures
 
     # --- reading components -----------------------------------------------------------------------
     def save_artifacts(self, run_dir: Path) -> None:
         """For token inputs: ``components.html`` (every alive subcomponent's top activating
         contexts and mean CI by token, on the evaluation windows) and its TensorBoard text
-        summary."""
+        summary. For TMS targets: ``feature_trajectory.json`` (per evaluation step, each
+        feature's matched subcomponent, cosine, norm ratio and important subcomponents, and the
+        last step's diagnosis)."""
+        if self.trajectory:
+            record = {
+                "module": "linear1",
+                "ci_threshold": self.cfg.ci_threshold,
+                "snapshots": [asdict(snapshot) for snapshot in self.trajectory],
+                "diagnosis": diagnose(self.trajectory[-1]),
+                "init_candidates": asdict(self.choice) if self.choice is not None else None,
+            }
+            (run_dir / TRAJECTORY_FILE).write_text(json.dumps(record, indent=1))
         if not self.token_inputs:
             return
         if self._mechanisms is not None:
