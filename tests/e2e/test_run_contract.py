@@ -43,7 +43,13 @@ def test_cli_run_writes_the_run_contract(tmp_path: Path) -> None:
         assert isinstance(metrics[key], float), key
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     figures = {p.stem for p in (run_dir / "figures").glob("*.png")}
-    assert figures == {"ci_permuted_one_hot", "subcomponent_norms", "ci_histograms"}
+    assert figures == {
+        "ci_permuted_one_hot",
+        "subcomponent_norms",
+        "ci_histograms",
+        "feature_trajectory",
+    }
+    assert json.loads((run_dir / "feature_trajectory.json").read_text())["module"] == "linear1"
     # TensorBoard names a run after its events' folder: method, model option and overrides
     (tb_run,) = (run_dir / "tb").iterdir()
     # how the run prints is left out; 213 characters: cut at 191, then a hash of the whole

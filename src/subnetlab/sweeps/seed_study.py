@@ -84,7 +84,7 @@ SETTINGS = (
         (),
         10,
         KNOWN_SOLUTION,
-        "paper settings (30k steps, batch 2048, constant lr 2e-3): about 1 h per seed on a CPU core",
+        "paper settings (30k steps, batch 2048, constant lr 2e-3): over 1 h per seed on a CPU",
     ),
 )
 
