@@ -36,13 +36,14 @@ STUDY = (  # (folder, experiment, sweep preset)
 
 
 def sweep_command(
-    experiment: str, preset: str, sweep_dir: Path, seeds: str, n_jobs: int
+    experiment: str | None, preset: str, sweep_dir: Path, seeds: str, n_jobs: int
 ) -> list[str]:
+    """``run.py -m`` of ``experiment`` (None: the default run) with the sweep ``preset``."""
     return [
         sys.executable,
         str(REPO / "run.py"),
         "-m",
-        f"experiment={experiment}",
+        *([f"experiment={experiment}"] if experiment is not None else []),
         f"sweep={preset}",
         f"seed={seeds}",
         "hydra/launcher=parallel",

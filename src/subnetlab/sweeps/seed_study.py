@@ -91,9 +91,7 @@ SETTINGS = (
 
 def setting_command(setting: SeedSetting, sweep_dir: Path, n_jobs: int) -> list[str]:
     seeds = ",".join(str(s) for s in range(setting.seeds))
-    command = sweep_command(setting.experiment or "", SEED_PRESET, sweep_dir, seeds, n_jobs)
-    if setting.experiment is None:  # the default run: no experiment file
-        command.remove("experiment=")
+    command = sweep_command(setting.experiment, SEED_PRESET, sweep_dir, seeds, n_jobs)
     return [*command, *setting.overrides]
 
 

@@ -60,8 +60,7 @@ class DecompositionModule(MethodModule):
     def total_loss(self, terms: dict[str, torch.Tensor], hint: str) -> torch.Tensor:
         """Σ coeff·term, logged with its terms on logging steps; a NaN/inf total stops the run
         (``hint`` says how to avoid it)."""
-        total = sum(self.coeffs[name] * value for name, value in terms.items())
-        assert isinstance(total, torch.Tensor)
+        total = self.weighted_total(terms)
         if not torch.isfinite(total):
             values = {k: float(v.detach()) for k, v in terms.items()}
             total_value = float(total.detach())
@@ -74,6 +73,12 @@ class DecompositionModule(MethodModule):
                 self.log(f"train/loss/{name}", value)
             self.log("train/loss/total", total, prog_bar=True)
             self.log("train/lr", self.lr_at_step(self.global_step))
+        return total
+
+    def weighted_total(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Σ coeff · term over the loss terms."""
+        total = sum(self.coeffs[name] * value for name, value in terms.items())
+        assert isinstance(total, torch.Tensor)
         return total
 
     def lr_at_step(self, step: int) -> float:
@@ -91,11 +96,16 @@ class DecompositionModule(MethodModule):
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = self.global_step
-        if step % self.cfg.eval_every == 0 and step < self.trainer.max_steps:
-            # evaluated without a logger too: an evaluation may record history (SPD's trajectory)
+        due = step % self.cfg.eval_every == 0 and step < self.trainer.max_steps
+        if due and (self.logger or self.evaluation_records_history):
             metrics = {f"eval/{key}": value for key, value in self.evaluate().items()}
             if self.logger:  # straight to the logger: self.log would repeat it every log step
                 self.logger.log_metrics(metrics, step=step)
+
+    @property
+    def evaluation_records_history(self) -> bool:
+        """Whether ``evaluate`` keeps a history (then it runs without a logger too)."""
+        return False
 
     def run_analysis(self) -> None:
         self._final = self.evaluate()

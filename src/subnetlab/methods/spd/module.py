@@ -245,6 +245,10 @@ class SPDModule(DecompositionModule):
         """TMS targets: the feature trajectory is recorded at every evaluation."""
         return self.known_solution and "linear1" in self.decomposition.names
 
+    @property
+    def evaluation_records_history(self) -> bool:
+        return self.tracks_features
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[TRAJECTORY_KEY] = [asdict(snapshot) for snapshot in self.trajectory]
         checkpoint[CHOICE_KEY] = asdict(self.choice) if self.choice is not None else None
@@ -312,9 +316,7 @@ class SPDModule(DecompositionModule):
         """Σ coeff · term of training step ``step`` (masks from ``seed``)."""
         assert isinstance(decomposition, SPDDecomposition)
         terms, _ = self.loss_terms(decomposition, batch, step, seed)
-        total = sum(self.coeffs[name] * value for name, value in terms.items())
-        assert isinstance(total, torch.Tensor)
-        return total
+        return self.weighted_total(terms)
 
     @torch.no_grad()
     def selection_loss(self, decomposition: SPDDecomposition) -> float:
@@ -330,7 +332,7 @@ class SPDModule(DecompositionModule):
             batched=self.cfg.batched_passes,
             recon=self.recon,
         )
-        total = sum(self.coeffs[name] * float(value) for name, value in terms.items())
+        total = float(self.weighted_total(terms))
         return total if math.isfinite(total) else math.inf
 
     def pnorm_at_step(self, step: int) -> float:
