@@ -1,5 +1,6 @@
 """Schema of ``method=circuit``: automated circuit discovery (ACDC, arXiv:2304.14997; edge
-attribution patching, arXiv:2310.10348; weight magnitude) on a trained layered MLP."""
+attribution patching, arXiv:2310.10348, and its integrated-gradients form EAP-IG,
+arXiv:2403.17806; weight magnitude) on a trained layered MLP."""
 
 from __future__ import annotations
 
@@ -18,15 +19,21 @@ class CircuitSchema:
     source's ablated activation."""
 
     name: StrictStr = Field("circuit", description="the method option")
-    algorithm: Literal["acdc", "eap", "magnitude"] = Field(
+    algorithm: Literal["acdc", "eap", "eap_ig", "magnitude"] = Field(
         "acdc",
-        description="acdc (greedy patching) | eap (gradient attribution) | magnitude (|w|/max|w|)",
+        description="acdc (greedy patching) | eap (attribution from the gradient at the full "
+        "model) | eap_ig (attribution from integrated gradients) | magnitude (|w|/max|w|)",
     )
     tau: StrictFloat = Field(
         0.01,
         ge=0,
-        description="acdc: metric rise below which an edge goes; eap: |score|; magnitude: "
-        "a fraction in [0, 1]",
+        description="acdc: metric rise below which an edge goes; eap/eap_ig: |score|; "
+        "magnitude: a fraction in [0, 1]",
+    )
+    tau_scale: Literal["gap", "absolute"] = Field(
+        "gap",
+        description="acdc/eap/eap_ig: gap: tau is a fraction of the full-vs-empty gap "
+        "(per output for mse); absolute: in the metric's own units",
     )
     metric: Literal["auto", "kl", "logit_diff", "mse"] = Field(
         "auto", description="auto: mse for regression tasks, kl for classification"
@@ -49,7 +56,10 @@ class CircuitSchema:
         description="acdc only: start from this fraction of edges with the largest |EAP score|",
     )
     ig_steps: StrictInt = Field(
-        5, ge=0, description="EAP integrated-gradient steps (0: plain gradient)"
+        5,
+        ge=1,
+        description="eap_ig and eap_prefilter: integrated-gradient steps from the full model to "
+        "the empty circuit",
     )
     candidates_per_pass: StrictInt = Field(
         256, ge=1, description="acdc: candidate edges patched in one batched forward pass"

@@ -20,7 +20,7 @@ from subnetlab.utils.progress import Progress
 from .discover import discover, eap_prefilter
 from .edge_graph import EdgeGraph
 from .examples import CircuitExamples, encoded_inputs
-from .ground_truth import GroundTruth, recovery, roc_auc
+from .ground_truth import GroundTruth, aucs_of_points, recovery
 from .metrics import CircuitMetric, Task, make_metric, recovered_fraction, task_performance
 from .patching import PatchingCache, build_cache, patched_forward, shuffled_pairs
 from .result import DiscoveryResult
@@ -55,14 +55,33 @@ def resolve_metric(metric: str, task: Task | None) -> str:
 
 def check_settings(cfg: CircuitSchema, metric_name: str) -> None:
     """Raise a ConfigError for settings that cannot work together with ``metric_name``."""
-    uses_eap = cfg.algorithm == "eap" or cfg.eap_prefilter is not None
-    if uses_eap and cfg.ig_steps == 0 and metric_name in ("kl", "mse"):
+    if cfg.algorithm == "eap" and metric_name in ("kl", "mse"):
         raise ConfigError(
-            "method.ig_steps",
-            0,
-            f"≥ 1 with metric={metric_name} (its gradient is zero at the full model, so "
+            "method.algorithm",
+            "eap",
+            f"eap_ig with metric={metric_name} (its gradient is zero at the full model, so "
             "plain EAP scores every edge 0), or metric=logit_diff",
         )
+
+
+def scaled_metric(
+    cfg: CircuitSchema, metric_name: str, cache: PatchingCache, labels: torch.Tensor | None
+) -> CircuitMetric:
+    """The metric the algorithms threshold: in units of the full-versus-empty gap under
+    ``tau_scale=gap`` (magnitude ignores it), in its own units under ``absolute``.
+
+    Raises:
+        ConfigError: ``tau_scale=gap`` where the empty circuit is as faithful as the full model.
+    """
+    absolute = make_metric(metric_name, cache.full_outputs, labels)
+    if cfg.tau_scale == "absolute" or cfg.algorithm == "magnitude":
+        return absolute
+    with torch.no_grad():
+        empty_outputs = patched_forward(cache, cache.graph.empty_mask())
+    try:
+        return make_metric(metric_name, cache.full_outputs, absolute.labels, empty_outputs)
+    except ValueError as err:
+        raise ConfigError("method.tau_scale", "gap", f"absolute here: {err}") from None
 
 
 def circuit_scores(
@@ -88,6 +107,10 @@ def circuit_scores(
         "edge_fraction": graph.count_edges(result.mask) / graph.num_edges,
         "nodes_kept": float(graph.count_nodes(result.mask)),
         "hidden_neurons_kept": float(sum(int(a.sum()) for a in hidden)),
+        "dangling_nodes": float(graph.dangling_nodes(result.mask)),
+        "dangling_edges": float(
+            graph.count_edges(result.mask) - graph.count_edges(graph.edges_on_paths(result.mask))
+        ),
         "discovery_time_s": result.wall_time_s,
         "forward_passes": float(result.forward_passes),
         "circuits_evaluated": float(result.circuits_evaluated),
@@ -130,7 +153,7 @@ def analyse(
         corrupted = shuffled_pairs(inputs, generator)
     cache = build_cache(net, inputs, cfg.ablation, corrupted)
     labels = examples.targets if examples.task == "classification" else None
-    metric = make_metric(metric_name, cache.full_outputs, labels)
+    metric = scaled_metric(cfg, metric_name, cache, labels)
     prefilter = None
     if cfg.eap_prefilter is not None:
         prefilter = eap_prefilter(cache, metric, cfg.eap_prefilter, cfg.ig_steps)
@@ -162,12 +185,7 @@ def analyse(
             sweep.append({"tau": tau, **scored(run_at(tau))})
             done.update()
     if truth is not None and sweep:
-        node_points = [r["node_fpr"] for r in sweep], [r["node_tpr"] for r in sweep]
-        metrics["node_auc"] = roc_auc(*node_points)
-        if truth.edges is not None:
-            metrics["edge_auc"] = roc_auc(
-                [r["edge_fpr"] for r in sweep], [r["edge_tpr"] for r in sweep]
-            )
+        metrics |= aucs_of_points(sweep)
     return CircuitAnalysis(net, metric_name, result, metrics, sweep)
 
 

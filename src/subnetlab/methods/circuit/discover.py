@@ -17,7 +17,7 @@ from .metrics import CircuitMetric
 from .patching import PatchingCache
 from .result import DiscoveryResult
 
-Algorithm = Literal["acdc", "eap", "magnitude"]
+Algorithm = Literal["acdc", "eap", "eap_ig", "magnitude"]
 
 
 def top_fraction(graph: EdgeGraph, scores: list[torch.Tensor], fraction: float) -> EdgeMask:
@@ -51,13 +51,18 @@ def discover(
     prefilter: tuple[EdgeMask, int, float] | None = None,
 ) -> DiscoveryResult:
     """The circuit of ``algorithm`` at ``tau``; ``prefilter`` (from :func:`eap_prefilter`) limits
-    ACDC to those edges and adds their cost to the result's passes and time."""
+    ACDC to those edges and adds their cost to the result's passes and time. ``ig_steps`` is
+    used by ``eap_ig`` (``eap`` takes the gradient at the full model)."""
     if algorithm == "magnitude":
         return magnitude(cache.net, tau)
     if algorithm == "eap":
+        return eap(cache, metric, tau, ig_steps=0)
+    if algorithm == "eap_ig":
         return eap(cache, metric, tau, ig_steps)
     if algorithm != "acdc":
-        raise ValueError(f"algorithm={algorithm!r} is not supported; allowed: acdc, eap, magnitude")
+        raise ValueError(
+            f"algorithm={algorithm!r} is not supported; allowed: acdc, eap, eap_ig, magnitude"
+        )
     start_mask, passes, seconds = prefilter if prefilter is not None else (None, 0, 0.0)
     result = acdc(
         cache,

@@ -9,7 +9,7 @@ passes.
 KL and MSE to the full model are minimal at the full model, so their gradient there is zero; for
 them use ``ig_steps >= 1``: the gradient averaged over ``alpha`` at the midpoints of ``ig_steps``
 equal steps from the full model (1) to the fully ablated one (0), as in EAP with integrated
-gradients (Hanna et al. 2024). The scores of all edges then add up to about the metric of the
+gradients (EAP-IG; Hanna, Pezzelle, Belinkov 2024, arXiv:2403.17806, §3). The scores of all edges then add up to about the metric of the
 empty circuit.
 """
 
@@ -72,7 +72,7 @@ def eap(
     start = time.perf_counter()
     scores, passes = eap_scores(cache, metric, ig_steps)
     return DiscoveryResult(
-        algorithm="eap",
+        algorithm="eap" if ig_steps == 0 else "eap_ig",
         tau=tau,
         mask=circuit_from_scores(scores, tau),
         scores=scores,

@@ -103,6 +103,23 @@ class EdgeGraph:
             for neuron in range(self.widths[layer]):
                 yield layer, neuron
 
+    def _from_inputs(self, mask: EdgeMask) -> list[torch.Tensor]:
+        """Per node layer, (width,) bool: some input reaches the neuron through kept edges."""
+        from_inputs = [torch.ones(self.widths[0], dtype=torch.bool)]
+        for m in mask:
+            from_inputs.append((m & from_inputs[-1][None, :]).any(dim=1))
+        return from_inputs
+
+    def _to_outputs(self, mask: EdgeMask) -> list[torch.Tensor]:
+        """Per node layer, (n_outputs, width) bool: the neuron reaches output ``o`` through kept
+        edges."""
+        to_outputs = [torch.eye(self.widths[-1], dtype=torch.bool)]
+        for m in reversed(mask):
+            # (n_out, d_out) ∘ (d_out, d_in): output o reaches source u through some receiver
+            reach = (to_outputs[0].to(torch.float32) @ m.to(torch.float32)) > 0
+            to_outputs.insert(0, reach)
+        return to_outputs
+
     def output_reach(self, mask: EdgeMask) -> list[torch.Tensor]:
         """Per node layer, a (n_outputs, width) bool: the neuron lies on a kept input→output path.
 
@@ -111,16 +128,30 @@ class EdgeGraph:
         ``o`` depends on in the circuit.
         """
         self.check_mask(mask)
-        from_inputs = [torch.ones(self.widths[0], dtype=torch.bool)]
-        for m in mask:
-            from_inputs.append((m & from_inputs[-1][None, :]).any(dim=1))
-        n_out = self.widths[-1]
-        to_outputs = [torch.eye(n_out, dtype=torch.bool)]
-        for m in reversed(mask):
-            # (n_out, d_out) ∘ (d_out, d_in): output o reaches source u through some receiver
-            reach = (to_outputs[0].to(torch.float32) @ m.to(torch.float32)) > 0
-            to_outputs.insert(0, reach)
-        return [to & fr[None, :] for to, fr in zip(to_outputs, from_inputs, strict=True)]
+        return [
+            to & fr[None, :]
+            for to, fr in zip(self._to_outputs(mask), self._from_inputs(mask), strict=True)
+        ]
+
+    def edges_on_paths(self, mask: EdgeMask) -> EdgeMask:
+        """The kept edges that lie on some kept input→output path (the rest dangle: they start
+        at a neuron no input reaches, or end at one that reaches no output)."""
+        self.check_mask(mask)
+        from_inputs = self._from_inputs(mask)
+        to_any = [t.any(dim=0) for t in self._to_outputs(mask)]
+        return [
+            m & to_any[i + 1][:, None] & from_inputs[i][None, :] for i, m in enumerate(mask)
+        ]
+
+    def dangling_nodes(self, mask: EdgeMask) -> int:
+        """Neurons that touch a kept edge but lie on no kept input→output path."""
+        self.check_mask(mask)
+        touched = [torch.zeros(w, dtype=torch.bool) for w in self.widths]
+        for i, m in enumerate(mask):
+            touched[i] |= m.any(dim=0)
+            touched[i + 1] |= m.any(dim=1)
+        active = self.active_nodes(mask)
+        return int(sum(int((t & ~a).sum()) for t, a in zip(touched, active, strict=True)))
 
     def active_nodes(self, mask: EdgeMask) -> list[torch.Tensor]:
         """Per node layer, a (width,) bool: the neuron lies on some kept input→output path."""

@@ -9,6 +9,7 @@ neurons. Output neurons are never scored (output ``o`` always belongs to its own
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -79,19 +80,35 @@ def _rates(predicted: torch.Tensor, truth: torch.Tensor) -> tuple[float, float]:
 
 
 def recovery(truth: GroundTruth, graph: EdgeGraph, mask: EdgeMask) -> dict[str, float]:
-    """node_tpr/node_fpr, and edge_tpr/edge_fpr when the true edges are known."""
+    """TPR/FPR of ``mask`` against ``truth``: ``node_*`` over every known node layer, and per
+    level ``input_node_*`` (layer 0) and ``hidden_node_*`` (the layers between inputs and
+    outputs) where the truth knows them; ``edge_*`` when the true edges are known.
+
+    A node is predicted for output ``o`` when it lies on a kept input→output path to ``o``
+    (:meth:`EdgeGraph.output_reach`): a hidden neuron cut off from every input, or one whose
+    kept edges lead nowhere, is not in the circuit however many of its edges are kept.
+    """
     truth.check(graph)
     reach = graph.output_reach(mask)
-    predicted = torch.cat(
-        [r.flatten() for r, t in zip(reach, truth.nodes, strict=False) if t is not None]
-    )
-    wanted = torch.cat([t.flatten() for t in truth.nodes if t is not None])
-    node_tpr, node_fpr = _rates(predicted, wanted)
-    result = {"node_tpr": node_tpr, "node_fpr": node_fpr}
+    levels = {"node": list(range(len(truth.nodes))), "input_node": [0]}
+    levels["hidden_node"] = list(range(1, len(truth.nodes)))
+    result: dict[str, float] = {}
+    for level, layers in levels.items():
+        known = [layer for layer in layers if truth.nodes[layer] is not None]
+        if not known:
+            continue
+        predicted = torch.cat([reach[layer].flatten() for layer in known])
+        wanted = torch.cat([_known(truth.nodes[layer]).flatten() for layer in known])
+        result[f"{level}_tpr"], result[f"{level}_fpr"] = _rates(predicted, wanted)
     if truth.edges is not None:
         edge_tpr, edge_fpr = _rates(graph.flatten(mask), graph.flatten(truth.edges))
         result |= {"edge_tpr": edge_tpr, "edge_fpr": edge_fpr}
     return result
+
+
+def _known(nodes: torch.Tensor | None) -> torch.Tensor:
+    assert nodes is not None
+    return nodes
 
 
 def roc_auc(fpr: Sequence[float], tpr: Sequence[float]) -> float:
@@ -107,15 +124,29 @@ def roc_auc(fpr: Sequence[float], tpr: Sequence[float]) -> float:
     )
 
 
-def sweep_auc(truth: GroundTruth, graph: EdgeGraph, masks: Sequence[EdgeMask]) -> dict[str, float]:
-    """node_auc (and edge_auc when the true edges are known) of the circuits of a tau sweep."""
-    points = [recovery(truth, graph, m) for m in masks]
-    result = {"node_auc": roc_auc([p["node_fpr"] for p in points], [p["node_tpr"] for p in points])}
-    if truth.edges is not None:
-        result["edge_auc"] = roc_auc(
-            [p["edge_fpr"] for p in points], [p["edge_tpr"] for p in points]
-        )
+def aucs_of_points(points: Sequence[dict[str, float]]) -> dict[str, float]:
+    """``<level>_auc`` for every ``<level>_tpr``/``<level>_fpr`` pair the points of a tau sweep
+    share (e.g. node, input_node, hidden_node, edge), from :func:`recovery`'s rates.
+
+    A level whose rates are NaN somewhere (no positives or no negatives) gets no AUC.
+    """
+    if not points:
+        return {}
+    result = {}
+    for key in points[0]:
+        if not key.endswith("_tpr"):
+            continue
+        level = key[: -len("_tpr")]
+        tpr = [p[f"{level}_tpr"] for p in points]
+        fpr = [p[f"{level}_fpr"] for p in points]
+        if all(math.isfinite(v) for v in tpr + fpr):
+            result[f"{level}_auc"] = roc_auc(fpr, tpr)
     return result
+
+
+def sweep_auc(truth: GroundTruth, graph: EdgeGraph, masks: Sequence[EdgeMask]) -> dict[str, float]:
+    """``<level>_auc`` (see :func:`aucs_of_points`) of the circuits of a tau sweep."""
+    return aucs_of_points([recovery(truth, graph, m) for m in masks])
 
 
 def load_truth_file(path: str, graph: EdgeGraph) -> GroundTruth:

@@ -7,13 +7,20 @@ the B examples, and is 0 for the full model:
 - ``logit_diff``: how much the logit difference drops, ``ld = logit[label] - mean(other logits)``,
   labels default to the full model's predicted classes;
 - ``mse``: mean squared error to the full model's outputs divided by their variance over the
-  examples (1 - R², so thresholds mean the same for any output scale; regression).
+  examples (1 - R², pooled over the outputs; regression).
+
+Bound with the empty circuit's outputs (``make_metric(..., empty_outputs=...)``), a metric is
+measured in units of the full-versus-empty gap instead: ``mse`` divides each output's squared
+error by that output's mean squared error under the empty circuit (so an output with half the
+spread of another weighs the same), ``kl`` and ``logit_diff`` divide by the empty circuit's
+value. The full model then scores 0 and the empty circuit 1, and a threshold ``tau`` is the
+fraction of that gap an edge may cost (the scale-free threshold of ``method.tau_scale=gap``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 import torch
@@ -33,6 +40,9 @@ class CircuitMetric:
     """(B, n_out)"""
     labels: torch.Tensor | None = None
     """(B,) class per example, used by ``logit_diff``."""
+    gap: torch.Tensor | None = None
+    """None (absolute units), or the full-versus-empty gap the metric is divided by: (n_out,)
+    per-output empty-circuit squared errors for ``mse``, a scalar for ``kl``/``logit_diff``."""
 
     @property
     def flat_at_full_model(self) -> bool:
@@ -64,6 +74,15 @@ class CircuitMetric:
         return values
 
     def _per_example(self, outputs: torch.Tensor) -> torch.Tensor:
+        if self.name == "mse":
+            squared = (outputs - self.full_outputs).pow(2)
+            if self.gap is not None:
+                return (squared / self.gap).mean(dim=-1)
+            return squared.mean(dim=-1) / self.full_outputs.var(dim=0, unbiased=False).mean()
+        values = self._absolute_per_example(outputs)
+        return values if self.gap is None else values / self.gap
+
+    def _absolute_per_example(self, outputs: torch.Tensor) -> torch.Tensor:
         if self.name == "kl":
             # sum_c p_c (log p_c - log q_c) with log q_c = out_c - logsumexp(out): avoids a slow
             # log_softmax over the short class dimension
@@ -71,12 +90,9 @@ class CircuitMetric:
             p = log_p.exp()
             cross = torch.einsum("...bc,bc->...b", outputs, p)
             return (p * log_p).sum(dim=-1) - cross + torch.logsumexp(outputs, dim=-1)
-        if self.name == "logit_diff":
-            assert self.labels is not None
-            full = _logit_diff(self.full_outputs, self.labels).mean()
-            return full - _logit_diff(outputs, self.labels)
-        variance = self.full_outputs.var(dim=0, unbiased=False).mean()
-        return (outputs - self.full_outputs).pow(2).mean(dim=-1) / variance
+        assert self.labels is not None
+        full = _logit_diff(self.full_outputs, self.labels).mean()
+        return full - _logit_diff(outputs, self.labels)
 
 
 def _logit_diff(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -88,14 +104,21 @@ def _logit_diff(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def make_metric(
-    name: str, full_outputs: torch.Tensor, labels: torch.Tensor | None = None
+    name: str,
+    full_outputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    empty_outputs: torch.Tensor | None = None,
 ) -> CircuitMetric:
     """Bind metric ``name`` to the full model's outputs (B, n_out); check it fits them.
 
+    Args:
+        empty_outputs: the empty circuit's (B, n_out) outputs: when given, the metric is measured
+            in units of the full-versus-empty gap (see the module docstring).
     Raises:
         ValueError: unknown ``name``; ``full_outputs`` not a finite (B, n_out) matrix; a
             classification metric on fewer than 2 outputs; ``labels`` not (B,) classes in
-            0..n_out − 1; 'mse' on outputs that do not vary.
+            0..n_out − 1; 'mse' on outputs that do not vary; with ``empty_outputs``, an empty
+            circuit as faithful as the full model (no gap to measure in).
     """
     if name not in METRICS:
         raise ValueError(f"metric={name!r} is not supported; allowed: {list(METRICS)}")
@@ -116,7 +139,32 @@ def make_metric(
             raise ValueError(f"labels must be integer classes in 0..{n_out - 1}")
     if name == "mse" and float(full_outputs.var(dim=0, unbiased=False).mean()) == 0.0:
         raise ValueError("metric='mse' needs full-model outputs that vary over the examples")
-    return CircuitMetric(name=name, full_outputs=full_outputs.detach(), labels=labels)  # type: ignore[arg-type]
+    metric = CircuitMetric(name=name, full_outputs=full_outputs.detach(), labels=labels)  # type: ignore[arg-type]
+    if empty_outputs is None:
+        return metric
+    return replace(metric, gap=_gap(metric, empty_outputs.detach()))
+
+
+def _gap(metric: CircuitMetric, empty_outputs: torch.Tensor) -> torch.Tensor:
+    """The full-versus-empty gap ``metric`` is divided by (see :attr:`CircuitMetric.gap`)."""
+    if metric.name == "mse":
+        per_output = (empty_outputs - metric.full_outputs).pow(2).mean(dim=0)
+        if not bool((per_output > 0).any()):
+            raise ValueError(
+                "the empty circuit reproduces the full model's outputs exactly: there is no "
+                "full-versus-empty gap to scale tau by (use tau_scale=absolute)"
+            )
+        # an output the empty circuit reproduces exactly has no gap of its own: it is weighed
+        # like a typical output rather than infinitely
+        typical = per_output[per_output > 0].mean()
+        return torch.where(per_output > 0, per_output, typical)
+    empty_value = metric(empty_outputs)
+    if not float(empty_value) > 0.0:
+        raise ValueError(
+            f"metric={metric.name!r} of the empty circuit is {float(empty_value):.3g}, not worse "
+            "than the full model's 0: there is no gap to scale tau by (use tau_scale=absolute)"
+        )
+    return empty_value
 
 
 def task_performance(outputs: torch.Tensor, targets: torch.Tensor, task: Task) -> dict[str, float]:

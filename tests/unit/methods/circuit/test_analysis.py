@@ -56,7 +56,7 @@ def test_magnitude_on_the_planted_net_finds_every_true_node_and_no_other():
     assert metrics["forward_passes"] == 0 and found.metric_name == "mse"
 
 
-@pytest.mark.parametrize("algorithm", ["acdc", "eap"])
+@pytest.mark.parametrize("algorithm", ["acdc", "eap_ig"])
 def test_each_algorithm_reports_edge_and_node_recovery(algorithm):
     model, inputs, truth = planted_sequential()
     cfg = CircuitSchema(algorithm=algorithm, tau=0.01, tau_sweep=[0.0, 0.01, 100.0])
@@ -100,5 +100,5 @@ def test_bad_networks_and_settings_are_refused():
             nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1)), torch.ones(2, 2)
         )
     model, inputs, _ = planted_sequential()
-    with pytest.raises(ConfigError, match="method.ig_steps"):
-        find_circuit(model, inputs, CircuitSchema(algorithm="eap", ig_steps=0))
+    with pytest.raises(ConfigError, match="method.algorithm='eap': allowed eap_ig"):
+        find_circuit(model, inputs, CircuitSchema(algorithm="eap"))

@@ -79,3 +79,38 @@ def test_non_finite_outputs_and_bad_labels_are_refused():
         task_performance(full, torch.tensor([0, 1, 1]), "classification")
     with pytest.raises(ValueError, match="finite metrics"):
         recovered_fraction(math.nan, 1.0)
+
+
+def test_gap_scaled_mse_weighs_outputs_of_any_spread_alike():
+    full = torch.tensor([[1.0, 10.0], [-1.0, -10.0]])
+    empty = torch.zeros(2, 2)  # per-output empty-circuit squared errors: 1 and 100
+    halves_small = torch.tensor([[0.5, 10.0], [-1.0, -10.0]])  # output 0 loses half on one row
+    halves_large = torch.tensor([[1.0, 5.0], [-1.0, -10.0]])  # output 1 loses half on one row
+    gap = make_metric("mse", full, empty_outputs=empty)
+    assert gap.gap is not None and gap.gap.tolist() == [1.0, 100.0]
+    # (0.25 / 2) / 1 / 2 outputs and (25 / 2) / 100 / 2 outputs
+    assert float(gap(halves_small)) == pytest.approx(0.0625)
+    assert float(gap(halves_large)) == pytest.approx(0.0625)
+    assert float(gap(empty)) == pytest.approx(1.0) and float(gap(full)) == 0.0
+    # in absolute units (pooled 1 - R², variance 50.5) the large output weighs 100 times more
+    absolute = make_metric("mse", full)
+    assert float(absolute(halves_small)) == pytest.approx(0.0625 / 50.5)
+    assert float(absolute(halves_large)) == pytest.approx(6.25 / 50.5)
+
+
+def test_gap_scaled_kl_is_the_fraction_of_the_empty_circuits_kl():
+    full = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    empty = torch.zeros(2, 2)
+    absolute = make_metric("kl", full)
+    gap = make_metric("kl", full, empty_outputs=empty)
+    circuit = torch.tensor([[1.0, 0.0], [0.0, 0.5]])
+    assert float(gap(circuit)) == pytest.approx(float(absolute(circuit) / absolute(empty)))
+    assert float(gap(empty)) == pytest.approx(1.0)
+
+
+def test_no_gap_to_scale_by_is_an_error():
+    full = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="no full-versus-empty gap"):
+        make_metric("mse", full, empty_outputs=full.clone())
+    with pytest.raises(ValueError, match="not worse than the full model's 0"):
+        make_metric("kl", full, empty_outputs=full.clone())

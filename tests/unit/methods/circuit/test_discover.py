@@ -59,8 +59,8 @@ def test_acdc_dispatch_matches_acdc_and_adds_the_prefilter_cost():
 def test_magnitude_and_eap_dispatch():
     net, cache, metric = _net_and_cache()
     assert discover("magnitude", cache, metric, 0.5).mask[1].tolist() == [[True, False]]
-    result = discover("eap", cache, metric, 0.01, ig_steps=4)
-    assert result.algorithm == "eap" and result.backward_passes == 4
+    result = discover("eap_ig", cache, metric, 0.01, ig_steps=4)
+    assert result.algorithm == "eap_ig" and result.backward_passes == 4
     assert result.mask[0].tolist() == [[True, False], [False, False]]
     with pytest.raises(ValueError, match="algorithm"):
         discover("sp", cache, metric, 0.1)  # type: ignore[arg-type]

@@ -85,3 +85,20 @@ def test_eap_recovers_a_planted_circuit_with_roc_auc_above_0_95():
     auc = sweep_auc(planted.truth, cache.graph, masks)
     assert auc["edge_auc"] >= 0.95
     assert auc["node_auc"] >= 0.95
+
+
+def test_eap_ig_equals_the_hand_computed_integral_on_one_edge():
+    # y = 2 x on x = (1, -1), corrupted x' = (-1, 1): with the edge at strength alpha,
+    # y - y_full = -4 (1 - alpha) on both rows; mse (variance 4): M(alpha) = 4 (1 - alpha)^2,
+    # dM/dalpha = -8 (1 - alpha). EAP-IG with 2 steps averages at alpha = 1/4, 3/4: (6 + 2) / 2 = 4,
+    # the exact cost of removing the edge M(0) - M(1) = 4; plain EAP (alpha = 1) would say 0.
+    net = LayeredNet([torch.tensor([[2.0]])], [torch.zeros(1)], "identity")
+    x = torch.tensor([[1.0], [-1.0]])
+    cache = build_cache(net, x, "corrupted", x.flip(0))
+    metric = make_metric("mse", cache.full_outputs)
+    scores, passes = eap_scores(cache, metric, ig_steps=2)
+    assert passes == 2 and float(scores[0]) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="scores every edge 0"):
+        eap_scores(cache, metric, ig_steps=0)
+    result = eap(cache, metric, tau=3.9, ig_steps=2)
+    assert result.algorithm == "eap_ig" and result.mask[0].tolist() == [[True]]

@@ -23,17 +23,18 @@ def independence_like_mask(extra_edge: bool) -> list[torch.Tensor]:
 def test_node_rates_against_input_output_dependencies():
     graph = EdgeGraph((4, 2, 2))
     truth = GroundTruth.from_dependencies(DEPENDENCIES, graph.widths)
+    # only the inputs are known: node and input_node rates coincide, no hidden level
     assert recovery(truth, graph, independence_like_mask(False)) == {
         "node_tpr": 1.0,
         "node_fpr": 0.0,
+        "input_node_tpr": 1.0,
+        "input_node_fpr": 0.0,
     }
     # one of the four non-dependencies is wrongly present
-    assert recovery(truth, graph, independence_like_mask(True)) == {
-        "node_tpr": 1.0,
-        "node_fpr": 0.25,
-    }
+    rates = recovery(truth, graph, independence_like_mask(True))
+    assert rates["node_fpr"] == rates["input_node_fpr"] == 0.25
     # the full net: every input reaches every output
-    assert recovery(truth, graph, graph.full_mask()) == {"node_tpr": 1.0, "node_fpr": 1.0}
+    assert recovery(truth, graph, graph.full_mask())["node_fpr"] == 1.0
 
 
 def test_edge_rates_when_the_true_edges_are_known():
@@ -42,9 +43,17 @@ def test_edge_rates_when_the_true_edges_are_known():
         nodes=[torch.tensor([[True, False]])], edges=[torch.tensor([[True, False]])]
     )
     rates = recovery(truth, graph, [torch.tensor([[True, True]])])
-    assert rates == {"node_tpr": 1.0, "node_fpr": 1.0, "edge_tpr": 1.0, "edge_fpr": 1.0}
+    assert rates == {
+        "node_tpr": 1.0,
+        "node_fpr": 1.0,
+        "input_node_tpr": 1.0,
+        "input_node_fpr": 1.0,
+        "edge_tpr": 1.0,
+        "edge_fpr": 1.0,
+    }
     rates = recovery(truth, graph, [torch.tensor([[False, True]])])
-    assert rates == {"node_tpr": 0.0, "node_fpr": 1.0, "edge_tpr": 0.0, "edge_fpr": 1.0}
+    assert (rates["node_tpr"], rates["node_fpr"]) == (0.0, 1.0)
+    assert (rates["edge_tpr"], rates["edge_fpr"]) == (0.0, 1.0)
 
 
 def test_roc_auc_of_known_curves():
@@ -64,7 +73,10 @@ def test_sweep_auc_over_circuits_from_tight_to_loose():
         independence_like_mask(True),
         graph.full_mask(),
     ]
-    assert sweep_auc(truth, graph, masks) == {"node_auc": pytest.approx(1.0)}
+    assert sweep_auc(truth, graph, masks) == {
+        "node_auc": pytest.approx(1.0),
+        "input_node_auc": pytest.approx(1.0),
+    }
 
 
 def test_ground_truth_rejects_bad_shapes_and_one_class_truths():
@@ -97,6 +109,10 @@ def test_a_truth_given_as_edges_scores_hidden_neurons_on_true_paths():
     assert recovery(truth, graph, path) == {
         "node_tpr": 1.0,
         "node_fpr": 0.0,
+        "input_node_tpr": 1.0,
+        "input_node_fpr": 0.0,
+        "hidden_node_tpr": 1.0,
+        "hidden_node_fpr": 0.0,
         "edge_tpr": 0.5,
         "edge_fpr": 0.0,
     }
@@ -135,3 +151,45 @@ def test_a_truth_file_loads_and_bad_ones_say_why(tmp_path):
     torch.save([torch.tensor([[True, True]])], tmp_path / "all.pt")
     with pytest.raises(ValueError, match="both members and non-members"):
         load_truth_file(str(tmp_path / "all.pt"), graph)
+
+
+def hidden_truth() -> tuple[EdgeGraph, GroundTruth]:
+    """[2, 2, 1]: x0 -> h0 -> y0 is the circuit; x1 and h1 are not in it."""
+    graph = EdgeGraph((2, 2, 1))
+    edges = [torch.tensor([[True, False], [False, False]]), torch.tensor([[True, False]])]
+    return graph, GroundTruth.from_edges(edges, graph)
+
+
+def test_hidden_neurons_are_scored_on_their_own_level():
+    graph, truth = hidden_truth()
+    # h0 cut off from its input: its edge to y0 is kept but h0 lies on no input→output path, so
+    # the hidden level scores TPR 0 although every true edge into the output is kept
+    cut = [torch.tensor([[False, False], [False, True]]), torch.tensor([[True, True]])]
+    rates = recovery(truth, graph, cut)
+    assert rates["hidden_node_tpr"] == 0.0 and rates["hidden_node_fpr"] == 1.0
+    assert rates["input_node_tpr"] == 0.0 and rates["input_node_fpr"] == 1.0
+    assert rates["node_tpr"] == 0.0 and rates["node_fpr"] == 1.0
+    assert rates["edge_tpr"] == 0.5 and rates["edge_fpr"] == pytest.approx(2 / 4)
+    # a sweep from the true circuit to the full net: hidden AUC 1, input AUC 1
+    masks = [graph.empty_mask(), [e.clone() for e in truth.edges], graph.full_mask()]
+    assert sweep_auc(truth, graph, masks) == {
+        "node_auc": pytest.approx(1.0),
+        "input_node_auc": pytest.approx(1.0),
+        "hidden_node_auc": pytest.approx(1.0),
+        "edge_auc": pytest.approx(1.0),
+    }
+
+
+def test_dangling_nodes_and_edges_lie_on_no_input_output_path():
+    graph = EdgeGraph((2, 2, 1))
+    # x0 -> h0 -> y0 is a path; x1 -> h1 leads nowhere (h1 feeds nothing): 2 dangling nodes
+    # (x1, h1) and 1 dangling edge
+    mask = [torch.tensor([[True, False], [False, True]]), torch.tensor([[True, False]])]
+    assert graph.dangling_nodes(mask) == 2
+    on_paths = graph.edges_on_paths(mask)
+    assert [m.tolist() for m in on_paths] == [[[True, False], [False, False]], [[True, False]]]
+    # h1 -> y0 kept but nothing reaches h1: h1 dangles, the edge too
+    mask = [torch.tensor([[True, False], [False, False]]), torch.tensor([[True, True]])]
+    assert graph.dangling_nodes(mask) == 1
+    assert graph.count_edges(graph.edges_on_paths(mask)) == 2
+    assert graph.dangling_nodes(graph.full_mask()) == 0

@@ -74,7 +74,7 @@ def test_acdc_writes_the_contract_and_finds_the_two_modules(bimt_target, tmp_pat
 @pytest.mark.parametrize(
     ("overrides", "backward_passes"),
     [
-        (["method.algorithm=eap", "method.tau=0.01", "method.ig_steps=3"], 3),
+        (["method.algorithm=eap_ig", "method.tau=0.01", "method.ig_steps=3"], 3),
         (["method.algorithm=magnitude", "method.tau=0.2"], 0),
         (["method.eap_prefilter=0.05", "method.ig_steps=2"], 2),
     ],
@@ -105,8 +105,8 @@ def test_a_missing_target_is_refused_before_any_work(tmp_path):
 
 
 def test_plain_eap_with_a_flat_metric_is_a_config_error(bimt_target, tmp_path):
-    raw = _circuit(bimt_target, tmp_path, ["method.algorithm=eap", "method.ig_steps=0"])
-    with pytest.raises(ConfigError, match="method.ig_steps"):
+    raw = _circuit(bimt_target, tmp_path, ["method.algorithm=eap"])
+    with pytest.raises(ConfigError, match="method.algorithm='eap': allowed eap_ig"):
         run(raw, tmp_path / "circuit")
 
 
@@ -133,7 +133,7 @@ def _plain(files: dict[str, Path], out: Path, overrides: list[str]) -> dict:
     )
 
 
-@pytest.mark.parametrize(("algorithm", "tau"), [("acdc", 0.01), ("eap", 0.01), ("magnitude", 0.2)])
+@pytest.mark.parametrize(("algorithm", "tau"), [("acdc", 0.01), ("eap_ig", 0.01), ("magnitude", 0.2)])
 def test_a_plain_state_dict_and_a_tensor_file_run_every_algorithm(tmp_path, algorithm, tau):
     files = save_planted_files(tmp_path)
     overrides = [f"method.algorithm={algorithm}", f"method.tau={tau}"]
