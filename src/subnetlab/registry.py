@@ -35,12 +35,15 @@ _PACKAGES = {
 @dataclass(frozen=True)
 class ModelFamily:
     """One model family: ``build(cfg)`` turns a validated ``schema`` instance into an untrained
-    network; ``recipe`` names the training recipe (``register_recipe``) that trains it."""
+    network; ``recipe`` names the training recipe (``register_recipe``) that trains it. A family
+    with ``weights_from_config`` (a planted ground-truth net) is built whole from its config: it
+    is a target as built, with no recipe."""
 
     name: str
     schema: type
     build: ModelBuilder
-    recipe: str
+    recipe: str | None
+    weights_from_config: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,15 @@ def _add(table: dict[str, Any], kind: str, name: str, entry: Any, same: Callable
     table[name] = entry
 
 
-def register_model(name: str, schema: type, recipe: str) -> Callable[[T], T]:
+def register_model(
+    name: str, schema: type, recipe: str | None, *, weights_from_config: bool = False
+) -> Callable[[T], T]:
     """Decorator of a builder ``(validated schema instance) -> nn.Module``: registers the model
-    family ``name`` (the ``name`` field of its configs) trained by the recipe named ``recipe``."""
+    family ``name`` (the ``name`` field of its configs) trained by the recipe named ``recipe``
+    (None with ``weights_from_config``: the builder's network is the target)."""
 
     def wrap(build: T) -> T:
-        family = ModelFamily(name, schema, build, recipe)  # type: ignore[arg-type]
+        family = ModelFamily(name, schema, build, recipe, weights_from_config)  # type: ignore[arg-type]
         _add(_MODELS, "model family", name, family, lambda old: old.build is build)
         return build
 

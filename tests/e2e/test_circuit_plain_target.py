@@ -38,7 +38,18 @@ def test_cli_circuit_on_a_plain_state_dict(tmp_path: Path) -> None:
     model, inputs, truth = planted_sequential()
     cfg = CircuitSchema(tau_sweep=[0.001, 0.01, 0.1])
     expected = find_circuit(model, inputs[:100], cfg, truth_edges=truth).metrics
-    for name in ("edges_kept", "edge_tpr", "edge_fpr", "node_tpr", "node_fpr", "edge_auc"):
+    for name in (
+        "edges_kept",
+        "edge_tpr",
+        "edge_fpr",
+        "node_tpr",
+        "node_fpr",
+        "edge_auc",
+        "hidden_node_tpr",
+        "hidden_node_fpr",
+        "input_node_tpr",
+        "dangling_nodes",
+    ):
         assert metrics[name] == pytest.approx(expected[name], abs=1e-6), name
     assert metrics["edge_tpr"] > metrics["edge_fpr"]
     assert (run_dir / "circuit_mask.pt").is_file() and (

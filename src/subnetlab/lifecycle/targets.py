@@ -19,7 +19,7 @@ from torch import nn
 from subnetlab.lifecycle.plain_weights import complete_state_dict, is_plain_state_dict
 from subnetlab.methods.train.module import TrainModule
 from subnetlab.models.hf_causal_lm import load_hf_model
-from subnetlab.registry import build_model
+from subnetlab.registry import build_model, model_family
 from subnetlab.schemas.run import RunConfig
 from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
 from subnetlab.utils.checkpoint_files import (
@@ -218,7 +218,8 @@ def obtain_target(
 ) -> tuple[nn.Module, str]:
     """The target of the run ``raw`` (validated as ``cfg``) and a line saying where it came from.
 
-    ``target.ckpt`` is loaded; otherwise the target is trained by a ``method=train`` run
+    ``target.ckpt`` is loaded; a family built whole from its config (``weights_from_config``,
+    e.g. a planted ground-truth net) is built; otherwise the target is trained by a ``method=train`` run
     (``train_run``) into ``paths.targets_dir/<target_hash>/``, which then holds ``target.pt``
     beside the run's checkpoints: a later run with the same key reuses it, parallel jobs wait
     for one training (a file lock), and a training that was killed continues from its last
@@ -228,6 +229,8 @@ def obtain_target(
     model_cfg = cfg.model
     if cfg.target.ckpt is not None:
         return load_target(cfg.target.ckpt, model_cfg), f"target loaded from {cfg.target.ckpt}"
+    if model_family(model_cfg.name).weights_from_config:
+        return build_model(model_cfg), f"target built from model={model_cfg.name}'s config"
     if getattr(model_cfg, "recipe", None) is None:
         raise TargetError(
             f"model={model_cfg.name} has no training recipe to train a target on the fly: train it "
@@ -264,12 +267,14 @@ def cache_folder(cfg: RunConfig) -> Path:
 
 def target_source(cfg: RunConfig) -> dict[str, str]:
     """Where the run ``cfg`` takes its target from: ``source`` is ``hf_path`` or ``ckpt`` (with
-    the absolute ``path``), ``cache`` (the cache ``path`` and its ``hash``) or ``uncached`` (trained
-    into a temporary folder, not kept)."""
+    the absolute ``path``), ``config`` (built from the model config), ``cache`` (the cache ``path``
+    and its ``hash``) or ``uncached`` (trained into a temporary folder, not kept)."""
     if cfg.target.hf_path is not None:
         return {"source": "hf_path", "path": str(Path(cfg.target.hf_path).expanduser().resolve())}
     if cfg.target.ckpt is not None:
         return {"source": "ckpt", "path": str(Path(cfg.target.ckpt).expanduser().resolve())}
+    if model_family(cfg.model.name).weights_from_config:
+        return {"source": "config"}
     if not cfg.target.cache:
         return {"source": "uncached"}
     folder = cache_folder(cfg)

@@ -101,7 +101,10 @@ def build_recipe(
 ) -> TrainingRecipe:
     """The recipe that trains ``model_cfg``'s family on ``dataset_cfg`` from ``seed``."""
     recipe_cfg = recipe_with_overrides(model_cfg, overrides or {})
-    cls = recipe_class(model_family(model_cfg.name).recipe)
+    recipe_name = model_family(model_cfg.name).recipe
+    if recipe_name is None:
+        raise ConfigError("model", model_cfg.name, "a model family that is trained")
+    cls = recipe_class(recipe_name)
     recipe = cls(model_cfg, dataset_cfg, recipe_cfg, seed)
     assert isinstance(recipe, TrainingRecipe)
     return recipe

@@ -139,9 +139,7 @@ class EdgeGraph:
         self.check_mask(mask)
         from_inputs = self._from_inputs(mask)
         to_any = [t.any(dim=0) for t in self._to_outputs(mask)]
-        return [
-            m & to_any[i + 1][:, None] & from_inputs[i][None, :] for i, m in enumerate(mask)
-        ]
+        return [m & to_any[i + 1][:, None] & from_inputs[i][None, :] for i, m in enumerate(mask)]
 
     def dangling_nodes(self, mask: EdgeMask) -> int:
         """Neurons that touch a kept edge but lie on no kept input→output path."""

@@ -4,7 +4,7 @@ All work runs in ``run_analysis`` (nothing to fit): the target becomes a layered
 (:mod:`.target`), the dataset's clean examples (:mod:`.examples`) and their corrupted partners are
 run through it once, the configured algorithm prunes its edges, and the circuit is scored
 against the full model, the task (when the examples have targets) and, where one is known (a
-symbolic task's formula, or ``method.truth_file``), the true circuit (:mod:`.analysis`).
+symbolic task's formula, a planted target's circuit, or ``method.truth_file``), the true circuit (:mod:`.analysis`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from subnetlab.data.probes import ProbeInputs
 from subnetlab.data.tasks import TaskSpec, build_task_data
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
+from subnetlab.models.planted_circuit import PlantedCircuitNet
 from subnetlab.schemas.base import ConfigError, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
 from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
@@ -110,7 +111,8 @@ class CircuitModule(MethodModule):
         return examples
 
     def _truth(self, target: LayeredTarget) -> GroundTruth | None:
-        """The true circuit: ``method.truth_file`` when given, else the dataset's (if any)."""
+        """The true circuit: ``method.truth_file`` when given, else the planted target's, else
+        the dataset's (if any)."""
         graph = EdgeGraph(tuple(target.widths))
         if self.cfg.truth_file is not None:
             try:
@@ -122,6 +124,8 @@ class CircuitModule(MethodModule):
                     f"a .pt file with one (d_out, d_in) bool edge mask per layer of widths "
                     f"{target.widths} ({err})",
                 ) from None
+        if isinstance(self.network, PlantedCircuitNet):
+            return GroundTruth.from_edges(self.network.truth_edges, graph)
         return symbolic_ground_truth(self.ctx.dataset_cfg.name, target.widths)
 
     def hparams_for_logging(self) -> dict[str, Any]:

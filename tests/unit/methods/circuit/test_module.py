@@ -133,7 +133,9 @@ def _plain(files: dict[str, Path], out: Path, overrides: list[str]) -> dict:
     )
 
 
-@pytest.mark.parametrize(("algorithm", "tau"), [("acdc", 0.01), ("eap_ig", 0.01), ("magnitude", 0.2)])
+@pytest.mark.parametrize(
+    ("algorithm", "tau"), [("acdc", 0.01), ("eap_ig", 0.01), ("magnitude", 0.2)]
+)
 def test_a_plain_state_dict_and_a_tensor_file_run_every_algorithm(tmp_path, algorithm, tau):
     files = save_planted_files(tmp_path)
     overrides = [f"method.algorithm={algorithm}", f"method.tau={tau}"]
