@@ -218,12 +218,12 @@ def obtain_target(
 ) -> tuple[nn.Module, str]:
     """The target of the run ``raw`` (validated as ``cfg``) and a line saying where it came from.
 
-    ``target.ckpt`` is loaded; a family built whole from its config (``weights_from_config``,
-    e.g. a planted ground-truth net) is built; otherwise the target is trained by a ``method=train`` run
-    (``train_run``) into ``paths.targets_dir/<target_hash>/``, which then holds ``target.pt``
-    beside the run's checkpoints: a later run with the same key reuses it, parallel jobs wait
-    for one training (a file lock), and a training that was killed continues from its last
-    checkpoint. ``target.cache=false`` trains into a temporary folder instead. Raises
+    ``target.ckpt`` is loaded; a family built whole from its config (``weights_from_config``, e.g. a
+    planted ground-truth net) is built; otherwise the target is trained by a ``method=train`` run
+    (``train_run``) into ``paths.targets_dir/<target_hash>/``, which then holds ``target.pt`` beside
+    the run's checkpoints: a later run with the same key reuses it, parallel jobs wait for one
+    training (a file lock), and a training that was killed continues from its last checkpoint.
+    ``target.cache=false`` trains into a temporary folder instead. Raises
     TargetError (no recipe, unreadable checkpoint) or TargetTrainingFailed.
     """
     model_cfg = cfg.model

@@ -1,4 +1,4 @@
-"""Schema of ``model=planted_circuit``: a layered net with a planted circuit and its ground truth."""
+"""Schema of ``model=planted_circuit``: a layered net with a planted circuit and its truth."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ passes.
 KL and MSE to the full model are minimal at the full model, so their gradient there is zero; for
 them use ``ig_steps >= 1``: the gradient averaged over ``alpha`` at the midpoints of ``ig_steps``
 equal steps from the full model (1) to the fully ablated one (0), as in EAP with integrated
-gradients (EAP-IG; Hanna, Pezzelle, Belinkov 2024, arXiv:2403.17806, §3). The scores of all edges then add up to about the metric of the
-empty circuit.
+gradients (EAP-IG; Hanna, Pezzelle, Belinkov 2024, arXiv:2403.17806, §3): ``algorithm=eap_ig``.
+The scores of all edges then add up to about the metric of the empty circuit.
 """
 
 from __future__ import annotations

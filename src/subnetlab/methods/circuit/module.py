@@ -4,7 +4,8 @@ All work runs in ``run_analysis`` (nothing to fit): the target becomes a layered
 (:mod:`.target`), the dataset's clean examples (:mod:`.examples`) and their corrupted partners are
 run through it once, the configured algorithm prunes its edges, and the circuit is scored
 against the full model, the task (when the examples have targets) and, where one is known (a
-symbolic task's formula, a planted target's circuit, or ``method.truth_file``), the true circuit (:mod:`.analysis`).
+symbolic task's formula, a planted target's circuit, or ``method.truth_file``), the true
+circuit (:mod:`.analysis`).
 """
 
 from __future__ import annotations
