@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint install study seeds clean-outputs
+.PHONY: run test test-fast lint install study seeds truth clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ study: $(DEV_STAMP)
 ## SPD's success rate over seeds on the paper's toys (seed sweeps, then the success table)
 seeds: $(DEV_STAMP)
 	$(PY) scripts/seed_study.py $(ARGS)
+
+## every method against planted ground truth, one table (ARGS=--reduced: seed 0, short budgets)
+truth: $(DEV_STAMP)
+	$(PY) scripts/ground_truth_study.py $(ARGS)
 
 ## the whole test suite, slow acceptance runs included
 test: $(DEV_STAMP)

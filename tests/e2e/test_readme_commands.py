@@ -40,6 +40,8 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer
 from subnetlab.lifecycle.runner import check_method_fits_model, method_class
 from subnetlab.schemas.run import validate_run_config
 from subnetlab.sweeps.robustness_study import STUDY, sweep_command
+from subnetlab.sweeps.ground_truth_study import SETTINGS as TRUTH_SETTINGS
+from subnetlab.sweeps.ground_truth_study import setting_command as truth_command
 from subnetlab.sweeps.seed_study import SETTINGS, setting_command
 from tests.conftest import CONF, REPO, compose_raw, run_cli
 from tests.unit.methods.circuit.test_analysis import save_planted_files
@@ -163,6 +165,16 @@ PLAN: dict[str, Check] = {
     "scripts/seed_study.py --only default,spd_tms_5_2": Help("40 SPD runs of 1-2 minutes"),
     "scripts/seed_study.py --summarize-only": Run(expect="output:# SPD success over seeds"),
     "run.py -m sweep=spd_seeds hydra/launcher=parallel": Validate("20 runs of the default"),
+    "make truth": MakeRecipe("every method's planted-truth sweeps"),
+    "scripts/ground_truth_study.py --reduced --only circuit_acdc,circuit_eap_ig": Run(
+        expect="output:# Every method against planted ground truth (reduced form"
+    ),
+    "run.py experiment=circuit_planted": Run(),
+    "run.py -m experiment=circuit_planted method.algorithm=acdc,eap_ig seed=0,1,2,3,4": Validate(
+        "10 discoveries of a few seconds; make truth runs them"
+    ),
+    "run.py experiment=circuit_planted model.constant_units=4 model.leak=0.05 "
+    "model.widths=[8,24,24,2]": Run(),
 }
 
 #: what metrics.json says the run worked on: the model option, not the family; a folder's type
@@ -434,6 +446,12 @@ def test_readme_command(command: str, workspace: Workspace, request: pytest.Fixt
             for setting in SETTINGS:
                 launched = setting_command(setting, Path(setting.name), -1)
                 assert validate_jobs(launched[2:]) == setting.seeds
+        elif words[1] == "truth":  # one sweep per setting, by scripts/ground_truth_study.py
+            assert f"{sys.executable} scripts/ground_truth_study.py" in proc.stdout
+            for truth in TRUTH_SETTINGS:
+                for reduced in (False, True):
+                    launched = truth_command(truth, Path(truth.name), -1, reduced)
+                    assert validate_jobs(launched[2:]) == (1 if reduced else truth.seeds)
         else:  # the study: two sweeps launched by scripts/robustness_study.py
             assert f"{sys.executable} scripts/robustness_study.py" in proc.stdout
             for folder, experiment, preset in STUDY:
