@@ -39,9 +39,9 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer
 
 from subnetlab.lifecycle.runner import check_method_fits_model, method_class
 from subnetlab.schemas.run import validate_run_config
-from subnetlab.sweeps.robustness_study import STUDY, sweep_command
 from subnetlab.sweeps.ground_truth_study import SETTINGS as TRUTH_SETTINGS
 from subnetlab.sweeps.ground_truth_study import setting_command as truth_command
+from subnetlab.sweeps.robustness_study import STUDY, sweep_command
 from subnetlab.sweeps.seed_study import SETTINGS, setting_command
 from tests.conftest import CONF, REPO, compose_raw, run_cli
 from tests.unit.methods.circuit.test_analysis import save_planted_files
