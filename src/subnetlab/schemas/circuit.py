@@ -21,8 +21,8 @@ class CircuitSchema:
     name: StrictStr = Field("circuit", description="the method option")
     algorithm: Literal["acdc", "eap", "eap_ig", "magnitude"] = Field(
         "acdc",
-        description="acdc (greedy patching) | eap (attribution from the gradient at the full "
-        "model) | eap_ig (attribution from integrated gradients) | magnitude (|w|/max|w|)",
+        description="acdc (greedy patching) | eap (gradient attribution) | eap_ig (integrated "
+        "gradients) | magnitude",
     )
     tau: StrictFloat = Field(
         0.01,
@@ -32,8 +32,8 @@ class CircuitSchema:
     )
     tau_scale: Literal["gap", "absolute"] = Field(
         "gap",
-        description="acdc/eap/eap_ig: gap: tau is a fraction of the full-vs-empty gap "
-        "(per output for mse); absolute: in the metric's own units",
+        description="gap: tau as a fraction of the full-vs-empty gap (per output for mse); "
+        "absolute: metric units",
     )
     metric: Literal["auto", "kl", "logit_diff", "mse"] = Field(
         "auto", description="auto: mse for regression tasks, kl for classification"

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
-from subnetlab.schemas.base import require, schema
+from subnetlab.schemas.base import MAX_SEED, require, schema
 from subnetlab.schemas.registry import register
 
 
@@ -29,14 +29,14 @@ class PlantedCircuitSchema:
     )
     activation: Literal["silu", "relu", "gelu", "tanh"] = Field(
         "tanh",
-        description="hidden-layer nonlinearity (tanh: every module neuron stays graded on the "
-        "inputs; with relu/silu some planted neurons are nearly dead, so not truly in the circuit)",
+        description="hidden-layer nonlinearity (tanh keeps every planted neuron graded; under "
+        "relu/silu some are near-dead)",
     )
     leak: StrictFloat = Field(
         0.02,
         ge=0,
         description="scale of the weights from distractors into modules and between modules "
-        "(0: the planted circuit is exactly the model)",
+        "(0: none)",
     )
     distractor_scale: StrictFloat = Field(
         1.0, ge=0, description="scale of the weights into leak-only distractor neurons"
@@ -44,15 +44,15 @@ class PlantedCircuitSchema:
     constant_units: StrictInt = Field(
         1,
         ge=0,
-        description="per hidden layer, distractors with no input weights (a constant output) "
-        "that feed the next layer's module neurons with full-scale weights",
+        description="per hidden layer, constant distractors (no input weights) with full-scale "
+        "weights into modules",
     )
     output_scales: list[Annotated[StrictFloat, Field(gt=0)]] | None = Field(
         None,
         description="per output, a factor on its module's last-layer weights (unequal output "
         "spreads); null: all 1",
     )
-    seed: StrictInt = Field(0, ge=0, description="the planted weights' seed")
+    seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description="the planted weights' seed")
 
     @model_validator(mode="after")
     def _modules_fit_the_layers(self) -> PlantedCircuitSchema:

@@ -144,7 +144,7 @@ SETTINGS = (
         experiment="bimt_independence",
         overrides=(),
         seeds=3,
-        reported=("shared_hidden_neurons", "edges_above_5%"),
+        reported=("shared_hidden_neurons", "edges_above_5pct"),
         bars=(Bar("shared_hidden_neurons", high=0.0),),
         reduced=("method.steps=2000",),
     ),
@@ -157,7 +157,7 @@ SETTINGS = (
         seeds=1,
         reported=("layer_id_accuracy/gw", "layer_id_accuracy/linear_cka"),
         bars=(),
-        reduced=("model.recipe.steps=200",),
+        reduced=("model.recipe.steps=200", "method.probe_size=200"),
     ),
 )
 
