@@ -9,9 +9,11 @@ import torch
 from torch import nn
 
 from subnetlab.methods.circuit.analysis import find_circuit, resolve_metric
+from subnetlab.methods.circuit.edge_graph import EdgeGraph
 from subnetlab.methods.circuit.planted import planted_circuit
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.models.mlp import MLP
+from subnetlab.models.planted_circuit import plant_circuit
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.circuit import CircuitSchema
 
@@ -102,3 +104,19 @@ def test_bad_networks_and_settings_are_refused():
     model, inputs, _ = planted_sequential()
     with pytest.raises(ConfigError, match="method.algorithm='eap': allowed eap_ig"):
         find_circuit(model, inputs, CircuitSchema(algorithm="eap"))
+
+
+def test_a_gap_scaled_tau_keeps_the_module_of_a_small_output():
+    # output 1 has a tenth of output 0's spread: in absolute units (pooled 1 - R²) its whole
+    # module costs less than tau and is pruned; as a fraction of its own gap it is kept
+    net = plant_circuit([8, 16, 16, 2], [2, 3, 3], activation="tanh", output_scales=[1.0, 0.1])
+    inputs = torch.rand(200, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    graph = EdgeGraph((8, 16, 16, 2))
+    reached = {}
+    for scale in ("gap", "absolute"):
+        cfg = CircuitSchema(tau=0.01, metric="mse", tau_scale=scale)
+        analysis = find_circuit(net, inputs, cfg, truth_edges=net.truth_edges)
+        reached[scale] = [int(r[1].sum()) for r in graph.output_reach(analysis.result.mask)]
+        tpr = analysis.metrics["hidden_node_tpr"]
+        assert tpr == (1.0 if scale == "gap" else 0.5)
+    assert reached == {"gap": [2, 3, 3, 1], "absolute": [0, 0, 0, 0]}
