@@ -60,8 +60,17 @@ def draw_circuit(
     )
 
 
+#: the ROC curves drawn, by the prefix of their rates in a sweep row (those the truth knows)
+ROC_LEVELS = (
+    ("edge", "edges"),
+    ("input_node", "input neurons"),
+    ("hidden_node", "hidden neurons"),
+)
+
+
 def draw_sweep(rows: Sequence[dict[str, float]]) -> Figure:
-    """Edges kept and faithfulness against tau; the node ROC points when they exist."""
+    """Edges kept and faithfulness against tau; ROC curves of the edges, input and hidden
+    neurons the ground truth knows (when one exists)."""
     taus = [r["tau"] for r in rows]
     with_roc = all("node_fpr" in r for r in rows)
     figure = Figure(figsize=(10 if with_roc else 5.5, 3.8), layout="constrained")
@@ -86,11 +95,14 @@ def draw_sweep(rows: Sequence[dict[str, float]]) -> Figure:
     left.set_title("Circuit size and faithfulness over tau", fontsize=10)
     if with_roc:
         roc = axes[1]
-        points = sorted([(0.0, 0.0), *((r["node_fpr"], r["node_tpr"]) for r in rows), (1.0, 1.0)])
-        roc.plot([p[0] for p in points], [p[1] for p in points], "o-", label="tau sweep")
+        levels = [(lv, label) for lv, label in ROC_LEVELS if all(f"{lv}_fpr" in r for r in rows)]
+        for level, label in levels or [("node", "neurons")]:
+            pairs = ((r[f"{level}_fpr"], r[f"{level}_tpr"]) for r in rows)
+            points = sorted([(0.0, 0.0), *pairs, (1.0, 1.0)])
+            roc.plot([p[0] for p in points], [p[1] for p in points], "o-", label=label, alpha=0.8)
         roc.plot([0, 1], [0, 1], ":", color="0.6", label="chance")
-        roc.set_xlabel("node false-positive rate")
-        roc.set_ylabel("node true-positive rate")
-        roc.set_title("Recovery of the true circuit's neurons (ROC)", fontsize=10)
+        roc.set_xlabel("false-positive rate")
+        roc.set_ylabel("true-positive rate")
+        roc.set_title("Recovery of the true circuit over tau (ROC)", fontsize=10)
         roc.legend(fontsize=8, loc="lower right")
     return figure

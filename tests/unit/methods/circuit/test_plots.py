@@ -94,5 +94,16 @@ def test_sweep_figure_has_a_roc_panel_when_scored():
         {"tau": 0.1, "edges_kept": 4, "faithfulness": 0.2, "node_tpr": 1.0, "node_fpr": 0.0},
     ]
     assert len(draw_sweep(rows).axes) == 3  # edges + twin faithfulness axis + ROC
+    assert [line.get_label() for line in draw_sweep(rows).axes[1].get_lines()] == [
+        "neurons",
+        "chance",
+    ]
+    levels = [
+        {**r, "edge_tpr": 0.5, "edge_fpr": 0.1, "hidden_node_tpr": 1.0, "hidden_node_fpr": 0.0}
+        for r in rows
+    ]
+    roc = draw_sweep(levels).axes[1]
+    # one curve per level the truth knows (edges, hidden neurons), plus the chance line
+    assert [line.get_label() for line in roc.get_lines()] == ["edges", "hidden neurons", "chance"]
     unscored = [{k: v for k, v in r.items() if not k.startswith("node")} for r in rows]
     assert len(draw_sweep(unscored).axes) == 2
