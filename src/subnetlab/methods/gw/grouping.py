@@ -124,7 +124,7 @@ def separated_groups(merges: np.ndarray, ratio: float) -> np.ndarray:
     while stack:
         node = stack.pop()
         if node >= n_layers and split[node]:
-            stack.extend(children[node - n_layers][::-1])
+            stack.extend(children[node - n_layers])
             continue
         labels[_leaves(children, node, n_layers)] = group
         group += 1
