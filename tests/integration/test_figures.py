@@ -70,6 +70,7 @@ RUNS: dict[str, tuple[list[str], set[str]]] = {
         ],
         {"layer_matrices", "dendrogram", "seed_matrices"},
     ),
+    "gw_planted": (["experiment=gw_planted", *FAST], {"layer_matrices", "dendrogram"}),
     "gw_compression": (
         [
             "experiment=gw_compression",

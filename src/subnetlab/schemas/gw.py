@@ -52,7 +52,19 @@ class GWSchema:
         "start; null = off",
     )
     n_groups: StrictInt | None = Field(
-        None, ge=1, description="layer groups; null = the largest gap of the merge heights"
+        None, ge=1, description="layer groups (one cut of the tree); null = chosen by group_rule"
+    )
+    group_rule: Literal["separation", "largest_gap"] = Field(
+        "separation",
+        description="n_groups=null: separation (a merge splits when its GW is separation_ratio × "
+        "the mean GW inside each side; 1 group possible) or largest_gap (one cut at the largest "
+        "jump of the merge heights)",
+    )
+    separation_ratio: StrictFloat = Field(
+        4.0,
+        gt=1,
+        description="group_rule=separation: how many times the spread inside each side a merge "
+        "must reach (4 = twice on the scale of distances)",
     )
     baselines: StrictBool = Field(
         True, description="also linear CKA, debiased CKA and Procrustes distances"

@@ -83,7 +83,7 @@ def gw_seed_identification(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -
     }
     n = len(layers)
     baselines = {k: v[:n, :n] for k, v in matrices.items() if k not in ("gw", "identity_loss")}
-    groups = group_layers(layers, first_model_block(joint, n), baselines, gw_cfg.n_groups)
+    groups = group_layers(layers, first_model_block(joint, n), baselines, gw_cfg)
     reports = [stage_results(stage) for stage in stages]
 
     groups.save(run_dir)

@@ -17,7 +17,12 @@ from torch import nn
 
 from subnetlab.methods.gw import plots
 from subnetlab.methods.gw.distances import layer_distances
-from subnetlab.methods.gw.grouping import average_linkage, cluster_layers, contiguous_segments
+from subnetlab.methods.gw.grouping import (
+    average_linkage,
+    cluster_layers,
+    contiguous_segments,
+    cut_at_height,
+)
 from subnetlab.methods.gw.pairwise import LayerGW, gw_layer_matrix, similarity_layer_matrices
 from subnetlab.methods.gw.representations import (
     Pooling,
@@ -107,18 +112,20 @@ class LayerGroups:
         }
 
     def figures(self) -> dict[str, Figure]:
-        """The L×L heatmaps and the dendrogram with the cut that gives ``n_groups``."""
+        """The L×L heatmaps and the dendrogram, coloured by group, with the cut that gives the
+        groups when one height does (the separation rule's groups may lie at several)."""
         k, n = self.n_groups, len(self.layers)
         heights = np.sort(self.merges[:, 2])
         cut = None
-        if k > 1:  # k groups keep the n − k lowest merges below the cut
+        if k > 1 and np.array_equal(cut_at_height(self.merges, k), self.clusters):
+            # k groups keep the n − k lowest merges below the cut
             below = float(heights[n - k - 1]) if n - k >= 1 else 0.0
             cut = (below + float(heights[n - k])) / 2
         return {
             "layer_matrices": plots.heatmaps(
                 self.matrices(), self.layers, self.segments, self.clusters
             ),
-            "dendrogram": plots.dendrogram_figure(self.merges, self.layers, cut),
+            "dendrogram": plots.dendrogram_figure(self.merges, self.layers, cut, self.clusters),
         }
 
     def save(self, run_dir: Path) -> None:
@@ -140,12 +147,12 @@ class LayerGroups:
 
 
 def group_layers(
-    layers: list[str], result: LayerGW, baselines: dict[str, np.ndarray], n_groups: int | None
+    layers: list[str], result: LayerGW, baselines: dict[str, np.ndarray], cfg: GWSchema
 ) -> LayerGroups:
-    """Average-linkage merges, ``n_groups`` clusters (None: the largest gap of the merge
-    heights) and the contiguous segmentation of the (L, L) ``result.gw``."""
+    """Average-linkage merges, the clusters ``cfg`` asks for (``n_groups``, else chosen by
+    ``group_rule``) and the contiguous segmentation of the (L, L) ``result.gw`` into as many."""
     merges = average_linkage(result.gw)
-    clusters = cluster_layers(result.gw, n_groups)
+    clusters = cluster_layers(result.gw, cfg.n_groups, cfg.group_rule, cfg.separation_ratio)
     segments = contiguous_segments(result.gw, int(clusters.max()) + 1)
     return LayerGroups(layers, result, baselines, merges, clusters, segments)
 
@@ -157,8 +164,8 @@ def analyse_layers(
     cache_path: Path | None = None,
 ) -> LayerGroups:
     """GW layer groups of one model from its layer -> (N, d) representations (``cfg``: metric,
-    normalisation, solver, baselines, n_groups); ``cache_path`` keeps the (L, N, N) distances."""
+    normalisation, solver, baselines, grouping); ``cache_path`` keeps the (L, N, N) distances."""
     distances = layer_distances(reps, cfg.metric, cfg.normalize, cache_path=cache_path)
     result = solve_layer_gw(distances, cfg, device)
     baselines = similarity_layer_matrices(list(reps.values())) if cfg.baselines else {}
-    return group_layers(list(reps), result, baselines, cfg.n_groups)
+    return group_layers(list(reps), result, baselines, cfg)

@@ -61,8 +61,11 @@ class GWModule(MethodModule):
 
     default_optimized_metric = "n_groups"
     higher_is_better = False
-    # final metrics of study=gw_seed_identification (accuracies) that a sweep maximises
-    maximized_metrics = frozenset(f"layer_id_accuracy/{m}" for m in LAYER_ID_MEASURES)
+    # final metrics of study=gw_seed_identification (accuracies) and study=gw_planted (adjusted
+    # Rand indices) that a sweep maximises
+    maximized_metrics = frozenset(
+        {*(f"layer_id_accuracy/{m}" for m in LAYER_ID_MEASURES), "ari", "segments_ari"}
+    )
     needs_target = True
 
     @classmethod

@@ -8,7 +8,7 @@ on reversed viridis), and its colorbar says which way the measure goes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -25,6 +25,7 @@ from subnetlab.analysis.panels import panel_grid  # noqa: E402
 
 GROUP_BOX_COLOUR = "tab:red"
 SEED_SEPARATOR_COLOUR = "white"
+BETWEEN_GROUPS_COLOUR = "grey"
 COLUMNS = 3
 
 
@@ -187,25 +188,51 @@ def seed_heatmaps(
 
 
 def dendrogram_figure(
-    merges: np.ndarray, layer_names: list[str], cut_height: float | None
+    merges: np.ndarray,
+    layer_names: list[str],
+    cut_height: float | None,
+    clusters: np.ndarray | None = None,
 ) -> Figure:
-    """Average-linkage tree of the layers; the dashed line is where the groups were cut."""
+    """Average-linkage tree of the layers. With ``clusters`` ((L,) group of each layer), the links
+    inside a group take its colour (the layer-name colour of ``heatmaps``) and the links between
+    groups are grey; the dashed line at ``cut_height`` is where one cut gives the groups (None:
+    no single height does, or there is one group)."""
     figure = Figure(figsize=(max(4.5, 0.45 * len(layer_names) + 1.5), 4.0), layout="constrained")
     ax = figure.subplots()
     size = _tick_font_size(len(layer_names))
+    colours = _cluster_colours(clusters)
     dendrogram(
         merges,
         labels=layer_names,
         ax=ax,
         leaf_rotation=90,
         leaf_font_size=size,
-        color_threshold=cut_height,
+        # without groups to colour: below the cut by SciPy's palette, or all one colour
+        color_threshold=cut_height if cut_height is not None else 0.0,
+        link_color_func=None if colours is None else _link_colours(merges, colours),
     )
     if cut_height is not None:
         ax.axhline(cut_height, linestyle="--", color="grey", linewidth=1)
         cut = Line2D([], [], linestyle="--", color="grey", label="cut into the layer groups")
         ax.legend(handles=[cut], fontsize=8, loc="best")
-    ax.set_xlabel("layer (links below the cut coloured by group)")
+    if colours is not None:
+        for tick in ax.get_xticklabels():
+            tick.set_color(colours[layer_names.index(tick.get_text())])
+        ax.set_xlabel("layer (links and names coloured by group; grey links join groups)")
+    elif cut_height is not None:
+        ax.set_xlabel("layer (links below the cut coloured by group)")
+    else:
+        ax.set_xlabel("layer (one group)")
     ax.set_ylabel("average GW distance at the merge\n(lower = more similar)")
     ax.set_title("Average-linkage tree of the layers", fontsize=10)
     return figure
+
+
+def _link_colours(merges: np.ndarray, leaf_colours: list[str]) -> Callable[[int], str]:
+    """SciPy ``link_color_func``: a merge's colour is its layers' common group colour, grey when
+    its layers lie in several groups."""
+    node_colour: list[str] = list(leaf_colours)
+    for a, b in merges[:, :2].astype(np.int64):
+        same = node_colour[a] == node_colour[b] and node_colour[a] != BETWEEN_GROUPS_COLOUR
+        node_colour.append(node_colour[a] if same else BETWEEN_GROUPS_COLOUR)
+    return lambda node: node_colour[node] if node < len(node_colour) else BETWEEN_GROUPS_COLOUR

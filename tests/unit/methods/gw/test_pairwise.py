@@ -13,6 +13,7 @@ from subnetlab.methods.gw.pairwise import (
 from subnetlab.methods.gw.representations import collect_representations
 from subnetlab.methods.gw.solver_pot import identity_coupling_loss
 from subnetlab.methods.gw.synthetic import PlantedGroupsNet
+from subnetlab.schemas.gw import GWSchema
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,8 @@ def test_planted_groups_are_recovered_exactly(planted, solver):
     result = gw_layer_matrix(d[:n_layers], solver=solver, epsilon=0.05)
     assert np.allclose(result.gw, result.gw.T) and np.allclose(np.diag(result.gw), 0.0)
     assert (result.gw <= result.identity_loss + 1e-15).all()
-    labels = cluster_layers(result.gw)
+    defaults = GWSchema()  # method=gw's grouping: the separation rule at its default ratio
+    labels = cluster_layers(result.gw, None, defaults.group_rule, defaults.separation_ratio)
     assert adjusted_rand_index(labels, truth) == 1.0
     assert len(set(labels.tolist())) == n_groups
     assert contiguous_segments(result.gw, n_groups).tolist() == truth
