@@ -168,8 +168,11 @@ PLAN: dict[str, Check] = {
     "scripts/seed_study.py --summarize-only": Run(expect="output:# SPD success over seeds"),
     "run.py -m sweep=spd_seeds hydra/launcher=parallel": Validate("20 runs of the default"),
     "make truth": MakeRecipe("every method's planted-truth sweeps"),
-    "scripts/ground_truth_study.py --reduced --only circuit_acdc,circuit_eap_ig": Run(
+    "scripts/ground_truth_study.py --reduced": Run(
         expect="output:# Every method against planted ground truth (reduced form"
+    ),
+    "scripts/ground_truth_study.py --only circuit_acdc,gw_planted_3": Help(
+        "10 runs of seconds; the reduced form above runs every setting"
     ),
     "run.py experiment=circuit_planted": Run(),
     "run.py -m experiment=circuit_planted method.algorithm=acdc,eap_ig seed=0,1,2,3,4": Validate(
