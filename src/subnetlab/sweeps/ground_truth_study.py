@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,8 @@ from typing import Any
 from subnetlab.utils.atomic_files import write_text_atomic
 
 from .jobs import Job, find_jobs
-from .robustness_study import REPO, launch_sweep
+from .robustness_study import REPO
+from .sweeps_in_turn import chosen_names, run_in_turn
 from .tables import markdown_table, write_csv
 
 
@@ -297,22 +297,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # the sweeps run from the repository's folder
-    chosen = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = sorted(set(chosen) - set(names))
-    if unknown or not chosen:
-        parser.error(f"--only: unknown setting(s) {unknown}; choose among {names}")
+    chosen = chosen_names(parser, args.only, names)
     settings = [s for s in SETTINGS if s.name in chosen]
-    start = time.perf_counter()
     if not args.summarize_only:
-        for setting in settings:  # one after another: each sweep fills the cores itself
-            command = setting_command(setting, args.out / setting.name, args.n_jobs, args.reduced)
-            print(f"{setting.name}: {' '.join(command[1:])}", flush=True)
-            log_file = args.out / f"{setting.name}_sweep.log"
-            _, process, reader = launch_sweep(setting.name, command, log_file, start)
-            code = process.wait()
-            reader.join()
-            if code != 0:
-                raise SystemExit(f"the {setting.name} sweep stopped with exit code {code}")
+        sweeps = [
+            (s.name, setting_command(s, args.out / s.name, args.n_jobs, args.reduced))
+            for s in settings
+        ]
+        run_in_turn(sweeps, args.out)
     written = write_table(args.out, settings, args.reduced)
     print(written["md"].read_text())
     for kind, path in written.items():

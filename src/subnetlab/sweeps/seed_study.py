@@ -13,7 +13,6 @@ interruption only runs the jobs that have not finished.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ from subnetlab.utils.atomic_files import write_text_atomic
 
 from .criteria import SuccessCriterion
 from .jobs import Job, find_jobs
-from .progress import summary_lines
-from .robustness_study import launch_sweep, sweep_command
+from .robustness_study import sweep_command
 from .spd_criterion import KNOWN_SOLUTION, TMS_RECOVERY
+from .sweeps_in_turn import chosen_names, run_in_turn
 from .tables import markdown_table, write_csv
 
 SEED_PRESET = "spd_seeds"  # conf/sweep/spd_seeds.yaml: seeds 0-19
@@ -168,25 +167,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # the sweeps run from the repository's folder
-    chosen = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = sorted(set(chosen) - set(names))
-    if unknown or not chosen:
-        parser.error(f"--only: unknown setting(s) {unknown}; choose among {names}")
+    chosen = chosen_names(parser, args.only, names)
     settings = [s for s in SETTINGS if s.name in chosen]
-    start = time.perf_counter()
     if not args.summarize_only:
-        for setting in settings:  # one after another: each sweep fills the cores itself
-            sweep_dir = args.out / setting.name
-            command = setting_command(setting, sweep_dir, args.n_jobs)
-            print(f"{setting.name}: {' '.join(command[1:])}", flush=True)
-            log_file = args.out / f"{setting.name}_sweep.log"
-            _, process, reader = launch_sweep(setting.name, command, log_file, start)
-            code = process.wait()
-            reader.join()
-            if code != 0:
-                raise SystemExit(f"the {setting.name} sweep stopped with exit code {code}")
-            for line in summary_lines(sweep_dir):
-                print(f"{setting.name}: {line}", flush=True)
+        sweeps = [(s.name, setting_command(s, args.out / s.name, args.n_jobs)) for s in settings]
+        run_in_turn(sweeps, args.out)
     written = write_table(args.out, settings)
     print(written["md"].read_text())
     for kind, path in written.items():
