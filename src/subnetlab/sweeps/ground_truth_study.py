@@ -71,6 +71,8 @@ class TruthSetting:
     reduced: tuple[str, ...] = ()
 
 
+#: the table's column of every reported metric's mean over seeds, with the range when they differ
+MEASURED = "measured (mean [min, max])"
 _CIRCUIT_REPORTED = ("edge_auc", "hidden_node_auc", "hidden_node_tpr", "hidden_node_fpr")
 _CIRCUIT_BARS = (
     Bar("edge_auc", low=0.95),
@@ -216,6 +218,7 @@ def setting_row(setting: TruthSetting, jobs: list[Job]) -> dict[str, Any]:
     for metric in setting.reported:
         values = [float(j.metrics[metric]) for j in finished if metric in j.metrics]
         row[metric] = _mean_and_range(values)
+    row[MEASURED] = "; ".join(f"{metric} {row[metric]}" for metric in setting.reported)
     if setting.bars:
         passed = sum(all(bar.passes(j.metrics) for bar in setting.bars) for j in finished)
         row["passed"] = f"{passed} of {len(jobs)}"
@@ -248,23 +251,7 @@ def write_table(out: Path, settings: list[TruthSetting], reduced: bool) -> dict[
         rows.append({"setting": setting.name, **setting_row(setting, jobs)})
     form = "reduced form: seed 0, short budgets" if reduced else "full form"
     lines = [f"# Every method against planted ground truth ({form})", ""]
-    for row in rows:
-        metrics = "; ".join(
-            f"{k} {v}"
-            for k, v in row.items()
-            if k
-            not in {"setting", "method", "ground truth", "seeds", "passed", "bar", "mean wall s"}
-        )
-        row["measured (mean [min, max])"] = metrics
-    columns = [
-        "method",
-        "ground truth",
-        "seeds",
-        "measured (mean [min, max])",
-        "passed",
-        "bar",
-        "mean wall s",
-    ]
+    columns = ["method", "ground truth", "seeds", MEASURED, "passed", "bar", "mean wall s"]
     lines.append(markdown_table(rows, columns) if rows else f"No setting has run in {out} yet.")
     written = {"md": out / "ground_truth.md", "csv": out / "ground_truth.csv"}
     out.mkdir(parents=True, exist_ok=True)
