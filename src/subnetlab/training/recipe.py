@@ -85,6 +85,13 @@ class TrainingRecipe(abc.ABC):
 def recipe_with_overrides(model_cfg: Any, overrides: dict[str, Any]) -> Any:
     """The model's recipe config with the non-null ``overrides`` applied; a ConfigError when the
     model option has no recipe."""
+    if model_family(model_cfg.name).weights_from_config:
+        raise ConfigError(
+            "model",
+            model_cfg.name,
+            "a model that is trained: this one is built whole from its config (planted "
+            "weights), so analyse it directly (e.g. method=circuit)",
+        )
     if getattr(model_cfg, "recipe", None) is None:
         raise ConfigError(
             "model.recipe",
@@ -102,8 +109,7 @@ def build_recipe(
     """The recipe that trains ``model_cfg``'s family on ``dataset_cfg`` from ``seed``."""
     recipe_cfg = recipe_with_overrides(model_cfg, overrides or {})
     recipe_name = model_family(model_cfg.name).recipe
-    if recipe_name is None:
-        raise ConfigError("model", model_cfg.name, "a model family that is trained")
+    assert recipe_name is not None  # recipe_with_overrides refused a family without one
     cls = recipe_class(recipe_name)
     recipe = cls(model_cfg, dataset_cfg, recipe_cfg, seed)
     assert isinstance(recipe, TrainingRecipe)

@@ -7,6 +7,7 @@ from subnetlab.models.planted_circuit import CONSTANT_BIAS, PlantedCircuitNet, p
 from subnetlab.registry import build_model, model_family
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.planted_circuit import PlantedCircuitSchema
+from subnetlab.training.recipe import build_recipe
 
 
 def roles_of(net: PlantedCircuitNet) -> list[torch.Tensor]:
@@ -70,3 +71,8 @@ def test_modules_that_do_not_fit_are_refused_with_the_limit():
         PlantedCircuitSchema(output_scales=[1.0])
     with pytest.raises(ValueError, match="do not fit in width 16"):
         plant_circuit((8, 16, 16, 2), (2, 8, 3), constant_units=1)
+
+
+def test_a_planted_net_is_not_trained():
+    with pytest.raises(ConfigError, match="built whole from its config"):
+        build_recipe(PlantedCircuitSchema(), None, 0)
