@@ -24,6 +24,7 @@ from subnetlab.methods.spd.components import (
     TiedComponents,
     gate_mlps_reference,
 )
+from subnetlab.methods.spd.fused_gates import GateWorkspace, scalar_gate_mlps
 from subnetlab.methods.spd.losses import (
     draw_uniform,
     importance_minimality_loss,
@@ -115,6 +116,8 @@ class SPDDecomposition(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
+        # reused storage of the fused gate MLPs, per group of fused matrices
+        self._gate_workspaces: dict[tuple[int, ...], GateWorkspace] = {}
         owned: dict[str, LinearComponents] = {}
         for name in self.names:
             tied_to = decomposable.tied.get(name)
@@ -189,19 +192,50 @@ class SPDDecomposition(nn.Module):
     ) -> CausalImportance:
         """CI of every subcomponent from the target's layer inputs; ``plain`` uses the
         straightforward gate implementation (same values, slower)."""
-        lower, upper, value, inners = {}, {}, {}, {}
+        lower, upper, value, inners, pres = {}, {}, {}, {}, {}
+        fused: list[str] = []
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
             inners[name] = inner = read_input(inputs[name], V)
             if isinstance(gates, GateMLPs):
-                pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
+                if plain:
+                    pres[name] = gate_mlps_reference(inner, gates)
+                else:
+                    fused.append(name)
             else:
-                pre = gates(inputs[name])
+                pres[name] = gates(inputs[name])
+        if fused:
+            pres.update(zip(fused, self._fused_gates(fused, inners), strict=True))
+        for name in self.names:
+            pre = pres[name]
             lower[name] = lower_leaky_hard_sigmoid(pre)
             upper[name] = upper_leaky_hard_sigmoid(pre)
             value[name] = hard_sigmoid(pre.detach())
         return CausalImportance(lower, upper, value, inner=inners)
+
+    def _fused_gates(self, names: list[str], inners: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Pre-activations of the scalar gate MLPs of ``names``, fused over the matrices that
+        share one d_gate and one leading shape (all of them in every target here)."""
+        gates = [self.gates[_key(n)] for n in names]
+        groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+        for i, (name, gate) in enumerate(zip(names, gates, strict=True)):
+            assert isinstance(gate, GateMLPs)
+            groups.setdefault((gate.w1.shape[1], tuple(inners[name].shape[:-1])), []).append(i)
+        out: list[torch.Tensor | None] = [None] * len(names)
+        for members in groups.values():
+            chosen = [gates[i] for i in members]
+            pres = scalar_gate_mlps(
+                [inners[names[i]] for i in members],
+                [g.w1 for g in chosen],
+                [g.b1 for g in chosen],
+                [g.w2 for g in chosen],
+                [g.b2 for g in chosen],
+                self._gate_workspaces.setdefault(tuple(members), GateWorkspace()),
+            )
+            for i, pre in zip(members, pres, strict=True):
+                out[i] = pre
+        return [p for p in out if p is not None]
 
     @torch.no_grad()
     def target_forward(
