@@ -24,10 +24,12 @@ from subnetlab.methods.spd.components import (
     TiedComponents,
     gate_mlps_reference,
 )
-from subnetlab.methods.spd.fused_gates import GateWorkspace, scalar_gate_mlps
+from subnetlab.methods.spd.fused_gates import GateWorkspace, JointCI, fused_causal_importance
 from subnetlab.methods.spd.losses import (
     draw_uniform,
+    draw_uniform_at_once,
     importance_minimality_loss,
+    joint_stochastic_masks,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (
@@ -65,6 +67,7 @@ class CausalImportance:
     value: dict[str, torch.Tensor]
     row_weights: torch.Tensor | None = None  # weights of the rows (sum 1) when rows were merged
     inner: dict[str, torch.Tensor] | None = None  # layer input @ V, reused by the masked passes
+    joint: JointCI | None = None  # every matrix's CI side by side, when all their gates ran fused
 
     def l0(self, threshold: float) -> dict[str, float]:
         """Mean number of subcomponents with CI above ``threshold`` per datapoint (per token for
@@ -117,7 +120,7 @@ class SPDDecomposition(nn.Module):
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
         # reused storage of the fused gate MLPs, per group of fused matrices
-        self._gate_workspaces: dict[tuple[int, ...], GateWorkspace] = {}
+        self._gate_workspaces: dict[tuple[str, ...], GateWorkspace] = {}
         owned: dict[str, LinearComponents] = {}
         for name in self.names:
             tied_to = decomposable.tied.get(name)
@@ -191,51 +194,50 @@ class SPDDecomposition(nn.Module):
         self, inputs: dict[str, torch.Tensor], plain: bool = False
     ) -> CausalImportance:
         """CI of every subcomponent from the target's layer inputs; ``plain`` uses the
-        straightforward gate implementation (same values, slower)."""
-        lower, upper, value, inners, pres = {}, {}, {}, {}, {}
-        fused: list[str] = []
+        straightforward gate implementation (same values, slower), else the scalar gate MLPs of
+        the matrices that share d_gate and leading shape run fused (``fused_gates.py``)."""
+        lower, upper, value, inners = {}, {}, {}, {}
+        groups: dict[tuple[int, tuple[int, ...]], list[str]] = {}
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
             inners[name] = inner = read_input(inputs[name], V)
-            if isinstance(gates, GateMLPs):
-                if plain:
-                    pres[name] = gate_mlps_reference(inner, gates)
-                else:
-                    fused.append(name)
-            else:
-                pres[name] = gates(inputs[name])
-        if fused:
-            pres.update(zip(fused, self._fused_gates(fused, inners), strict=True))
-        for name in self.names:
-            pre = pres[name]
+            if isinstance(gates, GateMLPs) and not plain:
+                groups.setdefault((gates.w1.shape[1], tuple(inner.shape[:-1])), []).append(name)
+                continue
+            pre = gate_mlps_reference(inner, gates) if plain else gates(inputs[name])
             lower[name] = lower_leaky_hard_sigmoid(pre)
             upper[name] = upper_leaky_hard_sigmoid(pre)
             value[name] = hard_sigmoid(pre.detach())
-        return CausalImportance(lower, upper, value, inner=inners)
-
-    def _fused_gates(self, names: list[str], inners: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """Pre-activations of the scalar gate MLPs of ``names``, fused over the matrices that
-        share one d_gate and one leading shape (all of them in every target here)."""
-        gates = [self.gates[_key(n)] for n in names]
-        groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-        for i, (name, gate) in enumerate(zip(names, gates, strict=True)):
-            assert isinstance(gate, GateMLPs)
-            groups.setdefault((gate.w1.shape[1], tuple(inners[name].shape[:-1])), []).append(i)
-        out: list[torch.Tensor | None] = [None] * len(names)
+        joint = None
         for members in groups.values():
-            chosen = [gates[i] for i in members]
-            pres = scalar_gate_mlps(
-                [inners[names[i]] for i in members],
-                [g.w1 for g in chosen],
-                [g.b1 for g in chosen],
-                [g.w2 for g in chosen],
-                [g.b2 for g in chosen],
-                self._gate_workspaces.setdefault(tuple(members), GateWorkspace()),
-            )
-            for i, pre in zip(members, pres, strict=True):
-                out[i] = pre
-        return [p for p in out if p is not None]
+            joint = self._fused_ci(members, inners)
+            value_all = joint.lower.detach().clamp(min=0.0)  # = clamp(pre, 0, 1)
+            for name, columns in zip(members, joint.columns(), strict=True):
+                lead = inners[name].shape[:-1]
+                lower[name] = joint.lower[:, columns].view(*lead, -1)
+                upper[name] = joint.upper[:, columns].view(*lead, -1)
+                value[name] = value_all[:, columns].view(*lead, -1)
+        if len(groups) != 1 or joint is None or joint.names != self.names:
+            joint = None
+        lower, upper, value = ({n: d[n] for n in self.names} for d in (lower, upper, value))
+        return CausalImportance(lower, upper, value, inner=inners, joint=joint)
+
+    def _fused_ci(self, names: list[str], inners: dict[str, torch.Tensor]) -> JointCI:
+        """The fused CI of ``names`` (scalar gate MLPs with one d_gate, inner activations with
+        one leading shape)."""
+        gates = [self.gates[_key(n)] for n in names]
+        assert all(isinstance(g, GateMLPs) for g in gates)
+        workspace = self._gate_workspaces.setdefault(tuple(names), GateWorkspace())
+        lower, upper = fused_causal_importance(
+            [inners[n].flatten(0, -2) for n in names],
+            [g.w1 for g in gates],  # type: ignore[misc]
+            [g.b1 for g in gates],  # type: ignore[misc]
+            [g.w2 for g in gates],  # type: ignore[misc]
+            [g.b2 for g in gates],  # type: ignore[misc]
+            workspace,
+        )
+        return JointCI(list(names), [inners[n].shape[-1] for n in names], lower, upper)
 
     @torch.no_grad()
     def target_forward(
@@ -466,13 +468,18 @@ class SPDDecomposition(nn.Module):
         # random draws only for the rows whose masks matter: an all-zero row's output ignores
         # its masks, so it shares its representative's draw (the last drawn row)
         lead = {n: (n_drawn, *ci.lower[n].shape[1:]) for n in self.names}
-        full_uniform = draw_uniform(lead, generator, x.device)
-        layer_uniform = draw_uniform(lead, generator, x.device)
         full_delta = layer_delta = None
-        if self.delta_component:
-            delta_lead = {n: shape[:-1] for n, shape in lead.items()}
-            full_delta = draw_uniform(delta_lead, generator, x.device)
-            layer_delta = draw_uniform(delta_lead, generator, x.device)
+        if batched:
+            full_uniform, layer_uniform, full_delta, layer_delta = self._draw_sources(
+                lead, generator, x.device
+            )
+        else:
+            full_uniform = draw_uniform(lead, generator, x.device)
+            layer_uniform = draw_uniform(lead, generator, x.device)
+            if self.delta_component:
+                delta_lead = {n: shape[:-1] for n, shape in lead.items()}
+                full_delta = draw_uniform(delta_lead, generator, x.device)
+                layer_delta = draw_uniform(delta_lead, generator, x.device)
         if not merge_rows and n_drawn < batch:
             draw_of_row = torch.full((batch,), n_drawn - 1, device=x.device)
             draw_of_row[index] = torch.arange(n_drawn, device=x.device)
@@ -481,8 +488,11 @@ class SPDDecomposition(nn.Module):
             if full_delta is not None and layer_delta is not None:
                 full_delta = {n: u[draw_of_row] for n, u in full_delta.items()}
                 layer_delta = {n: u[draw_of_row] for n, u in layer_delta.items()}
-        full_masks = stochastic_masks(ci.lower, full_uniform)
-        layer_masks = stochastic_masks(ci.lower, layer_uniform)
+        if batched and ci.joint is not None:
+            full_masks, layer_masks = joint_stochastic_masks(ci.joint, full_uniform, layer_uniform)
+        else:
+            full_masks = stochastic_masks(ci.lower, full_uniform)
+            layer_masks = stochastic_masks(ci.lower, layer_uniform)
         if stacked:
             outs = self.stacked_masked_forward(
                 rows, full_masks, layer_masks, outputs, ci.inner, full_delta, layer_delta
@@ -519,7 +529,11 @@ class SPDDecomposition(nn.Module):
             "faithfulness": faithfulness_loss(self.target_weights(), self.component_weights()),
             "stochastic_recon": stochastic,
             "stochastic_recon_layerwise": layerwise,
-            "importance_minimality": importance_minimality_loss(ci.upper, pnorm, weights),
+            "importance_minimality": importance_minimality_loss(
+                {"all": ci.joint.upper} if batched and ci.joint is not None else ci.upper,
+                pnorm,
+                weights,
+            ),
         }
         if pgd is not None:
             terms["pgd_recon"] = self.adversarial_recon(
@@ -527,6 +541,30 @@ class SPDDecomposition(nn.Module):
             )
         ci.row_weights = weights
         return terms, ci
+
+    def _draw_sources(
+        self, lead: dict[str, tuple[int, ...]], generator: torch.Generator, device: torch.device
+    ) -> tuple[
+        dict[str, torch.Tensor],
+        dict[str, torch.Tensor],
+        dict[str, torch.Tensor] | None,
+        dict[str, torch.Tensor] | None,
+    ]:
+        """The uniform sources of the full and layerwise masks (and of the delta component's),
+        per module, in one draw: the same numbers as one draw per tensor (the plain path)."""
+        shapes = {("full", n): shape for n, shape in lead.items()}
+        shapes.update({("layer", n): shape for n, shape in lead.items()})
+        if self.delta_component:
+            shapes.update({("full_delta", n): shape[:-1] for n, shape in lead.items()})
+            shapes.update({("layer_delta", n): shape[:-1] for n, shape in lead.items()})
+        drawn = draw_uniform_at_once(shapes, generator, device)
+        sections = [
+            {n: drawn[(section, n)] for n in lead} if (section, self.names[0]) in drawn else None
+            for section in ("full", "layer", "full_delta", "layer_delta")
+        ]
+        full, layer, full_delta, layer_delta = sections
+        assert full is not None and layer is not None
+        return full, layer, full_delta, layer_delta
 
     def adversarial_recon(
         self,

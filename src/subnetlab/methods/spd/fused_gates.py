@@ -19,9 +19,33 @@ from __future__ import annotations
 
 import math
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from subnetlab.methods.spd.sigmoids import (
+    LEAK,
+    lower_leaky_hard_sigmoid,
+    upper_leaky_hard_sigmoid,
+)
+
+
+@dataclass
+class JointCI:
+    """The CI of matrices whose gates ran fused, side by side: ``lower`` and ``upper``
+    (rows, Σ C) with ``names[i]`` in the ``sizes[i]`` columns after those of ``names[:i]``."""
+
+    names: list[str]
+    sizes: list[int]
+    lower: torch.Tensor
+    upper: torch.Tensor
+
+    def columns(self) -> list[slice]:
+        starts = [0]
+        for size in self.sizes:
+            starts.append(starts[-1] + size)
+        return [slice(a, b) for a, b in zip(starts, starts[1:], strict=False)]
 
 
 class GateWorkspace:
@@ -37,7 +61,6 @@ class GateWorkspace:
 
     def __init__(self) -> None:
         self._storage: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
-        self._ones = 0  # leading elements of the third block already set to 1
         self._user: weakref.ref[Any] | None = None
 
     def take(
@@ -61,7 +84,7 @@ class GateWorkspace:
             fresh[2].fill_(1.0)
             if taken:
                 return tuple(t[:numel].view(shape) for t in fresh)  # type: ignore[return-value]
-            self._storage, self._ones = fresh, size  # type: ignore[assignment]
+            self._storage = fresh  # type: ignore[assignment]
             storage = self._storage
         assert storage is not None
         self._user = weakref.ref(user)
@@ -73,93 +96,87 @@ class GateWorkspace:
             self._user = None
 
 
-class _ScalarGateMLPs(torch.autograd.Function):
+class _FusedCausalImportance(torch.autograd.Function):
     """Inputs: a GateWorkspace or None, the number of matrices n, then n inner activations
-    (rows..., C_i) with the same leading shape, then the n matrices' w1, b1, w2 (C_i, d_gate) and
-    b2 (C_i,). Outputs: the n pre-activations (rows..., C_i)."""
+    (rows, C_i), then the n matrices' w1, b1, w2 (C_i, d_gate) and b2 (C_i,). Outputs: the
+    lower- and upper-leaky CI (rows, C_total), matrices side by side."""
 
     @staticmethod
     def forward(
         ctx: Any, workspace: GateWorkspace | None, n: int, *tensors: torch.Tensor
-    ) -> tuple[torch.Tensor, ...]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         inners, w1s, b1s, w2s, b2s = (tensors[i * n : (i + 1) * n] for i in range(5))
-        lead = inners[0].shape[:-1]
-        sizes = [t.shape[-1] for t in inners]
-        x = torch.cat([t.reshape(-1, c).T for t, c in zip(inners, sizes, strict=True)])
+        x = torch.cat([t.T for t in inners])  # (C, rows)
         w1, b1, w2, b2 = (torch.cat(p) for p in (w1s, b1s, w2s, b2s))
         C, d_gate = w1.shape
         rows = x.shape[1]
         shape = (C, d_gate, rows)
         needs_grad = any(ctx.needs_input_grad[2:])
+        ones = None
         if workspace is not None and needs_grad:
             hidden, activation, ones = workspace.take(ctx, shape, x)
         else:
-            hidden, activation = torch.empty(shape, dtype=x.dtype, device=x.device), None
-            ones = None
+            hidden, activation = (torch.empty(shape, dtype=x.dtype, device=x.device) for _ in "ha")
         torch.mul(x.unsqueeze(1), w1.unsqueeze(-1), out=hidden).add_(b1.unsqueeze(-1))
-        if activation is None:
-            activation = torch.empty_like(hidden)
         torch.ops.aten.gelu.out(hidden, out=activation)
-        pre = torch.baddbmm(b2.view(C, 1, 1), w2.unsqueeze(1), activation).view(C, rows)
+        pre_t = torch.baddbmm(b2.view(C, 1, 1), w2.unsqueeze(1), activation).view(C, rows)
+        pre = pre_t.T.contiguous()
         if needs_grad:
             if ones is None:
                 ones = torch.ones_like(hidden)
-            # GELU'(h) over h, in place
+            # GELU'(h), written over h
             torch.ops.aten.gelu_backward.grad_input(ones, hidden, grad_input=hidden)
             slope = torch.bmm((w1 * w2).unsqueeze(1), hidden).view(C, rows)
-            ctx.save_for_backward(x, w2, hidden, activation, slope)
-        ctx.workspace, ctx.lead, ctx.sizes = workspace, lead, sizes
-        out = pre.T.contiguous()
-        return tuple(p.reshape(*lead, c) for p, c in zip(out.split(sizes, 1), sizes, strict=True))
+            ctx.save_for_backward(x, w2, hidden, activation, slope, pre)
+        ctx.workspace, ctx.sizes = workspace, [t.shape[1] for t in inners]
+        return lower_leaky_hard_sigmoid(pre), upper_leaky_hard_sigmoid(pre)
 
     @staticmethod
-    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
-        x, w2, gelu_slope, activation, slope = ctx.saved_tensors
-        sizes, lead = ctx.sizes, ctx.lead
-        rows = x.shape[1]
-        G = torch.cat(
-            [
-                x.new_zeros(c, rows) if g is None else g.reshape(-1, c).T
-                for g, c in zip(grads, sizes, strict=True)
-            ]
-        )  # (C, rows)
+    def backward(
+        ctx: Any, grad_lower: torch.Tensor | None, grad_upper: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, ...]:
+        x, w2, gelu_slope, activation, slope, pre = ctx.saved_tensors
+        grad_pre = torch.zeros_like(pre)
+        if grad_lower is not None:
+            # the hard sigmoids' slopes as autograd gives them: 1 on the closed interval [0, 1]
+            grad_pre += torch.where(pre < 0, LEAK * grad_lower, grad_lower * (pre <= 1))
+        if grad_upper is not None:
+            grad_pre += torch.where(pre > 1, LEAK * grad_upper, grad_upper * (pre >= 0))
+        G = grad_pre.T.contiguous()  # (C, rows)
         d_gate = w2.shape[1]
+        # the right-hand sides as transposed (C, k, rows) blocks: rows-contiguous dot products
         by_slope = torch.bmm(gelu_slope, torch.stack([G * x, G], 1).mT)  # (C, d_gate, 2)
-        by_activation = torch.bmm(activation, G.unsqueeze(-1)).view(-1, d_gate)
+        by_activation = torch.bmm(activation, G.unsqueeze(1).mT).view(-1, d_gate)
         if ctx.workspace is not None:
             ctx.workspace.release(ctx)
-        grad_w1 = w2 * by_slope[..., 0]
-        grad_b1 = w2 * by_slope[..., 1]
-        grad_b2 = G.sum(-1)
-        grad_x = (G * slope).T
-        grad_inners = [
-            g.reshape(*lead, c) for g, c in zip(grad_x.split(sizes, 1), sizes, strict=True)
-        ]
+        sizes = ctx.sizes
+        grad_x = grad_pre * slope.T
         return (
             None,
             None,
-            *grad_inners,
-            *grad_w1.split(sizes),
-            *grad_b1.split(sizes),
+            *grad_x.split(sizes, 1),
+            *(w2 * by_slope[..., 0]).split(sizes),
+            *(w2 * by_slope[..., 1]).split(sizes),
             *by_activation.split(sizes),
-            *grad_b2.split(sizes),
+            *G.sum(-1).split(sizes),
         )
 
 
-def scalar_gate_mlps(
+def fused_causal_importance(
     inners: list[torch.Tensor],
     w1: list[torch.Tensor],
     b1: list[torch.Tensor],
     w2: list[torch.Tensor],
     b2: list[torch.Tensor],
     workspace: GateWorkspace | None = None,
-) -> list[torch.Tensor]:
-    """Pre-activations of the scalar gate MLPs of several matrices in one fused pass.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lower- and upper-leaky causal importances of several matrices' subcomponents in one fused
+    pass: σ(Σ_k w2·GELU(x·w1 + b1) + b2) with σ the two leaky hard sigmoids (``sigmoids.py``).
 
-    ``inners[i]`` (rows..., C_i): matrix i's inner activations, every matrix with the same
-    leading shape; ``w1[i]``, ``b1[i]``, ``w2[i]`` (C_i, d_gate) with one d_gate for all;
-    ``b2[i]`` (C_i,). ``workspace``: storage reused across calls (see GateWorkspace). Returns the
-    pre-activations (rows..., C_i): Σ_k w2·GELU(x·w1 + b1) + b2, the values and gradients of the
-    plain formula up to float rounding.
+    ``inners[i]`` (rows, C_i): matrix i's inner activations, the same rows for all;
+    ``w1[i]``, ``b1[i]``, ``w2[i]`` (C_i, d_gate) with one d_gate for all; ``b2[i]`` (C_i,).
+    ``workspace``: storage reused across calls (see GateWorkspace). Returns ``lower`` and
+    ``upper``, each (rows, Σ C_i) with matrix i in columns [Σ_{j<i} C_j, Σ_{j≤i} C_j): the values
+    and gradients of the plain formula up to float rounding.
     """
-    return list(_ScalarGateMLPs.apply(workspace, len(inners), *inners, *w1, *b1, *w2, *b2))
+    return _FusedCausalImportance.apply(workspace, len(inners), *inners, *w1, *b1, *w2, *b2)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
+
+from subnetlab.methods.spd.fused_gates import JointCI
 
 #: shift inside the power of the importance-minimality term for p < 1 (``lp_importance``)
 PNORM_EPS = 1e-12
@@ -61,6 +64,21 @@ def draw_uniform(
     }
 
 
+def draw_uniform_at_once(
+    shapes: dict[Any, tuple[int, ...]],
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> dict[Any, torch.Tensor]:
+    """The numbers of ``draw_uniform`` (the generator's stream, tensor after tensor in the
+    order of ``shapes``) in one draw and one move to ``device``: views of one tensor."""
+    sizes = [math.prod(shape) for shape in shapes.values()]
+    flat = torch.rand(sum(sizes), generator=generator).to(device)
+    return {
+        key: piece.view(shape)
+        for (key, shape), piece in zip(shapes.items(), flat.split(sizes), strict=True)
+    }
+
+
 def stochastic_masks(
     ci_lower: dict[str, torch.Tensor], uniform: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
@@ -69,3 +87,22 @@ def stochastic_masks(
         name: g + (1.0 - g) * uniform[name].to(device=g.device, dtype=g.dtype)
         for name, g in ci_lower.items()
     }
+
+
+def joint_stochastic_masks(
+    joint: JointCI, full_uniform: dict[str, torch.Tensor], layer_uniform: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The full and layerwise masks m = g + (1 − g)·r of ``stochastic_masks`` for the matrices
+    of ``joint`` (g: its lower-leaky CI side by side) in one pass for both: (full, layer), per
+    module (rows..., C) views of one (2, rows, Σ C) tensor."""
+    names, lower = joint.names, joint.lower
+    sources = lower.new_empty((2, *lower.shape))
+    for out, uniform in zip(sources, (full_uniform, layer_uniform), strict=True):
+        torch.cat([uniform[n].flatten(0, -2) for n in names], -1, out=out)
+    masks = torch.addcmul(sources, lower, 1.0 - sources)  # r + g·(1 − r)
+    full, layer = {}, {}
+    for name, columns in zip(names, joint.columns(), strict=True):
+        lead = full_uniform[name].shape[:-1]
+        full[name] = masks[0, :, columns].view(*lead, -1)
+        layer[name] = masks[1, :, columns].view(*lead, -1)
+    return full, layer
