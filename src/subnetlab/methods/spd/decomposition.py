@@ -29,7 +29,7 @@ from subnetlab.methods.spd.losses import (
     draw_uniform,
     draw_uniform_at_once,
     importance_minimality_loss,
-    joint_stochastic_masks,
+    joint_mask_pairs,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (
@@ -289,64 +289,62 @@ class SPDDecomposition(nn.Module):
     def stacked_masked_forward(
         self,
         x: torch.Tensor,
-        full_masks: dict[str, torch.Tensor],
-        layer_masks: dict[str, torch.Tensor],
+        mask_pairs: dict[str, torch.Tensor],
         target_outputs: dict[str, torch.Tensor],
         target_inner: dict[str, torch.Tensor] | None = None,
-        full_delta: dict[str, torch.Tensor] | None = None,
-        layer_delta: dict[str, torch.Tensor] | None = None,
+        delta_pairs: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """All masked passes of one step in one stacked forward (1 + L copies of the batch), for
         targets whose forward carries extra leading dimensions (``supports_stacked_passes``).
 
-        Copy 0 masks every module with ``full_masks``; copy 1+l masks only module l with
-        ``layer_masks`` (and the delta masks likewise). Work is shared: until the first masked
-        module every copy is the target, so the batch stays unstacked (and broadcasts) until
-        then, and its ``a V`` is the CI's (``target_inner``); copy 1+l reuses the target's cached
-        outputs (``target_outputs``, pre-bias) for the modules before l; a fixed linear map that
-        follows a module (the target's ``residual_readout``) folds into U. Returns
-        (1 + L, batch, d_out).
+        ``mask_pairs[l]`` (2, rows..., C): the full and the layerwise masks of module l (and
+        ``delta_pairs[l]`` (2, rows...) the delta component's). Copy 0 masks every module with
+        its full masks; copy 1+l masks only module l, with its layerwise masks. Work is shared:
+        until the first masked module every copy is the target, so the batch stays unstacked
+        (and broadcasts) until then; copy 1+l sees the target's input at module l, so its
+        ``a V`` is the CI's (``target_inner``), and reuses the target's cached outputs
+        (``target_outputs``, pre-bias) at the modules after l; a fixed linear map that follows a
+        module (the target's ``residual_readout``) folds into U. Returns (1 + L, batch, d_out).
         """
         weights = self.target.weights()
         index = {name: i for i, name in enumerate(self.names)}
-        n_copies = 1 + len(self.names)
+        n_modules = len(self.names)
         unstacked_dim = x.dim()
 
         def apply(name: str, a: torch.Tensor, then: torch.Tensor | None = None) -> torch.Tensor:
-            if name not in index:
+            def through_target(b: torch.Tensor) -> torch.Tensor:
                 w_t = weights[name].T
-                return a @ (w_t if then is None else w_t @ then)
+                return b @ (w_t if then is None else w_t @ then)
+
+            if name not in index:
+                return through_target(a)
+            j = index[name]
             V, U = self.vu(name)
             if then is not None:
                 U = U @ then
-            masks = {0: full_masks[name], 1 + index[name]: layer_masks[name]}
-            deltas = (
-                {0: full_delta[name], 1 + index[name]: layer_delta[name]}
-                if full_delta is not None and layer_delta is not None
-                else None
-            )
-
-            def unmasked(i: int) -> torch.Tensor:
-                if a.dim() == unstacked_dim or i > 1 + index[name]:  # the target's own output
-                    out = target_outputs[name]
-                    return out if then is None else out @ then
-                w_t = weights[name].T
-                return a[i] @ (w_t if then is None else w_t @ then)
-
-            shared_inner = None
-            if a.dim() == unstacked_dim:  # every copy still equals the target here
-                shared_inner = target_inner[name] if target_inner is not None else a @ V
-            pieces = []
-            for i in range(n_copies):
-                if i not in masks:
-                    pieces.append(unmasked(i))
-                    continue
-                inner = shared_inner if shared_inner is not None else a[i] @ V
-                piece = (inner * masks[i]) @ U
-                if deltas is not None:
-                    piece = piece + deltas[i].unsqueeze(-1) * (unmasked(i) - inner @ U)
-                pieces.append(piece)
-            return torch.stack(pieces)
+            own = target_outputs[name] if then is None else target_outputs[name] @ then
+            stacked = a.dim() != unstacked_dim
+            cached = target_inner[name] if target_inner is not None else None
+            # the inner activations of copy 0 and copy 1 + j: (rows, C) when both are the
+            # target's (broadcast over the pair), else (2, rows, C)
+            if not stacked:
+                inner = cached if cached is not None else a @ V
+            else:
+                inner = torch.stack([a[0] @ V, cached if cached is not None else a[1 + j] @ V])
+            masked = (inner * mask_pairs[name]) @ U  # (2, rows, d_out)
+            if delta_pairs is not None:
+                unmasked = torch.stack([through_target(a[0]), own]) if stacked else own
+                residual = unmasked - inner @ U
+                masked = masked + delta_pairs[name].unsqueeze(-1) * residual
+            pieces = [masked[:1]]
+            if j > 0:  # copies 1..j: an earlier module masked, this one the target's
+                pieces.append(
+                    through_target(a[1 : 1 + j]) if stacked else own.expand(j, *own.shape)
+                )
+            pieces.append(masked[1:])
+            if j < n_modules - 1:  # copies after 1 + j still see the target's input here
+                pieces.append(own.expand(n_modules - 1 - j, *own.shape))
+            return torch.cat(pieces)
 
         apply.folds_then = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply)
@@ -488,18 +486,78 @@ class SPDDecomposition(nn.Module):
             if full_delta is not None and layer_delta is not None:
                 full_delta = {n: u[draw_of_row] for n, u in full_delta.items()}
                 layer_delta = {n: u[draw_of_row] for n, u in layer_delta.items()}
-        if batched and ci.joint is not None:
-            full_masks, layer_masks = joint_stochastic_masks(ci.joint, full_uniform, layer_uniform)
-        else:
-            full_masks = stochastic_masks(ci.lower, full_uniform)
-            layer_masks = stochastic_masks(ci.lower, layer_uniform)
         if stacked:
+            delta_pairs = None
+            if full_delta is not None and layer_delta is not None:
+                delta_pairs = {n: torch.stack([full_delta[n], layer_delta[n]]) for n in self.names}
             outs = self.stacked_masked_forward(
-                rows, full_masks, layer_masks, outputs, ci.inner, full_delta, layer_delta
+                rows,
+                self._mask_pairs(ci, full_uniform, layer_uniform),
+                outputs,
+                ci.inner,
+                delta_pairs,
             )
-            stochastic = recon_loss(outs[0], target_out, weights)
-            layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
-        elif concatenated:
+            if recon == "mse" and weights is not None:
+                # every copy's weighted MSE at once: copy 0 is the stochastic term, the mean of
+                # the others the layerwise one
+                per_copy = (outs - target_out).pow(2).mean(-1) @ weights
+                stochastic, layerwise = per_copy[0], per_copy[1:].mean()
+            else:
+                stochastic = recon_loss(outs[0], target_out, weights)
+                layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
+        else:
+            if batched:
+                pairs = self._mask_pairs(ci, full_uniform, layer_uniform)
+                full_masks = {n: pair[0] for n, pair in pairs.items()}
+                layer_masks = {n: pair[1] for n, pair in pairs.items()}
+            else:
+                full_masks = stochastic_masks(ci.lower, full_uniform)
+                layer_masks = stochastic_masks(ci.lower, layer_uniform)
+            stochastic, layerwise = self._separate_recon(
+                rows,
+                full_masks,
+                layer_masks,
+                full_delta,
+                layer_delta,
+                outputs,
+                target_out,
+                weights,
+                recon_loss,
+                concatenated,
+            )
+        terms = {
+            "faithfulness": faithfulness_loss(self.target_weights(), self.component_weights()),
+            "stochastic_recon": stochastic,
+            "stochastic_recon_layerwise": layerwise,
+            "importance_minimality": importance_minimality_loss(
+                {"all": ci.joint.upper} if batched and ci.joint is not None else ci.upper,
+                pnorm,
+                weights,
+            ),
+        }
+        if pgd is not None:
+            terms["pgd_recon"] = self.adversarial_recon(
+                rows, ci.lower, target_out, recon, pgd, generator
+            )
+        ci.row_weights = weights
+        return terms, ci
+
+    def _separate_recon(
+        self,
+        rows: torch.Tensor,
+        full_masks: dict[str, torch.Tensor],
+        layer_masks: dict[str, torch.Tensor],
+        full_delta: dict[str, torch.Tensor] | None,
+        layer_delta: dict[str, torch.Tensor] | None,
+        outputs: dict[str, torch.Tensor],
+        target_out: torch.Tensor,
+        weights: torch.Tensor | None,
+        recon_loss: Callable[..., torch.Tensor],
+        concatenated: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stochastic and layerwise reconstruction terms from 1 + L masked passes, run
+        concatenated along the batch in one forward or one after another."""
+        if concatenated:
             outs = self.concatenated_masked_forward(
                 rows, full_masks, layer_masks, outputs, full_delta, layer_delta
             )
@@ -525,22 +583,20 @@ class SPDDecomposition(nn.Module):
                     for n in self.names
                 ]
             ).mean()
-        terms = {
-            "faithfulness": faithfulness_loss(self.target_weights(), self.component_weights()),
-            "stochastic_recon": stochastic,
-            "stochastic_recon_layerwise": layerwise,
-            "importance_minimality": importance_minimality_loss(
-                {"all": ci.joint.upper} if batched and ci.joint is not None else ci.upper,
-                pnorm,
-                weights,
-            ),
-        }
-        if pgd is not None:
-            terms["pgd_recon"] = self.adversarial_recon(
-                rows, ci.lower, target_out, recon, pgd, generator
-            )
-        ci.row_weights = weights
-        return terms, ci
+        return stochastic, layerwise
+
+    def _mask_pairs(
+        self,
+        ci: CausalImportance,
+        full_uniform: dict[str, torch.Tensor],
+        layer_uniform: dict[str, torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """Per module its full and layerwise masks stacked, (2, rows..., C)."""
+        if ci.joint is not None:
+            return joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
+        full = stochastic_masks(ci.lower, full_uniform)
+        layer = stochastic_masks(ci.lower, layer_uniform)
+        return {n: torch.stack([full[n], layer[n]]) for n in self.names}
 
     def _draw_sources(
         self, lead: dict[str, tuple[int, ...]], generator: torch.Generator, device: torch.device

@@ -89,20 +89,18 @@ def stochastic_masks(
     }
 
 
-def joint_stochastic_masks(
+def joint_mask_pairs(
     joint: JointCI, full_uniform: dict[str, torch.Tensor], layer_uniform: dict[str, torch.Tensor]
-) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+) -> dict[str, torch.Tensor]:
     """The full and layerwise masks m = g + (1 − g)·r of ``stochastic_masks`` for the matrices
-    of ``joint`` (g: its lower-leaky CI side by side) in one pass for both: (full, layer), per
-    module (rows..., C) views of one (2, rows, Σ C) tensor."""
+    of ``joint`` (g: its lower-leaky CI side by side), computed in one pass for both: per module
+    a (2, rows..., C) view, [0] the full masks and [1] the layerwise ones."""
     names, lower = joint.names, joint.lower
     sources = lower.new_empty((2, *lower.shape))
     for out, uniform in zip(sources, (full_uniform, layer_uniform), strict=True):
         torch.cat([uniform[n].flatten(0, -2) for n in names], -1, out=out)
     masks = torch.addcmul(sources, lower, 1.0 - sources)  # r + g·(1 − r)
-    full, layer = {}, {}
-    for name, columns in zip(names, joint.columns(), strict=True):
-        lead = full_uniform[name].shape[:-1]
-        full[name] = masks[0, :, columns].view(*lead, -1)
-        layer[name] = masks[1, :, columns].view(*lead, -1)
-    return full, layer
+    return {
+        name: masks[:, :, columns].view(2, *full_uniform[name].shape[:-1], -1)
+        for name, columns in zip(names, joint.columns(), strict=True)
+    }
