@@ -37,7 +37,12 @@ from subnetlab.methods.spd.sigmoids import (
     lower_leaky_hard_sigmoid,
     upper_leaky_hard_sigmoid,
 )
-from subnetlab.models.decomposable import DecomposableModel, freeze_and_order, read_input
+from subnetlab.models.decomposable import (
+    DecomposableModel,
+    EmbeddedInput,
+    freeze_and_order,
+    read_input,
+)
 from subnetlab.models.module_matrices import as_decomposable
 
 ReconLoss = Literal["mse", "kl"]
@@ -205,7 +210,13 @@ class SPDDecomposition(nn.Module):
             if isinstance(gates, GateMLPs) and not plain:
                 groups.setdefault((gates.w1.shape[1], tuple(inner.shape[:-1])), []).append(name)
                 continue
-            pre = gate_mlps_reference(inner, gates) if plain else gates(inputs[name])
+            if plain:
+                pre = gate_mlps_reference(inner, gates)
+            else:
+                layer_input = inputs[name]
+                if isinstance(layer_input, EmbeddedInput):
+                    layer_input = layer_input.formed()
+                pre = gates(layer_input)
             lower[name] = lower_leaky_hard_sigmoid(pre)
             upper[name] = upper_leaky_hard_sigmoid(pre)
             value[name] = hard_sigmoid(pre.detach())
@@ -241,20 +252,27 @@ class SPDDecomposition(nn.Module):
 
     @torch.no_grad()
     def target_forward(
-        self, x: torch.Tensor
+        self, x: torch.Tensor, fold: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Target output plus the input and (pre-bias) output of every decomposed matrix."""
+        """Target output plus the input and (pre-bias) output of every decomposed matrix.
+
+        ``fold`` (the stacked passes): a fixed embedding before the matrices stays factored (the
+        inputs it reaches are EmbeddedInputs) and a fixed read-out after a matrix folds into it
+        (that matrix's recorded output is the read-out's)."""
         weights = self.target.weights()
         decomposed = set(self.names)
         inputs: dict[str, torch.Tensor] = {}
         outputs: dict[str, torch.Tensor] = {}
 
-        def apply(name: str, a: torch.Tensor) -> torch.Tensor:
-            out = read_input(a, weights[name].T)
+        def apply(name: str, a: torch.Tensor, then: torch.Tensor | None = None) -> torch.Tensor:
+            w_t = weights[name].T
+            out = read_input(a, w_t if then is None else w_t @ then)
             if name in decomposed:
                 inputs[name], outputs[name] = a, out
             return out
 
+        if fold:
+            apply.folds_then = apply.folds_embedding = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply), inputs, outputs
 
     def ci_of_inputs(self, x: torch.Tensor) -> CausalImportance:
@@ -293,6 +311,7 @@ class SPDDecomposition(nn.Module):
         target_outputs: dict[str, torch.Tensor],
         target_inner: dict[str, torch.Tensor] | None = None,
         delta_pairs: dict[str, torch.Tensor] | None = None,
+        outputs_folded: bool = False,
     ) -> torch.Tensor:
         """All masked passes of one step in one stacked forward (1 + L copies of the batch), for
         targets whose forward carries extra leading dimensions (``supports_stacked_passes``).
@@ -304,7 +323,9 @@ class SPDDecomposition(nn.Module):
         (and broadcasts) until then; copy 1+l sees the target's input at module l, so its
         ``a V`` is the CI's (``target_inner``), and reuses the target's cached outputs
         (``target_outputs``, pre-bias) at the modules after l; a fixed linear map that follows a
-        module (the target's ``residual_readout``) folds into U. Returns (1 + L, batch, d_out).
+        module (the target's ``residual_readout``) folds into U, and into the cached outputs
+        already when ``outputs_folded`` (``target_forward(fold=True)``); a fixed embedding before
+        the matrices (the target's ``embed``) folds into V and W. Returns (1 + L, batch, d_out).
         """
         weights = self.target.weights()
         index = {name: i for i, name in enumerate(self.names)}
@@ -322,7 +343,9 @@ class SPDDecomposition(nn.Module):
             V, U = self.vu(name)
             if then is not None:
                 U = U @ then
-            own = target_outputs[name] if then is None else target_outputs[name] @ then
+            own = target_outputs[name]
+            if then is not None and not outputs_folded:
+                own = own @ then
             stacked = a.dim() != unstacked_dim
             cached = target_inner[name] if target_inner is not None else None
             # the inner activations of copy 0 and copy 1 + j: (rows, C) when both are the
@@ -346,7 +369,7 @@ class SPDDecomposition(nn.Module):
                 pieces.append(own.expand(n_modules - 1 - j, *own.shape))
             return torch.cat(pieces)
 
-        apply.folds_then = True  # type: ignore[attr-defined]
+        apply.folds_then = apply.folds_embedding = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply)
 
     def concatenated_masked_forward(
@@ -461,7 +484,7 @@ class SPDDecomposition(nn.Module):
             rows, weights = x, None
             _, index, _ = self._active_rows(x)
             n_drawn = len(index)
-        target_out, inputs, outputs = self.target_forward(rows)
+        target_out, inputs, outputs = self.target_forward(rows, fold=stacked)
         ci = self.causal_importance(inputs, plain=not batched)
         # random draws only for the rows whose masks matter: an all-zero row's output ignores
         # its masks, so it shares its representative's draw (the last drawn row)
@@ -496,6 +519,7 @@ class SPDDecomposition(nn.Module):
                 outputs,
                 ci.inner,
                 delta_pairs,
+                outputs_folded=True,
             )
             if recon == "mse" and weights is not None:
                 # every copy's weighted MSE at once: copy 0 is the stochastic term, the mean of
