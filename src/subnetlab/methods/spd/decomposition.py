@@ -524,7 +524,7 @@ class SPDDecomposition(nn.Module):
             if recon == "mse" and weights is not None:
                 # every copy's weighted MSE at once: copy 0 is the stochastic term, the mean of
                 # the others the layerwise one
-                per_copy = (outs - target_out).pow(2).mean(-1) @ weights
+                per_copy = (outs - target_out).pow(2).sum(-1) @ (weights / outs.shape[-1])
                 stochastic, layerwise = per_copy[0], per_copy[1:].mean()
             else:
                 stochastic = recon_loss(outs[0], target_out, weights)

@@ -100,7 +100,9 @@ def joint_mask_pairs(
     for out, uniform in zip(sources, (full_uniform, layer_uniform), strict=True):
         torch.cat([uniform[n].flatten(0, -2) for n in names], -1, out=out)
     masks = torch.addcmul(sources, lower, 1.0 - sources)  # r + g·(1 − r)
+    # split, not slices: its backward joins the pieces' gradients in one pass
+    pieces = masks.split(joint.sizes, dim=-1)
     return {
-        name: masks[:, :, columns].view(2, *full_uniform[name].shape[:-1], -1)
-        for name, columns in zip(names, joint.columns(), strict=True)
+        name: piece.view(2, *full_uniform[name].shape[:-1], -1)
+        for name, piece in zip(names, pieces, strict=True)
     }
