@@ -3,10 +3,15 @@
     .venv/bin/python benchmarks/spd_throughput.py [--steps 30] [--threads 1]
 
 ``fast`` is what `method=spd` runs (masked passes sharing work in one stacked forward, all-zero
-rows merged); ``plain`` runs one full forward per masked pass on the whole batch with plain gate
-MLPs. Both compute the same loss (tests/unit/methods/spd/test_decomposition.py). Each case runs in
-its own process so its peak resident memory is its own. Targets are randomly initialised: the cost
-of a step does not depend on the target's values.
+rows merged, the causal-importance MLPs fused, ResidMLP in feature space, the fused AdamW of the
+runs); ``plain`` runs one full forward per masked pass on the whole batch with plain gate MLPs and
+torch's default AdamW. Both compute the same loss (tests/unit/methods/spd/test_decomposition.py).
+Each case runs in its own process so its peak resident memory is its own. Targets are randomly
+initialised: the cost of a step does not depend on the target's values.
+
+Steps/s are per second of the process's CPU time (user + system: on a shared machine other jobs'
+load barely moves it) and, beside them, of wall time; the speed-up is the ratio of the CPU-time
+rates. The header line notes the machine's load average.
 
 Threads: 1 by default, the setting of the figures in docs/results.md and of runs
 (``trainer.threads``). The toy steps are latency-bound: with torch's own thread count on a small
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import time
 
@@ -26,6 +32,7 @@ def measure(case: str, implementation: str, steps: int, threads: int, queue: mp.
     import torch
 
     from subnetlab.data.sparse_features import sample_sparse_features
+    from subnetlab.methods.decomposition.optimizer import decomposition_optimizer
     from subnetlab.methods.spd.decomposition import SPDDecomposition
     from subnetlab.models.resid_mlp import ResidMLP
     from subnetlab.models.tms import TMS
@@ -38,11 +45,14 @@ def measure(case: str, implementation: str, steps: int, threads: int, queue: mp.
         model, C, batch, p, low, pnorm = ResidMLP(100, 1000, 50, 1), 100, 2048, 0.01, -1.0, 2.0
     names = list(model.weights())
     dec = SPDDecomposition(model, names, {n: C for n in names}, d_gate=16, seed=0)
-    opt = torch.optim.AdamW(
-        [q for q in dec.parameters() if q.requires_grad], lr=1e-3, weight_decay=0
-    )
-    gen = torch.Generator().manual_seed(0)
     batched = implementation == "fast"
+    if batched:
+        opt = decomposition_optimizer(dec, 1e-3)
+    else:
+        opt = torch.optim.AdamW(
+            [q for q in dec.parameters() if q.requires_grad], lr=1e-3, weight_decay=0
+        )
+    gen = torch.Generator().manual_seed(0)
 
     def step() -> None:
         x = sample_sparse_features(batch, model.n_features, p, low, 1.0, gen)
@@ -53,12 +63,13 @@ def measure(case: str, implementation: str, steps: int, threads: int, queue: mp.
 
     for _ in range(3):
         step()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
+    cpu = time.process_time() - start_cpu
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((steps / wall, peak_mb, torch.get_num_threads()))
+    queue.put((steps / cpu, steps / wall, peak_mb, torch.get_num_threads()))
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -85,7 +96,12 @@ def main() -> None:
             f"--threads={args.threads}: allowed 0 (torch's choice) or a positive count"
         )
     ctx = mp.get_context("spawn")
-    print(f"{'case':<22}{'implementation':<16}{'steps/s':>10}{'peak RSS MB':>14}{'threads':>9}")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average (1, 5, 15 min) {load}")
+    print(
+        f"{'case':<24}{'implementation':<16}{'steps/s CPU':>12}{'steps/s wall':>13}"
+        f"{'peak RSS MB':>13}{'threads':>9}"
+    )
     for case, label in [("tms_5_2", "TMS 5-2 B4096 C20"), ("resid_mlp1", "ResidMLP-1L B2048 C100")]:
         rates = {}
         for implementation in ("plain", "fast"):
@@ -94,13 +110,15 @@ def main() -> None:
                 target=measure, args=(case, implementation, args.steps, args.threads, queue)
             )
             proc.start()
-            rate, peak, threads = queue.get()
+            rate, wall_rate, peak, threads = queue.get()
             proc.join()
             rates[implementation] = rate
             print(
-                f"{label:<22}{implementation:<16}{rate:>10.1f}{peak:>14.0f}{threads:>9}", flush=True
+                f"{label:<24}{implementation:<16}{rate:>12.1f}{wall_rate:>13.1f}{peak:>13.0f}"
+                f"{threads:>9}",
+                flush=True,
             )
-        print(f"{label:<22}{'speed-up':<16}{rates['fast'] / rates['plain']:>10.2f}x")
+        print(f"{label:<24}{'speed-up':<16}{rates['fast'] / rates['plain']:>11.2f}x")
 
 
 if __name__ == "__main__":
