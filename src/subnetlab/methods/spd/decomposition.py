@@ -194,6 +194,26 @@ class SPDDecomposition(nn.Module):
         with torch.no_grad():
             return float(faithfulness_loss(self.target_weights(), self.component_weights()))
 
+    def _faithfulness_of_owned(self) -> torch.Tensor:
+        """The faithfulness loss (``faithfulness_loss``) from the matrices that own their
+        components: a tied matrix's error is its owner's transposed, so it counts its owner's
+        once more."""
+        weights = self.target.weights()
+        copies = dict.fromkeys(self.names, 1)
+        for name in self.names:
+            tied_to = self.target.tied.get(name)
+            if tied_to is not None and tied_to in copies:
+                copies[tied_to] += 1
+                del copies[name]
+        total = None
+        for name, count in copies.items():
+            V, U = self.vu(name)
+            error = (weights[name].T - V @ U).flatten()
+            squared = torch.dot(error, error) * count if count > 1 else torch.dot(error, error)
+            total = squared if total is None else total + squared
+        assert total is not None
+        return total / sum(weights[n].numel() for n in self.names)
+
     # --- causal importance ------------------------------------------------------------------------
     def causal_importance(
         self, inputs: dict[str, torch.Tensor], plain: bool = False
@@ -446,6 +466,21 @@ class SPDDecomposition(nn.Module):
         weights[-1] = n_zero
         return x[index], index, weights / batch
 
+    def _merged_rows(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``_active_rows`` without the indices: the active rows in order, then one all-zero row
+        for all all-zero rows (when there are any), and their loss weights."""
+        batch = x.shape[0]
+        if not getattr(self.target, "zero_input_fixed_point", False):
+            return x, torch.full((batch,), 1.0 / batch, device=x.device)
+        index = torch.nonzero(x.flatten(1).any(-1)).squeeze(-1)
+        n_active = index.numel()
+        if n_active == batch:
+            return x, torch.full((batch,), 1.0 / batch, device=x.device)
+        rows = torch.cat([x.index_select(0, index), x.new_zeros((1, *x.shape[1:]))])
+        weights = torch.full((n_active + 1,), 1.0 / batch, device=x.device)
+        weights[-1] = (batch - n_active) / batch
+        return rows, weights
+
     def losses(
         self,
         x: torch.Tensor,
@@ -478,8 +513,8 @@ class SPDDecomposition(nn.Module):
         concatenated = batched and not stacked and concatenate
         recon_loss = reconstruction(recon)
         if merge_rows:
-            rows, index, weights = self._active_rows(x)
-            n_drawn = len(index)
+            rows, weights = self._merged_rows(x)
+            n_drawn = len(rows)
         else:
             rows, weights = x, None
             _, index, _ = self._active_rows(x)
@@ -549,14 +584,19 @@ class SPDDecomposition(nn.Module):
                 recon_loss,
                 concatenated,
             )
+        if batched:
+            faithfulness = self._faithfulness_of_owned()
+        else:
+            faithfulness = faithfulness_loss(self.target_weights(), self.component_weights())
         terms = {
-            "faithfulness": faithfulness_loss(self.target_weights(), self.component_weights()),
+            "faithfulness": faithfulness,
             "stochastic_recon": stochastic,
             "stochastic_recon_layerwise": layerwise,
             "importance_minimality": importance_minimality_loss(
                 {"all": ci.joint.upper} if batched and ci.joint is not None else ci.upper,
                 pnorm,
                 weights,
+                lean=batched,
             ),
         }
         if pgd is not None:
