@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.nn import functional as F
 
 from subnetlab.methods.spd.sigmoids import LEAK
 
@@ -98,6 +99,12 @@ def _indicator(compare: Any, x: torch.Tensor, threshold: float) -> torch.Tensor:
     return compare(x, threshold, out=torch.empty_like(x))
 
 
+#: rows are padded (with zero inner activations) to a multiple of this: the kernels of the GELU
+#: and of the batched products (oneDNN) are built per shape, and building one costs several times
+#: its run, while the rows computed vary from step to step (merged all-zero rows)
+ROW_BUCKET = 64
+
+
 class _FusedCausalImportance(torch.autograd.Function):
     """Inputs: a GateWorkspace or None, the number of matrices n, then n inner activations
     (rows, C_i), then the n matrices' w1, b1, w2 (C_i, d_gate) and b2 (C_i,). Outputs: the
@@ -108,11 +115,13 @@ class _FusedCausalImportance(torch.autograd.Function):
         ctx: Any, workspace: GateWorkspace | None, n: int, *tensors: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         inners, w1s, b1s, w2s, b2s = (tensors[i * n : (i + 1) * n] for i in range(5))
-        x = torch.cat([t.T for t in inners])  # (C, rows)
+        rows = inners[0].shape[0]
+        padded = -(-rows // ROW_BUCKET) * ROW_BUCKET
+        # (C, padded): the inner activations transposed, zero rows appended
+        x = F.pad(torch.cat([t.T for t in inners]), (0, padded - rows))
         w1, b1, w2, b2 = (torch.cat(p) for p in (w1s, b1s, w2s, b2s))
         C, d_gate = w1.shape
-        rows = x.shape[1]
-        shape = (C, d_gate, rows)
+        shape = (C, d_gate, padded)
         needs_grad = any(ctx.needs_input_grad[2:])
         ones = None
         if workspace is not None and needs_grad:
@@ -121,14 +130,14 @@ class _FusedCausalImportance(torch.autograd.Function):
             hidden, activation = (torch.empty(shape, dtype=x.dtype, device=x.device) for _ in "ha")
         torch.mul(x.unsqueeze(1), w1.unsqueeze(-1), out=hidden).add_(b1.unsqueeze(-1))
         torch.ops.aten.gelu.out(hidden, out=activation)
-        pre_t = torch.baddbmm(b2.view(C, 1, 1), w2.unsqueeze(1), activation).view(C, rows)
-        pre = pre_t.T.contiguous()
+        pre_t = torch.baddbmm(b2.view(C, 1, 1), w2.unsqueeze(1), activation).view(C, padded)
+        pre = pre_t[:, :rows].T.contiguous()
         if needs_grad:
             if ones is None:
                 ones = torch.ones_like(hidden)
             # GELU'(h), written over h
             torch.ops.aten.gelu_backward.grad_input(ones, hidden, grad_input=hidden)
-            slope = torch.bmm((w1 * w2).unsqueeze(1), hidden).view(C, rows)
+            slope = torch.bmm((w1 * w2).unsqueeze(1), hidden).view(C, padded)[:, :rows]
             ctx.save_for_backward(x, w2, hidden, activation, slope, pre)
         ctx.workspace, ctx.sizes = workspace, [t.shape[1] for t in inners]
         # the hard sigmoids of sigmoids.py as max/min (the same values): torch.where and
@@ -156,7 +165,7 @@ class _FusedCausalImportance(torch.autograd.Function):
                 _indicator(torch.gt, pre, 1.0), alpha=1 - LEAK
             )
             grad_pre = grad_pre.addcmul_(upper_slope, grad_upper)
-        G = grad_pre.T.contiguous()  # (C, rows)
+        G = F.pad(grad_pre.T, (0, x.shape[1] - grad_pre.shape[0]))  # (C, padded), zero-padded
         d_gate = w2.shape[1]
         # the right-hand sides as transposed (C, k, rows) blocks: rows-contiguous dot products
         by_slope = torch.bmm(gelu_slope, torch.stack([G * x, G], 1).mT)  # (C, d_gate, 2)
