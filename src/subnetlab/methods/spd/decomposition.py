@@ -227,10 +227,11 @@ class SPDDecomposition(nn.Module):
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
             inners[name] = inner = read_input(inputs[name], V)
-            if isinstance(gates, GateMLPs) and not plain:
-                groups.setdefault((gates.w1.shape[1], tuple(inner.shape[:-1])), []).append(name)
-                continue
-            if plain:
+            if isinstance(gates, GateMLPs):
+                if not plain:
+                    key = (gates.w1.shape[1], tuple(inner.shape[:-1]))
+                    groups.setdefault(key, []).append(name)
+                    continue
                 pre = gate_mlps_reference(inner, gates)
             else:
                 layer_input = inputs[name]
