@@ -114,12 +114,21 @@ class _FusedCausalImportance(torch.autograd.Function):
     def forward(
         ctx: Any, workspace: GateWorkspace | None, n: int, *tensors: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        # in the parameters' precision, also under autocast (the gradient of a lower-precision
+        # inner activation is cast back to it)
+        with torch.autocast(tensors[0].device.type, enabled=False):
+            return _FusedCausalImportance._forward(ctx, workspace, n, tensors)
+
+    @staticmethod
+    def _forward(
+        ctx: Any, workspace: GateWorkspace | None, n: int, tensors: tuple[torch.Tensor, ...]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         inners, w1s, b1s, w2s, b2s = (tensors[i * n : (i + 1) * n] for i in range(5))
         rows = inners[0].shape[0]
         padded = -(-rows // ROW_BUCKET) * ROW_BUCKET
-        # (C, padded): the inner activations transposed, zero rows appended
-        x = F.pad(torch.cat([t.T for t in inners]), (0, padded - rows))
         w1, b1, w2, b2 = (torch.cat(p) for p in (w1s, b1s, w2s, b2s))
+        # (C, padded): the inner activations transposed, zero rows appended
+        x = F.pad(torch.cat([t.T for t in inners]).to(w1.dtype), (0, padded - rows))
         C, d_gate = w1.shape
         shape = (C, d_gate, padded)
         needs_grad = any(ctx.needs_input_grad[2:])
