@@ -566,8 +566,8 @@ class SPDDecomposition(nn.Module):
                 stochastic = recon_loss(outs[0], target_out, weights)
                 layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
         else:
-            if batched:
-                pairs = self._mask_pairs(ci, full_uniform, layer_uniform)
+            if batched and ci.joint is not None:
+                pairs = joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
                 full_masks = {n: pair[0] for n, pair in pairs.items()}
                 layer_masks = {n: pair[1] for n, pair in pairs.items()}
             else:
