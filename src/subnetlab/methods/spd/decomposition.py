@@ -34,6 +34,7 @@ from subnetlab.methods.spd.losses import (
 )
 from subnetlab.methods.spd.sigmoids import (
     hard_sigmoid,
+    leaky_hard_sigmoids,
     lower_leaky_hard_sigmoid,
     upper_leaky_hard_sigmoid,
 )
@@ -238,8 +239,11 @@ class SPDDecomposition(nn.Module):
                 if isinstance(layer_input, EmbeddedInput):
                     layer_input = layer_input.formed()
                 pre = gates(layer_input)
-            lower[name] = lower_leaky_hard_sigmoid(pre)
-            upper[name] = upper_leaky_hard_sigmoid(pre)
+            if plain:
+                lower[name] = lower_leaky_hard_sigmoid(pre)
+                upper[name] = upper_leaky_hard_sigmoid(pre)
+            else:
+                lower[name], upper[name] = leaky_hard_sigmoids(pre)
             value[name] = hard_sigmoid(pre.detach())
         joint = None
         for members in groups.values():

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from subnetlab.methods.spd.sigmoids import LEAK
+from subnetlab.methods.spd.sigmoids import leaky_hard_sigmoid_grad, leaky_hard_sigmoid_values
 
 
 @dataclass
@@ -93,12 +93,6 @@ class GateWorkspace:
             self._user = None
 
 
-def _indicator(compare: Any, x: torch.Tensor, threshold: float) -> torch.Tensor:
-    """``compare(x, threshold)`` as 0/1 in x's float dtype, written straight as floats (a
-    boolean tensor converted afterwards costs several times more)."""
-    return compare(x, threshold, out=torch.empty_like(x))
-
-
 #: rows are padded (with zero inner activations) to a multiple of this: the kernels of the GELU
 #: and of the batched products (oneDNN) are built per shape, and building one costs several times
 #: its run, while the rows computed vary from step to step (merged all-zero rows)
@@ -149,31 +143,14 @@ class _FusedCausalImportance(torch.autograd.Function):
             slope = torch.bmm((w1 * w2).unsqueeze(1), hidden).view(C, padded)[:, :rows]
             ctx.save_for_backward(x, w2, hidden, activation, slope, pre)
         ctx.workspace, ctx.sizes = workspace, [t.shape[1] for t in inners]
-        # the hard sigmoids of sigmoids.py as max/min (the same values): torch.where and
-        # boolean masks run an order of magnitude slower than float arithmetic on a CPU
-        lower = torch.maximum(pre, LEAK * pre).clamp_(max=1.0)
-        upper = torch.minimum(pre, 1.0 + LEAK * (pre - 1.0)).clamp_(min=0.0)
-        return lower, upper
+        return leaky_hard_sigmoid_values(pre)
 
     @staticmethod
     def backward(
         ctx: Any, grad_lower: torch.Tensor | None, grad_upper: torch.Tensor | None
     ) -> tuple[torch.Tensor | None, ...]:
         x, w2, gelu_slope, activation, slope, pre = ctx.saved_tensors
-        # the hard sigmoids' slopes as autograd gives them for sigmoids.py (1 on the closed
-        # [0, 1]), from 0/1 float indicators: lower [pre ≤ 1] − (1 − leak)[pre < 0], upper
-        # [pre ≥ 0] − (1 − leak)[pre > 1]
-        grad_pre = torch.zeros_like(pre)
-        if grad_lower is not None:
-            lower_slope = _indicator(torch.le, pre, 1.0).sub_(
-                _indicator(torch.lt, pre, 0.0), alpha=1 - LEAK
-            )
-            grad_pre = lower_slope.mul_(grad_lower)
-        if grad_upper is not None:
-            upper_slope = _indicator(torch.ge, pre, 0.0).sub_(
-                _indicator(torch.gt, pre, 1.0), alpha=1 - LEAK
-            )
-            grad_pre = grad_pre.addcmul_(upper_slope, grad_upper)
+        grad_pre = leaky_hard_sigmoid_grad(pre, grad_lower, grad_upper)
         G = F.pad(grad_pre.T, (0, x.shape[1] - grad_pre.shape[0]))  # (C, padded), zero-padded
         d_gate = w2.shape[1]
         # the right-hand sides as transposed (C, k, rows) blocks: rows-contiguous dot products
