@@ -87,6 +87,13 @@ class GateWorkspace:
         self._user = weakref.ref(user)
         return tuple(t[:numel].view(shape) for t in storage)  # type: ignore[return-value]
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (deepcopy, pickle) starts empty: it holds no graph's blocks
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
     def release(self, user: Any) -> None:
         """``user``'s backward has run: its blocks may be reused."""
         if self._user is not None and self._user() is user:

@@ -1,3 +1,6 @@
+import copy
+import pickle
+
 import pytest
 import torch
 
@@ -109,3 +112,16 @@ def test_reused_storage_never_gives_an_old_graph_a_wrong_gradient() -> None:
     _fused([torch.randn(30, 4, requires_grad=True)], gates, workspace)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         lower.sum().backward()
+
+
+def test_a_copied_workspace_starts_empty() -> None:
+    gates = _gates([4], d_gate=8, dtype=torch.float32)
+    workspace = GateWorkspace()
+    x = torch.randn(30, 4, requires_grad=True)
+    lower, _ = _fused([x], gates, workspace)
+    for copied in (copy.deepcopy(workspace), pickle.loads(pickle.dumps(workspace))):
+        # the copy's blocks are its own: using them leaves the original graph's gradient intact
+        _fused([torch.randn(30, 4, requires_grad=True)], gates, copied)
+    (grad,) = torch.autograd.grad(lower.sum(), x)
+    (want,) = torch.autograd.grad(_plain([x], gates)[0].sum(), x)
+    torch.testing.assert_close(grad, want, rtol=1e-4, atol=1e-6)
