@@ -117,8 +117,11 @@ class _FusedCausalImportance(torch.autograd.Function):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         # in the parameters' precision, also under autocast (the gradient of a lower-precision
         # inner activation is cast back to it)
-        with torch.autocast(tensors[0].device.type, enabled=False):
-            return _FusedCausalImportance._forward(ctx, workspace, n, tensors)
+        device_type = tensors[0].device.type
+        if torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type):
+            with torch.autocast(device_type, enabled=False):
+                return _FusedCausalImportance._forward(ctx, workspace, n, tensors)
+        return _FusedCausalImportance._forward(ctx, workspace, n, tensors)
 
     @staticmethod
     def _forward(
