@@ -57,13 +57,13 @@ class GateWorkspace:
     """
 
     def __init__(self) -> None:
-        self._storage: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._storage: tuple[torch.Tensor, torch.Tensor] | None = None
         self._user: weakref.ref[Any] | None = None
 
     def take(
         self, user: Any, shape: tuple[int, ...], like: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Two blocks of ``shape`` to write into and a third one of ones, for ``user`` (the
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two blocks of ``shape`` (``like``'s dtype and device) to write into, for ``user`` (the
         autograd context of the call)."""
         numel = math.prod(shape)
         taken = self._user is not None and self._user() is not None
@@ -77,15 +77,13 @@ class GateWorkspace:
         if taken or not fits:
             # some slack, since the number of computed rows varies from step to step
             size = numel if taken else numel + numel // 8
-            fresh = tuple(torch.empty(size, dtype=like.dtype, device=like.device) for _ in range(3))
-            fresh[2].fill_(1.0)
+            fresh = (like.new_empty(size), like.new_empty(size))
             if taken:
-                return tuple(t[:numel].view(shape) for t in fresh)  # type: ignore[return-value]
-            self._storage = fresh  # type: ignore[assignment]
-            storage = self._storage
+                return fresh[0][:numel].view(shape), fresh[1][:numel].view(shape)
+            self._storage = storage = fresh
         assert storage is not None
         self._user = weakref.ref(user)
-        return tuple(t[:numel].view(shape) for t in storage)  # type: ignore[return-value]
+        return storage[0][:numel].view(shape), storage[1][:numel].view(shape)
 
     def __getstate__(self) -> dict[str, Any]:
         # a copy (deepcopy, pickle) starts empty: it holds no graph's blocks
@@ -136,22 +134,23 @@ class _FusedCausalImportance(torch.autograd.Function):
         C, d_gate = w1.shape
         shape = (C, d_gate, padded)
         needs_grad = any(ctx.needs_input_grad[2:])
-        ones = None
+        gelu_slope: torch.Tensor | None
         if workspace is not None and needs_grad:
-            hidden, activation, ones = workspace.take(ctx, shape, x)
+            hidden, gelu_slope = workspace.take(ctx, shape, x)
         else:
-            hidden, activation = (torch.empty(shape, dtype=x.dtype, device=x.device) for _ in "ha")
+            hidden = torch.empty(shape, dtype=x.dtype, device=x.device)
+            gelu_slope = torch.empty_like(hidden) if needs_grad else None
         torch.mul(x.unsqueeze(1), w1.unsqueeze(-1), out=hidden).add_(b1.unsqueeze(-1))
-        torch.ops.aten.gelu.out(hidden, out=activation)
+        if gelu_slope is not None:
+            # GELU'(h) from the GELU's backward with an upstream gradient of ones
+            gelu_slope.fill_(1.0)
+            torch.ops.aten.gelu_backward.grad_input(gelu_slope, hidden, grad_input=gelu_slope)
+        activation = torch.ops.aten.gelu.out(hidden, out=hidden)  # GELU(h), written over h
         pre_t = torch.baddbmm(b2.view(C, 1, 1), w2.unsqueeze(1), activation).view(C, padded)
         pre = pre_t[:, :rows].T.contiguous()
-        if needs_grad:
-            if ones is None:
-                ones = torch.ones_like(hidden)
-            # GELU'(h), written over h
-            torch.ops.aten.gelu_backward.grad_input(ones, hidden, grad_input=hidden)
-            slope = torch.bmm((w1 * w2).unsqueeze(1), hidden).view(C, padded)[:, :rows]
-            ctx.save_for_backward(x, w2, hidden, activation, slope, pre)
+        if gelu_slope is not None:
+            slope = torch.bmm((w1 * w2).unsqueeze(1), gelu_slope).view(C, padded)[:, :rows]
+            ctx.save_for_backward(x, w2, gelu_slope, activation, slope, pre)
         ctx.workspace, ctx.sizes = workspace, [t.shape[1] for t in inners]
         return leaky_hard_sigmoid_values(pre)
 
