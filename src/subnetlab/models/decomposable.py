@@ -24,6 +24,39 @@ def residual_readout(
     return (resid + apply(name, a)) @ readout
 
 
+class EmbeddedInput:
+    """``x @ embedding`` kept as its two factors: a wide activation (a residual stream written by
+    a fixed embedding) whose products with narrow matrices cost far less as
+    ``x @ (embedding @ m)``. Supports ``@`` (factored), ``+`` (formed, as a plain tensor) and
+    ``dim()``; ``x`` (rows..., n), ``embedding`` (n, d)."""
+
+    def __init__(self, x: torch.Tensor, embedding: torch.Tensor) -> None:
+        self.x, self.embedding = x, embedding
+
+    def __matmul__(self, matrix: torch.Tensor) -> torch.Tensor:
+        return self.x @ (self.embedding @ matrix)
+
+    def formed(self) -> torch.Tensor:
+        return self.x @ self.embedding
+
+    def __add__(self, other: torch.Tensor) -> torch.Tensor:
+        return self.formed() + other
+
+    __radd__ = __add__
+
+    def dim(self) -> int:
+        return self.x.dim()
+
+
+def embed(apply: LinearApply, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+    """``x @ embedding``, a fixed embedding before the decomposed matrices. An ``apply`` with the
+    attribute ``folds_embedding = True`` receives it as an EmbeddedInput instead and may fold
+    the embedding into its own factors (SPD's fast passes: x (W_E V) instead of (x W_E) V)."""
+    if getattr(apply, "folds_embedding", False):
+        return EmbeddedInput(x, embedding)  # type: ignore[return-value]
+    return x @ embedding
+
+
 @runtime_checkable
 class DecomposableModel(Protocol):
     """A target whose decomposable matrices are addressed by name.
@@ -51,7 +84,10 @@ class KnownSolution(Protocol):
 
 def read_input(a: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     """``a @ matrix`` for a float layer input; the row lookup ``matrix[a]`` for token ids (an
-    embedding's input, read as one-hot rows). ``matrix`` is (d_in, k); returns (..., k)."""
+    embedding's input, read as one-hot rows), or ``x @ (embedding @ matrix)`` for an
+    EmbeddedInput. ``matrix`` is (d_in, k); returns (..., k)."""
+    if isinstance(a, EmbeddedInput):
+        return a @ matrix
     if not a.is_floating_point():
         return matrix[a]
     return a @ matrix

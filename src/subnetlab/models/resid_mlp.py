@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from subnetlab.models.decomposable import LinearApply, plain_apply, residual_readout
+from subnetlab.models.decomposable import LinearApply, embed, plain_apply, residual_readout
 from subnetlab.registry import register_model
 from subnetlab.schemas.models import ResidMLPSchema
 
@@ -54,7 +54,7 @@ class ResidMLP(nn.Module):
         return out
 
     def forward_with(self, x: torch.Tensor, apply: LinearApply) -> torch.Tensor:
-        resid = x @ self.W_E
+        resid = embed(apply, x, self.W_E)
         last = self.n_layers - 1
         for i in range(last):
             hidden = torch.relu(apply(f"layers.{i}.mlp_in", resid))

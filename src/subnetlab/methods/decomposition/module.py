@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from subnetlab.methods.base import MethodModule
+from subnetlab.methods.decomposition.optimizer import decomposition_optimizer
 from subnetlab.methods.decomposition.schedules import lr_at
 from subnetlab.methods.errors import NonFiniteLossError, TargetCapabilityError
 from subnetlab.models.decomposable import DecomposableModel, KnownSolution
@@ -53,9 +54,7 @@ class DecompositionModule(MethodModule):
 
     def optimizer_for(self, decomposition: nn.Module) -> torch.optim.Optimizer:
         """AdamW over ``decomposition``'s trainable parameters (the lr is set every step)."""
-        params = [p for p in decomposition.parameters() if p.requires_grad]
-        # fused: one kernel for all parameter tensors (the toys' step is latency-bound)
-        return torch.optim.AdamW(params, lr=self.cfg.lr, weight_decay=0.0, fused=True)
+        return decomposition_optimizer(decomposition, self.cfg.lr)
 
     def total_loss(self, terms: dict[str, torch.Tensor], hint: str) -> torch.Tensor:
         """Σ coeff·term, logged with its terms on logging steps; a NaN/inf total stops the run

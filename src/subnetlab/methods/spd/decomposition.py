@@ -24,17 +24,26 @@ from subnetlab.methods.spd.components import (
     TiedComponents,
     gate_mlps_reference,
 )
+from subnetlab.methods.spd.fused_gates import GateWorkspace, JointCI, fused_causal_importance
 from subnetlab.methods.spd.losses import (
     draw_uniform,
+    draw_uniform_at_once,
     importance_minimality_loss,
+    joint_mask_pairs,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (
     hard_sigmoid,
+    leaky_hard_sigmoids,
     lower_leaky_hard_sigmoid,
     upper_leaky_hard_sigmoid,
 )
-from subnetlab.models.decomposable import DecomposableModel, freeze_and_order, read_input
+from subnetlab.models.decomposable import (
+    DecomposableModel,
+    EmbeddedInput,
+    freeze_and_order,
+    read_input,
+)
 from subnetlab.models.module_matrices import as_decomposable
 
 ReconLoss = Literal["mse", "kl"]
@@ -64,6 +73,7 @@ class CausalImportance:
     value: dict[str, torch.Tensor]
     row_weights: torch.Tensor | None = None  # weights of the rows (sum 1) when rows were merged
     inner: dict[str, torch.Tensor] | None = None  # layer input @ V, reused by the masked passes
+    joint: JointCI | None = None  # every matrix's CI side by side, when all their gates ran fused
 
     def l0(self, threshold: float) -> dict[str, float]:
         """Mean number of subcomponents with CI above ``threshold`` per datapoint (per token for
@@ -115,6 +125,8 @@ class SPDDecomposition(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.components = nn.ModuleDict()
         self.gates = nn.ModuleDict()
+        # reused storage of the fused gate MLPs, per group of fused matrices
+        self._gate_workspaces: dict[tuple[str, ...], GateWorkspace] = {}
         owned: dict[str, LinearComponents] = {}
         for name in self.names:
             tied_to = decomposable.tied.get(name)
@@ -183,42 +195,109 @@ class SPDDecomposition(nn.Module):
         with torch.no_grad():
             return float(faithfulness_loss(self.target_weights(), self.component_weights()))
 
+    def _faithfulness_of_owned(self) -> torch.Tensor:
+        """The faithfulness loss (``faithfulness_loss``) from the matrices that own their
+        components: a tied matrix's error is its owner's transposed, so it counts its owner's
+        once more."""
+        weights = self.target.weights()
+        copies = dict.fromkeys(self.names, 1)
+        for name in self.names:
+            tied_to = self.target.tied.get(name)
+            if tied_to is not None and tied_to in copies:
+                copies[tied_to] += 1
+                del copies[name]
+        total = None
+        for name, count in copies.items():
+            V, U = self.vu(name)
+            error = (weights[name].T - V @ U).flatten()
+            squared = torch.dot(error, error) * count if count > 1 else torch.dot(error, error)
+            total = squared if total is None else total + squared
+        assert total is not None
+        return total / sum(weights[n].numel() for n in self.names)
+
     # --- causal importance ------------------------------------------------------------------------
     def causal_importance(
         self, inputs: dict[str, torch.Tensor], plain: bool = False
     ) -> CausalImportance:
         """CI of every subcomponent from the target's layer inputs; ``plain`` uses the
-        straightforward gate implementation (same values, slower)."""
+        straightforward gate implementation (same values, slower), else the scalar gate MLPs of
+        the matrices that share d_gate and leading shape run fused (``fused_gates.py``)."""
         lower, upper, value, inners = {}, {}, {}, {}
+        groups: dict[tuple[int, tuple[int, ...]], list[str]] = {}
         for name in self.names:
             V, _ = self.vu(name)
             gates = self.gates[_key(name)]
             inners[name] = inner = read_input(inputs[name], V)
             if isinstance(gates, GateMLPs):
-                pre = gate_mlps_reference(inner, gates) if plain else gates(inner)
+                if not plain:
+                    key = (gates.w1.shape[1], tuple(inner.shape[:-1]))
+                    groups.setdefault(key, []).append(name)
+                    continue
+                pre = gate_mlps_reference(inner, gates)
             else:
-                pre = gates(inputs[name])
-            lower[name] = lower_leaky_hard_sigmoid(pre)
-            upper[name] = upper_leaky_hard_sigmoid(pre)
+                layer_input = inputs[name]
+                if isinstance(layer_input, EmbeddedInput):
+                    layer_input = layer_input.formed()
+                pre = gates(layer_input)
+            if plain:
+                lower[name] = lower_leaky_hard_sigmoid(pre)
+                upper[name] = upper_leaky_hard_sigmoid(pre)
+            else:
+                lower[name], upper[name] = leaky_hard_sigmoids(pre)
             value[name] = hard_sigmoid(pre.detach())
-        return CausalImportance(lower, upper, value, inner=inners)
+        joint = None
+        for members in groups.values():
+            joint = self._fused_ci(members, inners)
+            value_all = joint.lower.detach().clamp(min=0.0)  # = clamp(pre, 0, 1)
+            for name, columns in zip(members, joint.columns(), strict=True):
+                lead = inners[name].shape[:-1]
+                lower[name] = joint.lower[:, columns].view(*lead, -1)
+                upper[name] = joint.upper[:, columns].view(*lead, -1)
+                value[name] = value_all[:, columns].view(*lead, -1)
+        if len(groups) != 1 or joint is None or joint.names != self.names:
+            joint = None
+        lower, upper, value = ({n: d[n] for n in self.names} for d in (lower, upper, value))
+        return CausalImportance(lower, upper, value, inner=inners, joint=joint)
+
+    def _fused_ci(self, names: list[str], inners: dict[str, torch.Tensor]) -> JointCI:
+        """The fused CI of ``names`` (scalar gate MLPs with one d_gate, inner activations with
+        one leading shape)."""
+        gates = [self.gates[_key(n)] for n in names]
+        assert all(isinstance(g, GateMLPs) for g in gates)
+        workspace = self._gate_workspaces.setdefault(tuple(names), GateWorkspace())
+        lower, upper = fused_causal_importance(
+            [inners[n].flatten(0, -2) for n in names],
+            [g.w1 for g in gates],  # type: ignore[misc]
+            [g.b1 for g in gates],  # type: ignore[misc]
+            [g.w2 for g in gates],  # type: ignore[misc]
+            [g.b2 for g in gates],  # type: ignore[misc]
+            workspace,
+        )
+        return JointCI(list(names), [inners[n].shape[-1] for n in names], lower, upper)
 
     @torch.no_grad()
     def target_forward(
-        self, x: torch.Tensor
+        self, x: torch.Tensor, fold: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Target output plus the input and (pre-bias) output of every decomposed matrix."""
+        """Target output plus the input and (pre-bias) output of every decomposed matrix.
+
+        ``fold`` (the stacked passes): a fixed embedding before the matrices stays factored (the
+        inputs it reaches are EmbeddedInputs) and a fixed read-out after a matrix folds into it
+        (that matrix's recorded output is the read-out's)."""
         weights = self.target.weights()
         decomposed = set(self.names)
         inputs: dict[str, torch.Tensor] = {}
         outputs: dict[str, torch.Tensor] = {}
 
-        def apply(name: str, a: torch.Tensor) -> torch.Tensor:
-            out = read_input(a, weights[name].T)
+        def apply(name: str, a: torch.Tensor, then: torch.Tensor | None = None) -> torch.Tensor:
+            w_t = weights[name].T
+            out = read_input(a, w_t if then is None else w_t @ then)
             if name in decomposed:
                 inputs[name], outputs[name] = a, out
             return out
 
+        if fold:
+            apply.folds_then = apply.folds_embedding = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply), inputs, outputs
 
     def ci_of_inputs(self, x: torch.Tensor) -> CausalImportance:
@@ -253,66 +332,69 @@ class SPDDecomposition(nn.Module):
     def stacked_masked_forward(
         self,
         x: torch.Tensor,
-        full_masks: dict[str, torch.Tensor],
-        layer_masks: dict[str, torch.Tensor],
+        mask_pairs: dict[str, torch.Tensor],
         target_outputs: dict[str, torch.Tensor],
         target_inner: dict[str, torch.Tensor] | None = None,
-        full_delta: dict[str, torch.Tensor] | None = None,
-        layer_delta: dict[str, torch.Tensor] | None = None,
+        delta_pairs: dict[str, torch.Tensor] | None = None,
+        outputs_folded: bool = False,
     ) -> torch.Tensor:
         """All masked passes of one step in one stacked forward (1 + L copies of the batch), for
         targets whose forward carries extra leading dimensions (``supports_stacked_passes``).
 
-        Copy 0 masks every module with ``full_masks``; copy 1+l masks only module l with
-        ``layer_masks`` (and the delta masks likewise). Work is shared: until the first masked
-        module every copy is the target, so the batch stays unstacked (and broadcasts) until
-        then, and its ``a V`` is the CI's (``target_inner``); copy 1+l reuses the target's cached
-        outputs (``target_outputs``, pre-bias) for the modules before l; a fixed linear map that
-        follows a module (the target's ``residual_readout``) folds into U. Returns
-        (1 + L, batch, d_out).
+        ``mask_pairs[l]`` (2, rows..., C): the full and the layerwise masks of module l (and
+        ``delta_pairs[l]`` (2, rows...) the delta component's). Copy 0 masks every module with
+        its full masks; copy 1+l masks only module l, with its layerwise masks. Work is shared:
+        until the first masked module every copy is the target, so the batch stays unstacked
+        (and broadcasts) until then; copy 1+l sees the target's input at module l, so its
+        ``a V`` is the CI's (``target_inner``), and reuses the target's cached outputs
+        (``target_outputs``, pre-bias) at the modules after l; a fixed linear map that follows a
+        module (the target's ``residual_readout``) folds into U, and into the cached outputs
+        already when ``outputs_folded`` (``target_forward(fold=True)``); a fixed embedding before
+        the matrices (the target's ``embed``) folds into V and W. Returns (1 + L, batch, d_out).
         """
         weights = self.target.weights()
         index = {name: i for i, name in enumerate(self.names)}
-        n_copies = 1 + len(self.names)
+        n_modules = len(self.names)
         unstacked_dim = x.dim()
 
         def apply(name: str, a: torch.Tensor, then: torch.Tensor | None = None) -> torch.Tensor:
-            if name not in index:
+            def through_target(b: torch.Tensor) -> torch.Tensor:
                 w_t = weights[name].T
-                return a @ (w_t if then is None else w_t @ then)
+                return b @ (w_t if then is None else w_t @ then)
+
+            if name not in index:
+                return through_target(a)
+            j = index[name]
             V, U = self.vu(name)
             if then is not None:
                 U = U @ then
-            masks = {0: full_masks[name], 1 + index[name]: layer_masks[name]}
-            deltas = (
-                {0: full_delta[name], 1 + index[name]: layer_delta[name]}
-                if full_delta is not None and layer_delta is not None
-                else None
-            )
+            own = target_outputs[name]
+            if then is not None and not outputs_folded:
+                own = own @ then
+            stacked = a.dim() != unstacked_dim
+            cached = target_inner[name] if target_inner is not None else None
+            # the inner activations of copy 0 and copy 1 + j: (rows, C) when both are the
+            # target's (broadcast over the pair), else (2, rows, C)
+            if not stacked:
+                inner = cached if cached is not None else a @ V
+            else:
+                inner = torch.stack([a[0] @ V, cached if cached is not None else a[1 + j] @ V])
+            masked = (inner * mask_pairs[name]) @ U  # (2, rows, d_out)
+            if delta_pairs is not None:
+                unmasked = torch.stack([through_target(a[0]), own]) if stacked else own
+                residual = unmasked - inner @ U
+                masked = masked + delta_pairs[name].unsqueeze(-1) * residual
+            pieces = [masked[:1]]
+            if j > 0:  # copies 1..j: an earlier module masked, this one the target's
+                pieces.append(
+                    through_target(a[1 : 1 + j]) if stacked else own.expand(j, *own.shape)
+                )
+            pieces.append(masked[1:])
+            if j < n_modules - 1:  # copies after 1 + j still see the target's input here
+                pieces.append(own.expand(n_modules - 1 - j, *own.shape))
+            return torch.cat(pieces)
 
-            def unmasked(i: int) -> torch.Tensor:
-                if a.dim() == unstacked_dim or i > 1 + index[name]:  # the target's own output
-                    out = target_outputs[name]
-                    return out if then is None else out @ then
-                w_t = weights[name].T
-                return a[i] @ (w_t if then is None else w_t @ then)
-
-            shared_inner = None
-            if a.dim() == unstacked_dim:  # every copy still equals the target here
-                shared_inner = target_inner[name] if target_inner is not None else a @ V
-            pieces = []
-            for i in range(n_copies):
-                if i not in masks:
-                    pieces.append(unmasked(i))
-                    continue
-                inner = shared_inner if shared_inner is not None else a[i] @ V
-                piece = (inner * masks[i]) @ U
-                if deltas is not None:
-                    piece = piece + deltas[i].unsqueeze(-1) * (unmasked(i) - inner @ U)
-                pieces.append(piece)
-            return torch.stack(pieces)
-
-        apply.folds_then = True  # type: ignore[attr-defined]
+        apply.folds_then = apply.folds_embedding = True  # type: ignore[attr-defined]
         return self.target.forward_with(x, apply)
 
     def concatenated_masked_forward(
@@ -389,6 +471,21 @@ class SPDDecomposition(nn.Module):
         weights[-1] = n_zero
         return x[index], index, weights / batch
 
+    def _merged_rows(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``_active_rows`` without the indices: the active rows in order, then one all-zero row
+        for all all-zero rows (when there are any), and their loss weights."""
+        batch = x.shape[0]
+        if not getattr(self.target, "zero_input_fixed_point", False):
+            return x, torch.full((batch,), 1.0 / batch, device=x.device)
+        index = torch.nonzero(x.flatten(1).any(-1)).squeeze(-1)
+        n_active = index.numel()
+        if n_active == batch:
+            return x, torch.full((batch,), 1.0 / batch, device=x.device)
+        rows = torch.cat([x.index_select(0, index), x.new_zeros((1, *x.shape[1:]))])
+        weights = torch.full((n_active + 1,), 1.0 / batch, device=x.device)
+        weights[-1] = (batch - n_active) / batch
+        return rows, weights
+
     def losses(
         self,
         x: torch.Tensor,
@@ -421,24 +518,29 @@ class SPDDecomposition(nn.Module):
         concatenated = batched and not stacked and concatenate
         recon_loss = reconstruction(recon)
         if merge_rows:
-            rows, index, weights = self._active_rows(x)
-            n_drawn = len(index)
+            rows, weights = self._merged_rows(x)
+            n_drawn = len(rows)
         else:
             rows, weights = x, None
             _, index, _ = self._active_rows(x)
             n_drawn = len(index)
-        target_out, inputs, outputs = self.target_forward(rows)
+        target_out, inputs, outputs = self.target_forward(rows, fold=stacked)
         ci = self.causal_importance(inputs, plain=not batched)
         # random draws only for the rows whose masks matter: an all-zero row's output ignores
         # its masks, so it shares its representative's draw (the last drawn row)
         lead = {n: (n_drawn, *ci.lower[n].shape[1:]) for n in self.names}
-        full_uniform = draw_uniform(lead, generator, x.device)
-        layer_uniform = draw_uniform(lead, generator, x.device)
         full_delta = layer_delta = None
-        if self.delta_component:
-            delta_lead = {n: shape[:-1] for n, shape in lead.items()}
-            full_delta = draw_uniform(delta_lead, generator, x.device)
-            layer_delta = draw_uniform(delta_lead, generator, x.device)
+        if batched:
+            full_uniform, layer_uniform, full_delta, layer_delta = self._draw_sources(
+                lead, generator, x.device
+            )
+        else:
+            full_uniform = draw_uniform(lead, generator, x.device)
+            layer_uniform = draw_uniform(lead, generator, x.device)
+            if self.delta_component:
+                delta_lead = {n: shape[:-1] for n, shape in lead.items()}
+                full_delta = draw_uniform(delta_lead, generator, x.device)
+                layer_delta = draw_uniform(delta_lead, generator, x.device)
         if not merge_rows and n_drawn < batch:
             draw_of_row = torch.full((batch,), n_drawn - 1, device=x.device)
             draw_of_row[index] = torch.arange(n_drawn, device=x.device)
@@ -447,15 +549,84 @@ class SPDDecomposition(nn.Module):
             if full_delta is not None and layer_delta is not None:
                 full_delta = {n: u[draw_of_row] for n, u in full_delta.items()}
                 layer_delta = {n: u[draw_of_row] for n, u in layer_delta.items()}
-        full_masks = stochastic_masks(ci.lower, full_uniform)
-        layer_masks = stochastic_masks(ci.lower, layer_uniform)
         if stacked:
+            delta_pairs = None
+            if full_delta is not None and layer_delta is not None:
+                delta_pairs = {n: torch.stack([full_delta[n], layer_delta[n]]) for n in self.names}
             outs = self.stacked_masked_forward(
-                rows, full_masks, layer_masks, outputs, ci.inner, full_delta, layer_delta
+                rows,
+                self._mask_pairs(ci, full_uniform, layer_uniform),
+                outputs,
+                ci.inner,
+                delta_pairs,
+                outputs_folded=True,
             )
-            stochastic = recon_loss(outs[0], target_out, weights)
-            layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
-        elif concatenated:
+            if recon == "mse" and weights is not None:
+                # every copy's weighted MSE at once: copy 0 is the stochastic term, the mean of
+                # the others the layerwise one
+                per_copy = (outs - target_out).pow(2).sum(-1) @ (weights / outs.shape[-1])
+                stochastic, layerwise = per_copy[0], per_copy[1:].mean()
+            else:
+                stochastic = recon_loss(outs[0], target_out, weights)
+                layerwise = recon_loss(outs[1:], target_out.unsqueeze(0), weights)
+        else:
+            if batched and ci.joint is not None:
+                pairs = joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
+                full_masks = {n: pair[0] for n, pair in pairs.items()}
+                layer_masks = {n: pair[1] for n, pair in pairs.items()}
+            else:
+                full_masks = stochastic_masks(ci.lower, full_uniform)
+                layer_masks = stochastic_masks(ci.lower, layer_uniform)
+            stochastic, layerwise = self._separate_recon(
+                rows,
+                full_masks,
+                layer_masks,
+                full_delta,
+                layer_delta,
+                outputs,
+                target_out,
+                weights,
+                recon_loss,
+                concatenated,
+            )
+        if batched:
+            faithfulness = self._faithfulness_of_owned()
+        else:
+            faithfulness = faithfulness_loss(self.target_weights(), self.component_weights())
+        terms = {
+            "faithfulness": faithfulness,
+            "stochastic_recon": stochastic,
+            "stochastic_recon_layerwise": layerwise,
+            "importance_minimality": importance_minimality_loss(
+                {"all": ci.joint.upper} if batched and ci.joint is not None else ci.upper,
+                pnorm,
+                weights,
+                lean=batched,
+            ),
+        }
+        if pgd is not None:
+            terms["pgd_recon"] = self.adversarial_recon(
+                rows, ci.lower, target_out, recon, pgd, generator
+            )
+        ci.row_weights = weights
+        return terms, ci
+
+    def _separate_recon(
+        self,
+        rows: torch.Tensor,
+        full_masks: dict[str, torch.Tensor],
+        layer_masks: dict[str, torch.Tensor],
+        full_delta: dict[str, torch.Tensor] | None,
+        layer_delta: dict[str, torch.Tensor] | None,
+        outputs: dict[str, torch.Tensor],
+        target_out: torch.Tensor,
+        weights: torch.Tensor | None,
+        recon_loss: Callable[..., torch.Tensor],
+        concatenated: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stochastic and layerwise reconstruction terms from 1 + L masked passes, run
+        concatenated along the batch in one forward or one after another."""
+        if concatenated:
             outs = self.concatenated_masked_forward(
                 rows, full_masks, layer_masks, outputs, full_delta, layer_delta
             )
@@ -481,18 +652,44 @@ class SPDDecomposition(nn.Module):
                     for n in self.names
                 ]
             ).mean()
-        terms = {
-            "faithfulness": faithfulness_loss(self.target_weights(), self.component_weights()),
-            "stochastic_recon": stochastic,
-            "stochastic_recon_layerwise": layerwise,
-            "importance_minimality": importance_minimality_loss(ci.upper, pnorm, weights),
-        }
-        if pgd is not None:
-            terms["pgd_recon"] = self.adversarial_recon(
-                rows, ci.lower, target_out, recon, pgd, generator
-            )
-        ci.row_weights = weights
-        return terms, ci
+        return stochastic, layerwise
+
+    def _mask_pairs(
+        self,
+        ci: CausalImportance,
+        full_uniform: dict[str, torch.Tensor],
+        layer_uniform: dict[str, torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """Per module its full and layerwise masks stacked, (2, rows..., C)."""
+        if ci.joint is not None:
+            return joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
+        full = stochastic_masks(ci.lower, full_uniform)
+        layer = stochastic_masks(ci.lower, layer_uniform)
+        return {n: torch.stack([full[n], layer[n]]) for n in self.names}
+
+    def _draw_sources(
+        self, lead: dict[str, tuple[int, ...]], generator: torch.Generator, device: torch.device
+    ) -> tuple[
+        dict[str, torch.Tensor],
+        dict[str, torch.Tensor],
+        dict[str, torch.Tensor] | None,
+        dict[str, torch.Tensor] | None,
+    ]:
+        """The uniform sources of the full and layerwise masks (and of the delta component's),
+        per module, in one draw: the same numbers as one draw per tensor (the plain path)."""
+        shapes = {("full", n): shape for n, shape in lead.items()}
+        shapes.update({("layer", n): shape for n, shape in lead.items()})
+        if self.delta_component:
+            shapes.update({("full_delta", n): shape[:-1] for n, shape in lead.items()})
+            shapes.update({("layer_delta", n): shape[:-1] for n, shape in lead.items()})
+        drawn = draw_uniform_at_once(shapes, generator, device)
+        sections = [
+            {n: drawn[(section, n)] for n in lead} if (section, self.names[0]) in drawn else None
+            for section in ("full", "layer", "full_delta", "layer_delta")
+        ]
+        full, layer, full_delta, layer_delta = sections
+        assert full is not None and layer is not None
+        return full, layer, full_delta, layer_delta
 
     def adversarial_recon(
         self,

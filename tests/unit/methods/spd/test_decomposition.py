@@ -17,22 +17,29 @@ def _decomposition(
     )
 
 
+@pytest.mark.parametrize("pnorm", [1.0, 2.0])
 @pytest.mark.parametrize("delta_component", [False, True])
 @pytest.mark.parametrize(
-    "model", [TMS(5, 2), TMS(6, 3, n_hidden_layers=1), ResidMLP(8, 20, 4, n_layers=2)]
+    "model",
+    [
+        TMS(5, 2),
+        TMS(6, 3, n_hidden_layers=1),
+        ResidMLP(8, 20, 4, n_layers=1),
+        ResidMLP(8, 20, 4, n_layers=2),
+    ],
 )
 def test_fast_path_equals_plain_path_values_and_gradients(
-    model: torch.nn.Module, delta_component: bool
+    model: torch.nn.Module, delta_component: bool, pnorm: float
 ) -> None:
     dec = _decomposition(model, delta_component=delta_component)
     x = sample_sparse_features(
-        64, model.n_features, 0.15, 0.0, 1.0, torch.Generator().manual_seed(1)
+        64, model.n_features, 0.15, -1.0, 1.0, torch.Generator().manual_seed(1)
     )
     assert (x.abs().sum(-1) == 0).any() and (x.abs().sum(-1) > 0).any()
     params = [p for p in dec.parameters() if p.requires_grad]
     results = []
     for batched in (True, False):
-        terms, _ = dec.losses(x, 2.0, torch.Generator().manual_seed(0), batched=batched)
+        terms, _ = dec.losses(x, pnorm, torch.Generator().manual_seed(0), batched=batched)
         grads = torch.autograd.grad(sum(terms.values()), params)
         results.append((terms, grads))
     (fast, fast_grads), (plain, plain_grads) = results
@@ -40,6 +47,47 @@ def test_fast_path_equals_plain_path_values_and_gradients(
         assert torch.allclose(fast[name], plain[name], rtol=1e-5, atol=1e-8), name
     for a, b in zip(fast_grads, plain_grads, strict=True):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", [TMS(5, 2), ResidMLP(8, 20, 4, n_layers=1)])
+def test_shared_gates_give_the_same_terms_on_both_paths(model: torch.nn.Module) -> None:
+    names = list(model.weights())
+    dec = SPDDecomposition(
+        model, names, {n: 6 for n in names}, d_gate=4, seed=0, ci_fn="shared_mlp", ci_hidden=8
+    )
+    x = sample_sparse_features(
+        32, model.n_features, 0.2, -1.0, 1.0, torch.Generator().manual_seed(3)
+    )
+    params = [p for p in dec.parameters() if p.requires_grad]
+    results = []
+    for batched in (True, False):
+        terms, _ = dec.losses(x, 2.0, torch.Generator().manual_seed(0), batched=batched)
+        results.append((terms, torch.autograd.grad(sum(terms.values()), params)))
+    (fast, fast_grads), (plain, plain_grads) = results
+    for name in plain:
+        torch.testing.assert_close(fast[name], plain[name], rtol=1e-5, atol=1e-8)
+    for a, b in zip(fast_grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_matrices_with_different_C_share_one_fused_gate_pass() -> None:
+    model = TMS(6, 3, n_hidden_layers=1)
+    C = {"linear1": 7, "hidden_layers.0": 3, "linear2": 7}
+    dec = SPDDecomposition(model, list(C), C, d_gate=4, seed=0)
+    x = sample_sparse_features(48, 6, 0.2, 0.0, 1.0, torch.Generator().manual_seed(2))
+    params = [p for p in dec.parameters() if p.requires_grad]
+    results = []
+    for batched in (True, False):
+        terms, ci = dec.losses(x, 1.0, torch.Generator().manual_seed(0), batched=batched)
+        results.append((terms, ci, torch.autograd.grad(sum(terms.values()), params)))
+    (fast, fast_ci, fast_grads), (plain, plain_ci, plain_grads) = results
+    assert fast_ci.joint is not None and fast_ci.joint.sizes == [7, 3, 7]
+    assert {n: v.shape[-1] for n, v in fast_ci.lower.items()} == C
+    for name in plain:
+        torch.testing.assert_close(fast[name], plain[name], rtol=1e-5, atol=1e-8)
+    for a, b in zip(fast_grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert fast_ci.l0(0.1) == pytest.approx(plain_ci.l0(0.1))
 
 
 def test_tied_components_are_transposed_views() -> None:
