@@ -58,7 +58,8 @@ def gw_layer_matrix(
     epsilon: float = 0.01,
     dtype: torch.dtype = torch.float64,
     prune_ratio: float | None = 2.0,
-    tol_rel: float = 1e-6,
+    tol_rel: float = 1e-9,
+    tol_abs: float = 1e-9,
     max_iter: int = 100,
 ) -> LayerGW:
     """GW for all pairs of the (L, N, N) normalised distance matrices, from the product and the
@@ -67,7 +68,9 @@ def gw_layer_matrix(
     Args:
         solver: 'pot_exact' (POT conditional gradient, the reference), 'entropic' (POT, absolute
             ``epsilon``) or 'batched' (ours; runs where ``distances`` lives, CPU or CUDA).
-        dtype, tol_rel, max_iter: batched solver only (POT runs at its own float64 defaults).
+        dtype, tol_rel, tol_abs, max_iter: batched solver only (POT runs at its own float64
+            defaults, which the tolerances' defaults equal: both solvers then reach the same
+            values, within 1e-9 relative in float64).
         prune_ratio: batched only. The identity start runs first; a pair's product start is then
             abandoned as soon as its value is above ``prune_ratio`` × the identity start's value.
             None runs both starts to convergence.
@@ -94,6 +97,7 @@ def gw_layer_matrix(
                 "identity",
                 max_iter=max_iter,
                 tol_rel=tol_rel,
+                tol_abs=tol_abs,
                 dtype=dtype,
                 on_pairs_done=progress.update,
             )
@@ -104,6 +108,7 @@ def gw_layer_matrix(
                 "product",
                 max_iter=max_iter,
                 tol_rel=tol_rel,
+                tol_abs=tol_abs,
                 dtype=dtype,
                 stop_above=stop_above,
                 on_pairs_done=progress.update,
