@@ -1,14 +1,15 @@
 """Time and objective of exact GW between all pairs of L = 12 layers: POT's exact solver in a loop,
 our ``batched`` solver, and POT's own batched (proximal) solver on a few pairs.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/gw_pairs.py --n 1000 [--pot-pairs K]
+    PYTHONPATH=src .venv/bin/python benchmarks/gw_pairs.py [--n 1000 2000] [--pot-pairs K]
+        [--pot-batch-pairs 3]
 
 Layers come from the planted-groups network (3 groups of 4, within-group noise 0.1) on N Gaussian
 probe inputs, Euclidean distances divided by their max. Each pair is solved from the identity
 coupling I/N and from the product coupling 11ᵀ/N², the two starts the pipeline uses. All rows are
 measured in this one process, one after the other, in process CPU time (on a shared machine it
-counts this process's work only; wall time beside it); ratios are POT's loop's CPU time over the
-row's:
+counts this process's work only; wall time beside it). Ratios are POT's loop's time over the
+row's: POT's from the same start for a one-start row, from both starts for the others.
 
 * POT exact loop: ``ot.gromov.gromov_wasserstein`` (conditional gradient) for every pair and
   start, the reference.
@@ -125,9 +126,9 @@ def gaps(values: np.ndarray, reference: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[1000])
+    parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000])
     parser.add_argument("--pot-pairs", type=int, default=None)
-    parser.add_argument("--pot-batch-pairs", type=int, default=2)
+    parser.add_argument("--pot-batch-pairs", type=int, default=3)
     args = parser.parse_args()
     print(
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), POT {ot.__version__} "

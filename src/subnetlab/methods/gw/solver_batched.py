@@ -93,13 +93,18 @@ def batched_gromov_wasserstein(
             ``tol_rel·value`` or ``tol_abs`` (POT's ``gromov_wasserstein`` rule and defaults).
         dtype: precision of the N×N products (float32 is about 2× faster on CPU; scalars, the
             line search and the linear step are always float64).
-        max_batch: pairs solved together; None fits them into ``memory_gb`` (each pair holds
-            about six N×N arrays of ``dtype`` at its peak).
+        max_batch: pairs solved together; None fits them into ``memory_gb``, counting six N×N
+            arrays of ``dtype`` per pair (M(T), the last and the next vertex's products, and
+            room for the linear step's float64 copies).
         stop_above: (B,) values; a pair whose objective is still above its entry after an
             iteration is abandoned (``abandoned`` in the result). Used to drop a start that is
             already far behind the other start's result; None runs every pair to convergence.
         on_pairs_done: called with the number of pairs that finished (converged, abandoned or
             out of iterations) after each iteration, for progress reports; B in all.
+
+    Raises:
+        ValueError: bad shapes, indices, ``init`` or settings, or distances that are not
+            finite and symmetric (within 1e-10).
     """
     _check_inputs(distances, pairs, init, max_iter, tol_rel, tol_abs, max_batch)
     pairs = pairs.to(torch.long)
@@ -167,11 +172,6 @@ def _check_inputs(
             f"need max_iter >= 1, max_batch >= 1, tol_rel >= 0, tol_abs >= 0; got {max_iter}, "
             f"{max_batch}, {tol_rel}, {tol_abs}"
         )
-    asymmetry = float((distances - distances.transpose(1, 2)).abs().amax())
-    if not asymmetry <= 1e-10:  # also catches NaN
-        raise ValueError(
-            f"distances must be finite symmetric matrices (max |C − Cᵀ| = {asymmetry:.3g})"
-        )
 
 
 def _pad_vertices(vertices: torch.Tensor, width: int) -> torch.Tensor:
@@ -193,9 +193,15 @@ class _Layers:
 
     @classmethod
     def of(cls, distances: torch.Tensor, dtype: torch.dtype) -> _Layers:
-        # exact for symmetric input; makes ⟨T, C1 P C2⟩ = ⟨C1 T C2, P⟩ (line search) exact
+        """Raises ValueError unless ``distances`` are finite and symmetric within 1e-10."""
         exact = distances.double()
-        symmetric = 0.5 * (exact + exact.transpose(1, 2))
+        asymmetry = float((exact - exact.transpose(1, 2)).abs().amax())
+        if not asymmetry <= 1e-10:  # also catches NaN
+            raise ValueError(
+                f"distances must be finite symmetric matrices (max |C − Cᵀ| = {asymmetry:.3g})"
+            )
+        # exactly symmetric matrices make ⟨T, C1 P C2⟩ = ⟨C1 T C2, P⟩ (line search) exact
+        symmetric = exact if asymmetry == 0.0 else 0.5 * (exact + exact.transpose(1, 2))
         squares = symmetric.pow(2)
         return cls(
             matrices=symmetric.to(dtype),
