@@ -1,8 +1,7 @@
 """Time and objective of exact GW between all pairs of L = 12 layers: POT's exact solver in a loop,
 our ``batched`` solver, and POT's own batched (proximal) solver on a few pairs.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/gw_pairs.py [--n 1000 2000] [--pot-pairs K]
-        [--pot-batch-pairs 3]
+    .venv/bin/python benchmarks/gw_pairs.py [--n 1000 2000] [--pot-pairs K] [--pot-batch-pairs 3]
 
 Layers come from the planted-groups network (3 groups of 4, within-group noise 0.1) on N Gaussian
 probe inputs, Euclidean distances divided by their max. Each pair is solved from the identity
