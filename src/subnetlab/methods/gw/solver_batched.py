@@ -1,25 +1,36 @@
-"""Our batched exact Gromov-Wasserstein solver: conditional gradient on many layer pairs at once.
+"""Our batched exact Gromov-Wasserstein solver: conditional gradient on many layer pairs.
 
 Problem (square loss, uniform marginals, POT's convention without the ½ and the root), for
 symmetric N×N matrices C1, C2 and couplings T with row and column sums 1/N::
 
-    GW(T) = Σ_ijkl (C1_ik − C2_jl)² T_ij T_kl = mean(C1²) + mean(C2²) − 2 ⟨T, C1 T C2⟩.
+    GW(T) = Σ_ijkl (C1_ik − C2_jl)² T_ij T_kl = mean(C1²) + mean(C2²) − 2 ⟨T, C1 T C2⟩
 
-Frank-Wolfe with exact line search, as POT's ``gromov_wasserstein``, but organised for speed:
+(the square-loss decomposition of Peyré, Cuturi & Solomon 2016, ICML, Prop. 1). The algorithm is
+POT's ``gromov_wasserstein``: Frank-Wolfe with the closed-form line search (Vayer et al. 2019,
+arXiv:1805.09114). From the same start and with POT's stopping rule it visits the same vertices
+and ends at the same value (to ~1e-12 relative; only a tie in a linear step could part them).
+Organised for speed:
 
-* ``M(T) = C1 T C2`` is linear in T, so it is updated as ``(1−α) M(T) + α M(P/N)``: one matmul
-  per iteration (``C1 @ C2[σ]``, σ the new vertex) where POT spends at least four.
-* The coupling is kept as a convex combination of the start and the visited permutations, so
-  every inner product the line search needs is a gather, never a dense N×N product.
-* The matmuls of all active pairs run as one ``bmm`` (CPU or CUDA, float32 or float64).
-* The linear step (an assignment problem, ``assignment.py``) first tries to certify the current
-  vertex optimal by a batched Bellman-Ford check, which settles the steps where it already is
-  (often the identity, for similar layers sharing their inputs). Only uncertified pairs go to
-  SciPy's assignment solver on the CPU.
+* ``M(T) = C1 T C2`` (half the gradient) is linear in T and kept from one iteration to the next:
+  ``M ← (1−α) M + α M(P/N)``. ``M(P/N) = C1 C2[σ] / N`` for the new vertex P = P(σ) is a rank-|S|
+  update of the previous vertex's over the rows S where the two permutations differ (late
+  vertices differ in a few rows), a full matmul only when |S| ≥ N/2. POT recomputes the gradient
+  and the line search's ``C1 ΔT C2`` with four N×N matmuls per iteration.
+* The line search needs no matmul: ``⟨T, M(P/N)⟩ = ⟨M(T), P/N⟩`` by symmetry and
+  ``⟨P/N, M(P/N)⟩`` is a gather of C2 by σ. So a start that is abandoned (``stop_above``) after
+  its first step from the product coupling costs no N×N product at all.
+* The linear step is an assignment problem (``assignment.py``), solved on
+  ``−M(T) + ‖C2[:, j]‖²/2N``: for T = P/N this is ``½‖x_i − y_j‖²/N`` less a row constant, x_i row
+  i of C1 and y_j column j of P C2, so its optimal dual prices are near zero and SciPy's
+  shortest-augmenting-path solver finds short paths (several times faster than on −M(T)).
 * From the product start the first linear step is a sort (the gradient there has rank one).
 * A pair stops when the step is zero, the objective's relative decrease drops below ``tol_rel``
-  or its absolute decrease below ``tol_abs``, after ``max_iter`` iterations, or (optionally) once
-  its value is above ``stop_above`` (a start already far behind the other start's result).
+  or its absolute decrease below ``tol_abs`` (POT's rule and defaults), after ``max_iter``
+  iterations, or (optionally) once its value is above ``stop_above`` (a start already far behind
+  the other start's result).
+
+Pairs are batched for memory (``max_batch``) and share the per-layer data; their N×N work runs
+one pair at a time, which at N in the hundreds or more costs no speed on a CPU core.
 """
 
 from __future__ import annotations
@@ -62,8 +73,8 @@ def batched_gromov_wasserstein(
     pairs: torch.Tensor,
     init: Init = "identity",
     max_iter: int = 100,
-    tol_rel: float = 1e-6,
-    tol_abs: float = 1e-12,
+    tol_rel: float = 1e-9,
+    tol_abs: float = 1e-9,
     dtype: torch.dtype = torch.float64,
     max_batch: int | None = None,
     memory_gb: float = 2.0,
@@ -79,16 +90,21 @@ def batched_gromov_wasserstein(
         init: start from the identity coupling I/N or the product coupling 11ᵀ/N².
         max_iter: Frank-Wolfe iterations at most per pair.
         tol_rel, tol_abs: stop a pair once an iteration lowers its objective by less than
-            ``tol_rel·value`` or ``tol_abs``.
-        dtype: precision of the N×N products (float32 is about 3× faster on CPU; scalars and the
-            line search are always float64).
-        max_batch: pairs solved together; None fits them into ``memory_gb`` (each pair holds
-            about six N×N arrays of ``dtype`` at its peak).
+            ``tol_rel·value`` or ``tol_abs`` (POT's ``gromov_wasserstein`` rule and defaults).
+        dtype: precision of the N×N products (float32 is about 2× faster on CPU; scalars, the
+            line search and the linear step are always float64).
+        max_batch: pairs solved together; None fits them into ``memory_gb``, counting six N×N
+            arrays of ``dtype`` per pair (M(T), the last and the next vertex's products, and
+            room for the linear step's float64 copies).
         stop_above: (B,) values; a pair whose objective is still above its entry after an
             iteration is abandoned (``abandoned`` in the result). Used to drop a start that is
             already far behind the other start's result; None runs every pair to convergence.
         on_pairs_done: called with the number of pairs that finished (converged, abandoned or
             out of iterations) after each iteration, for progress reports; B in all.
+
+    Raises:
+        ValueError: bad shapes, indices, ``init`` or settings, or distances that are not
+            finite and symmetric (within 1e-10).
     """
     _check_inputs(distances, pairs, init, max_iter, tol_rel, tol_abs, max_batch)
     pairs = pairs.to(torch.long)
@@ -99,19 +115,19 @@ def batched_gromov_wasserstein(
         raise ValueError(
             f"stop_above must have shape ({pairs.shape[0]},); got {tuple(stop_above.shape)}"
         )
+    layers = _Layers.of(distances, dtype)
     parts = []
     for start in range(0, pairs.shape[0], max_batch):
         chunk = slice(start, start + max_batch)
         threshold = None if stop_above is None else stop_above[chunk].double()
         parts.append(
             _solve_chunk(
-                distances,
+                layers,
                 pairs[chunk],
                 init,
                 max_iter,
                 tol_rel,
                 tol_abs,
-                dtype,
                 threshold,
                 on_pairs_done,
             )
@@ -156,11 +172,6 @@ def _check_inputs(
             f"need max_iter >= 1, max_batch >= 1, tol_rel >= 0, tol_abs >= 0; got {max_iter}, "
             f"{max_batch}, {tol_rel}, {tol_abs}"
         )
-    asymmetry = float((distances - distances.transpose(1, 2)).abs().amax())
-    if not asymmetry <= 1e-10:  # also catches NaN
-        raise ValueError(
-            f"distances must be finite symmetric matrices (max |C − Cᵀ| = {asymmetry:.3g})"
-        )
 
 
 def _pad_vertices(vertices: torch.Tensor, width: int) -> torch.Tensor:
@@ -171,55 +182,111 @@ def _pad_vertices(vertices: torch.Tensor, width: int) -> torch.Tensor:
     return torch.cat([vertices, fill], dim=1)
 
 
+@dataclass
+class _Layers:
+    """What every pair needs of its two layers, computed once per call."""
+
+    matrices: torch.Tensor  # (L, N, N) ``dtype``, symmetrised
+    square_means: torch.Tensor  # (L,) float64, mean(C²)
+    row_sums: torch.Tensor  # (L, N) float64, C 1 (= 1ᵀ C)
+    profile_norms: torch.Tensor  # (L, N) float64, ‖C[:, j]‖² / 2N
+
+    @classmethod
+    def of(cls, distances: torch.Tensor, dtype: torch.dtype) -> _Layers:
+        """Raises ValueError unless ``distances`` are finite and symmetric within 1e-10."""
+        exact = distances.double()
+        asymmetry = float((exact - exact.transpose(1, 2)).abs().amax())
+        if not asymmetry <= 1e-10:  # also catches NaN
+            raise ValueError(
+                f"distances must be finite symmetric matrices (max |C − Cᵀ| = {asymmetry:.3g})"
+            )
+        # exactly symmetric matrices make ⟨T, C1 P C2⟩ = ⟨C1 T C2, P⟩ (line search) exact
+        symmetric = exact if asymmetry == 0.0 else 0.5 * (exact + exact.transpose(1, 2))
+        squares = symmetric.pow(2)
+        return cls(
+            matrices=symmetric.to(dtype),
+            square_means=squares.mean(dim=(1, 2)),
+            row_sums=symmetric.sum(dim=2),
+            profile_norms=squares.sum(dim=1) / (2 * distances.shape[-1]),
+        )
+
+
 def _diag_mean(matrix: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-    """⟨P(perm)/N, matrix⟩ for a batch: (B, N, N), (B, N) -> (B,) float64."""
-    picked = matrix.gather(2, perm.unsqueeze(2)).squeeze(2)
-    return picked.double().mean(dim=1)
+    """⟨P(perm)/N, matrix⟩: (N, N), (N,) -> () float64."""
+    return matrix.gather(1, perm.unsqueeze(1)).double().mean()
 
 
-def _coupling_dot(
-    matrix: torch.Tensor,
-    product_weight: torch.Tensor,
-    vertices: list[torch.Tensor],
-    weights: list[torch.Tensor],
-) -> torch.Tensor:
-    """⟨T, matrix⟩ for T = product part + Σ weighted permutations: (B, N, N) -> (B,) float64."""
-    n = matrix.shape[-1]
-    total = product_weight * matrix.double().sum(dim=(1, 2)) / n**2
-    for perm, weight in zip(vertices, weights, strict=True):
-        total = total + weight * _diag_mean(matrix, perm)
-    return total
+def _vertex_quad(c1: torch.Tensor, c2: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """⟨P/N, C1 (P/N) C2⟩ = Σ_ik C1_ik C2_σ(i)σ(k) / N² for P = P(σ), without a matmul."""
+    permuted = c2.index_select(0, perm).index_select(1, perm)
+    return torch.dot(c1.reshape(-1), permuted.reshape(-1)).double() / perm.numel() ** 2
+
+
+def _updated_vertex_product(
+    c1: torch.Tensor,
+    c2: torch.Tensor,
+    perm: torch.Tensor,
+    known: tuple[torch.Tensor, torch.Tensor] | None,
+) -> torch.Tensor | None:
+    """C1 P/N C2 for P = P(perm) from ``known`` = (perm', C1 P(perm')/N C2), or None.
+
+    C1 (P − P') C2 / N = C1[:, S] (C2[perm(S)] − C2[perm'(S)]) / N over the rows S where the
+    permutations differ: a rank-|S| update, worth it below |S| = N/2. Late Frank-Wolfe vertices
+    differ from the previous one in a few rows. None where there is no ``known`` or S is larger.
+    """
+    if known is None:
+        return None
+    known_perm, known_product = known
+    rows = (perm != known_perm).nonzero().squeeze(1)
+    if rows.numel() == 0:
+        return known_product
+    if rows.numel() >= perm.numel() // 2:
+        return None
+    change = c2.index_select(0, perm[rows]) - c2.index_select(0, known_perm[rows])
+    return torch.addmm(known_product, c1.index_select(1, rows), change, alpha=1.0 / perm.numel())
+
+
+def _vertex_product(c1: torch.Tensor, c2: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """C1 P/N C2 for P = P(perm): row i of P C2 is row perm(i) of C2. -> (N, N)."""
+    return torch.mm(c1, c2.index_select(0, perm)).div_(perm.numel())
 
 
 def _solve_chunk(
-    distances: torch.Tensor,
+    layers: _Layers,
     pairs: torch.Tensor,
     init: Init,
     max_iter: int,
     tol_rel: float,
     tol_abs: float,
-    dtype: torch.dtype,
     stop_above: torch.Tensor | None,
     on_pairs_done: Callable[[int], None] | None = None,
 ) -> BatchedGWResult:
-    device = distances.device
-    n_pairs, n = pairs.shape[0], distances.shape[-1]
-    layers = distances.to(dtype)
-    left_idx, right_idx = pairs[:, 0].to(device), pairs[:, 1].to(device)
-    square_means = distances.double().pow(2).mean(dim=(1, 2))
-    const = square_means[left_idx] + square_means[right_idx]  # (B,) float64
+    c, device = layers.matrices, layers.matrices.device
+    n_pairs, n = pairs.shape[0], c.shape[-1]
+    left, right = pairs[:, 0].to(device), pairs[:, 1].to(device)
+    first, second = pairs[:, 0].tolist(), pairs[:, 1].tolist()  # per-pair layer indices
+    const = layers.square_means[left] + layers.square_means[right]  # (B,) float64
+    row_sums = layers.row_sums
 
     identity = torch.arange(n, device=device).expand(n_pairs, n)
+    zeros = torch.zeros(n_pairs, dtype=torch.float64, device=device)
+    # per pair: M(T) = C1 T C2 (None while T is the product coupling, M rank one) and the last
+    # vertex multiplied out, (perm, C1 P/N C2), for rank-|S| updates of the next one
+    grads: list[torch.Tensor | None] = [None] * n_pairs
+    known: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n_pairs
     if init == "identity":
-        grad_part = torch.bmm(layers[left_idx], layers[right_idx]) / n  # M(T) = C1 T C2, T = I/N
-        product_weight = torch.zeros(n_pairs, dtype=torch.float64, device=device)
-        vertices, weights = [identity], [torch.ones(n_pairs, dtype=torch.float64, device=device)]
+        quads = []  # ⟨T, M(T)⟩, T = I/N
+        for b in range(n_pairs):
+            start = torch.mm(c[first[b]], c[second[b]]).div_(n)
+            grads[b], known[b] = start, (identity[b], start)
+            quads.append(_diag_mean(start, identity[b]))
+        quad = torch.stack(quads)
+        product_weight = zeros.clone()
+        vertices, weights = [identity], [torch.ones_like(zeros)]
     else:
-        row_sums = layers.sum(dim=2)  # C 1, also the column sums by symmetry
-        grad_part = row_sums[left_idx].unsqueeze(2) * row_sums[right_idx].unsqueeze(1) / n**2
-        product_weight = torch.ones(n_pairs, dtype=torch.float64, device=device)
+        quad = row_sums[left].sum(dim=1) * row_sums[right].sum(dim=1) / n**4
+        product_weight = torch.ones_like(zeros)
         vertices, weights = [], []
-    quad = _coupling_dot(grad_part, product_weight, vertices, weights)  # ⟨T, M(T)⟩
     value = const - 2.0 * quad
     active = torch.ones(n_pairs, dtype=torch.bool, device=device)
     n_iter = torch.zeros(n_pairs, dtype=torch.long, device=device)
@@ -230,33 +297,49 @@ def _solve_chunk(
         act = active.nonzero(as_tuple=True)[0]
         if act.numel() == 0:
             break
-        if step == 0 and init == "product":
-            # M(11ᵀ/N²) is rank one, so the linear step is a sort
-            sums = layers.sum(dim=2)
-            new_perm = rank_one_max_assignment(sums[left_idx[act]], sums[right_idx[act]])
+        live = act.tolist()
+        if step == 0 and init == "product":  # M(11ᵀ/N²) = r1 r2ᵀ/N² has rank one: a sort
+            r1, r2 = row_sums[left[act]], row_sums[right[act]]
+            new_perm = rank_one_max_assignment(r1, r2)
+            lin = (r1 * r2.gather(1, new_perm)).sum(dim=1) / n**3  # ⟨P/N, M(T)⟩
         else:
-            new_perm = min_cost_assignments(-grad_part[act], candidate=vertices[-1][act])
-        perm = identity.clone()
-        perm[act] = new_perm
-        lin = _diag_mean(grad_part[act], new_perm)  # ⟨P/N, M(T)⟩
-        vertex_part = (
-            torch.bmm(layers[left_idx[act]], _gather_rows(layers, right_idx[act], new_perm)) / n
+            new_perm = torch.cat(
+                [
+                    min_cost_assignments(
+                        torch.sub(layers.profile_norms[second[b]], grads[b]).unsqueeze(0)
+                    )
+                    for b in live
+                ]
+            )
+            lin = torch.stack(
+                [_diag_mean(grads[b], p) for b, p in zip(live, new_perm, strict=True)]
+            )
+        # C1 P/N C2 now where it is a cheap update of a known vertex's (its diagonal gives
+        # ⟨P/N, M(P/N)⟩), else after the line search and only for the pairs that go on
+        products = [
+            _updated_vertex_product(c[first[b]], c[second[b]], p, known[b])
+            for b, p in zip(live, new_perm, strict=True)
+        ]
+        vertex_quad = torch.stack(
+            [
+                _vertex_quad(c[first[b]], c[second[b]], p)
+                if product is None
+                else _diag_mean(product, p)
+                for b, p, product in zip(live, new_perm, products, strict=True)
+            ]
         )
-        vertex_quad = _diag_mean(vertex_part, new_perm)  # ⟨P/N, M(P/N)⟩
-        cross = _coupling_dot(
-            vertex_part, product_weight[act], [v[act] for v in vertices], [w[act] for w in weights]
-        )  # ⟨T, M(P/N)⟩
         q = quad[act]
-        slope = -4.0 * (lin - q)  # d/dα of GW(T + α(P/N − T)) at 0
-        curvature = -2.0 * (vertex_quad - 2.0 * cross + q)  # coefficient of α²
-        alpha = _line_search(curvature, slope)
-        new_quad = q + 2.0 * alpha * (lin - q) + alpha**2 * (vertex_quad - 2.0 * cross + q)
+        # GW(T + α(P/N − T)) = const − 2(q + 2α·gap + α²·bend), with ⟨T, M(P/N)⟩ = lin
+        gap = lin - q
+        bend = vertex_quad - 2.0 * lin + q
+        alpha = _line_search(-2.0 * bend, -4.0 * gap)
+        new_quad = q + 2.0 * alpha * gap + alpha**2 * bend
         new_value = const[act] - 2.0 * new_quad
         decrease = value[act] - new_value
 
-        a = alpha.to(dtype).view(-1, 1, 1)
-        grad_part[act] = (1.0 - a) * grad_part[act] + a * vertex_part
-        full_alpha = torch.zeros(n_pairs, dtype=torch.float64, device=device)
+        perm = identity.clone()
+        perm[act] = new_perm
+        full_alpha = zeros.clone()
         full_alpha[act] = alpha
         product_weight = product_weight * (1.0 - full_alpha)
         weights = [w * (1.0 - full_alpha) for w in weights] + [full_alpha]
@@ -271,29 +354,34 @@ def _solve_chunk(
             abandoned[act[behind & ~done]] = True
             done = done | behind
         active[act[done]] = False
+        for b, p, product, step_size, finished in zip(
+            live, new_perm, products, alpha.tolist(), done.tolist(), strict=True
+        ):
+            if finished:
+                grads[b] = known[b] = None  # free its N×N arrays
+                continue
+            if product is None:
+                product = _vertex_product(c[first[b]], c[second[b]], p)
+            known[b] = (p, product)
+            grad = grads[b]
+            if grad is None:  # the product coupling's rank-one M(T), needed from now on
+                grad = torch.outer(row_sums[first[b]], row_sums[second[b]]).div_(n**2).to(c.dtype)
+            grads[b] = product if step_size == 1.0 else torch.lerp(grad, product, step_size)
         if on_pairs_done is not None:
             on_pairs_done(int(done.sum()))
     if on_pairs_done is not None:  # pairs stopped by max_iter
         on_pairs_done(int(active.sum()))
 
-    # recompute from M(T) rather than trusting the accumulated scalar recursion
-    quad = _coupling_dot(grad_part, product_weight, vertices, weights)
-    value = (const - 2.0 * quad).clamp_min(0.0)
     if not vertices:
-        vertices, weights = [identity], [torch.zeros(n_pairs, dtype=torch.float64, device=device)]
+        vertices, weights = [identity], [zeros]
     return BatchedGWResult(
-        value=value.cpu(),
+        value=value.clamp_min(0.0).cpu(),
         n_iter=n_iter.cpu(),
         abandoned=abandoned.cpu(),
         product_weight=product_weight.cpu(),
         vertices=torch.stack(vertices, dim=1).cpu(),
         vertex_weights=torch.stack(weights, dim=1).cpu(),
     )
-
-
-def _gather_rows(layers: torch.Tensor, layer_idx: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-    """P C for P_{i,perm(i)} = 1: row i of the result is row perm(i) of C. -> (B, N, N)."""
-    return layers[layer_idx.unsqueeze(1), perm]
 
 
 def _line_search(curvature: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:

@@ -3,7 +3,11 @@ import pytest
 import torch
 
 from subnetlab.methods.gw.distances import layer_distances
-from subnetlab.methods.gw.solver_batched import batched_gromov_wasserstein
+from subnetlab.methods.gw.solver_batched import (
+    _updated_vertex_product,
+    _vertex_product,
+    batched_gromov_wasserstein,
+)
 from subnetlab.methods.gw.solver_pot import identity_coupling_loss, pot_exact_gw
 
 PAIR = torch.tensor([[0, 1]])
@@ -57,12 +61,49 @@ def test_self_distance_symmetry_and_identity_bound(two_layers):
     assert _gw(c1, c2, "identity") <= identity_coupling_loss(c1, c2)
 
 
+@pytest.fixture
+def five_layers(points) -> torch.Tensor:
+    """(5, 40, 40): maps of ``points`` different enough to take 2-8 Frank-Wolfe iterations."""
+    gen = torch.Generator().manual_seed(9)
+    weight = torch.randn(6, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    return layer_distances(
+        [
+            points,
+            torch.tanh(2.0 * points @ weight),
+            points**2,
+            points @ torch.randn(6, 3, generator=gen, dtype=torch.float64),
+            torch.relu(points @ torch.randn(6, 8, generator=gen, dtype=torch.float64)),
+        ]
+    )
+
+
 @pytest.mark.parametrize("init", ["identity", "product"])
-def test_matches_pot_exact_from_the_same_start(two_layers, init):
+def test_matches_pot_exact_from_the_same_start(five_layers, init):
+    # the same algorithm, start and stopping rule: the same vertices, so the same value up to
+    # rounding, on pairs whose vertices change by rank-|S| updates as well as full products
+    pairs = torch.combinations(torch.arange(5), r=2)
+    result = batched_gromov_wasserstein(five_layers, pairs, init)
+    assert int(result.n_iter.max()) >= 4
+    for value, (a, b) in zip(result.value.tolist(), pairs.tolist(), strict=True):
+        theirs, _ = pot_exact_gw(five_layers[a], five_layers[b], init=init)
+        assert value == pytest.approx(theirs, rel=1e-9, abs=0.0)
+
+
+def test_vertex_product_update_equals_the_full_product(two_layers):
     c1, c2 = two_layers
-    ours = _gw(c1, c2, init, tol_rel=1e-9)
-    theirs, _ = pot_exact_gw(c1, c2, init=init)
-    assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-12)
+    n = c1.shape[0]
+    gen = torch.Generator().manual_seed(5)
+    known_perm = torch.randperm(n, generator=gen)
+    known = (known_perm, _vertex_product(c1, c2, known_perm))
+    few = known_perm.clone()
+    few[[3, 7, 11]] = few[[7, 11, 3]]  # a 3-cycle: 3 rows differ
+    updated = _updated_vertex_product(c1, c2, few, known)
+    assert updated is not None
+    torch.testing.assert_close(updated, _vertex_product(c1, c2, few), rtol=0.0, atol=1e-14)
+    assert _updated_vertex_product(c1, c2, known_perm, known) is known[1]
+    many = known_perm.roll(1)  # every row differs: a full product is cheaper
+    assert _updated_vertex_product(c1, c2, many, known) is None
+    assert _updated_vertex_product(c1, c2, few, None) is None
 
 
 def test_coupling_has_uniform_marginals_and_reproduces_the_value(two_layers):
