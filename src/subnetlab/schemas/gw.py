@@ -56,15 +56,14 @@ class GWSchema:
     )
     group_rule: Literal["separation", "largest_gap"] = Field(
         "separation",
-        description="n_groups=null: separation (a merge splits when its GW is separation_ratio × "
-        "the mean GW inside each side; 1 group possible) or largest_gap (one cut at the largest "
-        "jump of the merge heights)",
+        description="n_groups=null: separation (merge GW ≥ separation_ratio × GW inside each side) "
+        "| largest_gap",
     )
     separation_ratio: StrictFloat = Field(
         4.0,
         gt=1,
-        description="group_rule=separation: how many times the spread inside each side a merge "
-        "must reach (4 = twice on the scale of distances)",
+        description="group_rule=separation: a merge's GW over the GW inside each side that splits "
+        "it",
     )
     baselines: StrictBool = Field(
         True, description="also linear CKA, debiased CKA and Procrustes distances"

@@ -64,16 +64,16 @@ class GWPlantedSchema:
         0.2,
         gt=0,
         le=1,
-        description="spacing between families 0-1, 2-3, …: the share of their squared distances "
-        "that is new (GW between them grows about as spacing²)",
+        description="spacing of families 0-1, 2-3, …: the share of their squared distances that "
+        "is new",
     )
     far_spacing: StrictFloat = Field(
         1.0, gt=0, le=1, description="spacing between families 1-2, 3-4, … (1 = unrelated)"
     )
     spacing: list[StrictFloat] | None = Field(
         None,
-        description="spacing between each two consecutive families (n_families − 1 values in "
-        "(0, 1]); null = near_spacing, far_spacing, near_spacing, …",
+        description="spacing of each two consecutive families (n_families − 1 values in (0, 1]); "
+        "null: near, far, …",
     )
     within_noise: StrictFloat = Field(
         0.2,
