@@ -17,7 +17,6 @@ jobs that have not finished.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from subnetlab.utils.atomic_files import write_text_atomic
 
 from .jobs import Job, find_jobs
 from .robustness_study import REPO
-from .sweeps_in_turn import chosen_names, run_in_turn
+from .sweeps_in_turn import chosen_names, print_written, run_in_turn, study_parser
 from .tables import markdown_table, write_csv
 
 
@@ -262,25 +261,14 @@ def write_table(out: Path, settings: list[TruthSetting], reduced: bool) -> dict[
 
 def main(argv: list[str] | None = None) -> None:
     names = [s.name for s in SETTINGS]
-    parser = argparse.ArgumentParser(
-        prog="subnetlab-ground-truth-study",
-        description="Every method scored against planted ground truth (sweeps + one table).",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs/multiruns/ground_truth"),
-        help="study folder (default: outputs/multiruns/ground_truth under the current folder)",
-    )
-    parser.add_argument(
-        "--only", default=",".join(names), help=f"comma-separated settings among {names}"
+    parser = study_parser(
+        "subnetlab-ground-truth-study",
+        "Every method scored against planted ground truth (sweeps + one table).",
+        "outputs/multiruns/ground_truth",
+        names,
     )
     parser.add_argument(
         "--reduced", action="store_true", help="seed 0 only and short training budgets (CI)"
-    )
-    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
-    parser.add_argument(
-        "--summarize-only", action="store_true", help="write the table of what has finished"
     )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # the sweeps run from the repository's folder
@@ -292,10 +280,7 @@ def main(argv: list[str] | None = None) -> None:
             for s in settings
         ]
         run_in_turn(sweeps, args.out)
-    written = write_table(args.out, settings, args.reduced)
-    print(written["md"].read_text())
-    for kind, path in written.items():
-        print(f"{kind}: {path}")
+    print_written(write_table(args.out, settings, args.reduced))
 
 
 if __name__ == "__main__":

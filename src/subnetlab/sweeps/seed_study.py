@@ -12,7 +12,6 @@ interruption only runs the jobs that have not finished.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from .criteria import SuccessCriterion
 from .jobs import Job, find_jobs
 from .robustness_study import sweep_command
 from .spd_criterion import KNOWN_SOLUTION, TMS_RECOVERY
-from .sweeps_in_turn import chosen_names, run_in_turn
+from .sweeps_in_turn import chosen_names, print_written, run_in_turn, study_parser
 from .tables import markdown_table, write_csv
 
 SEED_PRESET = "spd_seeds"  # conf/sweep/spd_seeds.yaml: seeds 0-19
@@ -148,22 +147,11 @@ def write_table(out: Path, settings: list[SeedSetting]) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     names = [s.name for s in SETTINGS]
-    parser = argparse.ArgumentParser(
-        prog="subnetlab-seed-study",
-        description="SPD's success rate over seeds on the paper's toys (sweeps + table).",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs/multiruns/spd_seeds"),
-        help="study folder (default: outputs/multiruns/spd_seeds under the current folder)",
-    )
-    parser.add_argument(
-        "--only", default=",".join(names), help=f"comma-separated settings among {names}"
-    )
-    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
-    parser.add_argument(
-        "--summarize-only", action="store_true", help="write the table of what has finished"
+    parser = study_parser(
+        "subnetlab-seed-study",
+        "SPD's success rate over seeds on the paper's toys (sweeps + table).",
+        "outputs/multiruns/spd_seeds",
+        names,
     )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # the sweeps run from the repository's folder
@@ -172,10 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.summarize_only:
         sweeps = [(s.name, setting_command(s, args.out / s.name, args.n_jobs)) for s in settings]
         run_in_turn(sweeps, args.out)
-    written = write_table(args.out, settings)
-    print(written["md"].read_text())
-    for kind, path in written.items():
-        print(f"{kind}: {path}")
+    print_written(write_table(args.out, settings))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,35 @@ from .progress import summary_lines
 from .robustness_study import launch_sweep
 
 
+def study_parser(
+    prog: str, description: str, out: str, names: Sequence[str]
+) -> argparse.ArgumentParser:
+    """The options every such study takes: ``--out`` (default ``out``, resolved later), ``--only``
+    (among ``names``), ``--n-jobs`` and ``--summarize-only``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(out),
+        help=f"study folder (default: {out} under the current folder)",
+    )
+    parser.add_argument(
+        "--only", default=",".join(names), help=f"comma-separated settings among {list(names)}"
+    )
+    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    parser.add_argument(
+        "--summarize-only", action="store_true", help="write the table of what has finished"
+    )
+    return parser
+
+
+def print_written(written: dict[str, Path]) -> None:
+    """The table's Markdown, then where each of its files is."""
+    print(written["md"].read_text())
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+
+
 def chosen_names(parser: argparse.ArgumentParser, only: str, names: Sequence[str]) -> list[str]:
     """The comma-separated setting names of ``--only``; a parser error (exit 2) naming the
     unknown ones and the allowed ones."""

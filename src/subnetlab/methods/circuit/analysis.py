@@ -21,7 +21,14 @@ from .discover import discover, eap_prefilter
 from .edge_graph import EdgeGraph
 from .examples import CircuitExamples, encoded_inputs
 from .ground_truth import GroundTruth, aucs_of_points, recovery
-from .metrics import CircuitMetric, Task, make_metric, recovered_fraction, task_performance
+from .metrics import (
+    CircuitMetric,
+    Task,
+    gap_scaled,
+    make_metric,
+    recovered_fraction,
+    task_performance,
+)
 from .patching import PatchingCache, build_cache, patched_forward, shuffled_pairs
 from .result import DiscoveryResult
 from .target import LayeredTarget, layered_target
@@ -65,10 +72,15 @@ def check_settings(cfg: CircuitSchema, metric_name: str) -> None:
 
 
 def scaled_metric(
-    cfg: CircuitSchema, metric_name: str, cache: PatchingCache, labels: torch.Tensor | None
+    cfg: CircuitSchema,
+    metric_name: str,
+    cache: PatchingCache,
+    labels: torch.Tensor | None,
+    empty_outputs: torch.Tensor,
 ) -> CircuitMetric:
     """The metric the algorithms threshold: in units of the full-versus-empty gap under
-    ``tau_scale=gap`` (magnitude ignores it), in its own units under ``absolute``.
+    ``tau_scale=gap`` (magnitude ignores it; ``empty_outputs`` are the empty circuit's), in its own
+    units under ``absolute``.
 
     Raises:
         ConfigError: ``tau_scale=gap`` where the empty circuit is as faithful as the full model.
@@ -76,10 +88,8 @@ def scaled_metric(
     absolute = make_metric(metric_name, cache.full_outputs, labels)
     if cfg.tau_scale == "absolute" or cfg.algorithm == "magnitude":
         return absolute
-    with torch.no_grad():
-        empty_outputs = patched_forward(cache, cache.graph.empty_mask())
     try:
-        return make_metric(metric_name, cache.full_outputs, absolute.labels, empty_outputs)
+        return gap_scaled(absolute, empty_outputs)
     except ValueError as err:
         raise ConfigError("method.tau_scale", "gap", f"absolute here: {err}") from None
 
@@ -153,7 +163,9 @@ def analyse(
         corrupted = shuffled_pairs(inputs, generator)
     cache = build_cache(net, inputs, cfg.ablation, corrupted)
     labels = examples.targets if examples.task == "classification" else None
-    metric = scaled_metric(cfg, metric_name, cache, labels)
+    with torch.no_grad():
+        empty_outputs = patched_forward(cache, cache.graph.empty_mask())
+    metric = scaled_metric(cfg, metric_name, cache, labels, empty_outputs)
     prefilter = None
     if cfg.eap_prefilter is not None:
         prefilter = eap_prefilter(cache, metric, cfg.eap_prefilter, cfg.ig_steps)
@@ -174,7 +186,7 @@ def analyse(
         return circuit_scores(result, cache, metric, empty_value, examples, truth)
 
     with torch.no_grad():
-        empty_value = float(metric(patched_forward(cache, cache.graph.empty_mask())))
+        empty_value = float(metric(empty_outputs))
     description = f"circuit discovery ({cfg.algorithm})"
     with Progress(description, 1 + len(cfg.tau_sweep), unit="tau value") as done:
         result = run_at(cfg.tau)

@@ -90,25 +90,23 @@ def recovery(truth: GroundTruth, graph: EdgeGraph, mask: EdgeMask) -> dict[str, 
     """
     truth.check(graph)
     reach = graph.output_reach(mask)
-    levels = {"node": list(range(len(truth.nodes))), "input_node": [0]}
-    levels["hidden_node"] = list(range(1, len(truth.nodes)))
+    levels = {
+        "node": range(len(truth.nodes)),
+        "input_node": range(1),
+        "hidden_node": range(1, len(truth.nodes)),
+    }
     result: dict[str, float] = {}
     for level, layers in levels.items():
-        known = [layer for layer in layers if truth.nodes[layer] is not None]
+        known = [(layer, nodes) for layer in layers if (nodes := truth.nodes[layer]) is not None]
         if not known:
             continue
-        predicted = torch.cat([reach[layer].flatten() for layer in known])
-        wanted = torch.cat([_known(truth.nodes[layer]).flatten() for layer in known])
+        predicted = torch.cat([reach[layer].flatten() for layer, _ in known])
+        wanted = torch.cat([nodes.flatten() for _, nodes in known])
         result[f"{level}_tpr"], result[f"{level}_fpr"] = _rates(predicted, wanted)
     if truth.edges is not None:
         edge_tpr, edge_fpr = _rates(graph.flatten(mask), graph.flatten(truth.edges))
         result |= {"edge_tpr": edge_tpr, "edge_fpr": edge_fpr}
     return result
-
-
-def _known(nodes: torch.Tensor | None) -> torch.Tensor:
-    assert nodes is not None
-    return nodes
 
 
 def roc_auc(fpr: Sequence[float], tpr: Sequence[float]) -> float:

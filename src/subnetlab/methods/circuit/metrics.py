@@ -9,7 +9,7 @@ the B examples, and is 0 for the full model:
 - ``mse``: mean squared error to the full model's outputs divided by their variance over the
   examples (1 - R², pooled over the outputs; regression).
 
-Bound with the empty circuit's outputs (``make_metric(..., empty_outputs=...)``), a metric is
+Rebound to the empty circuit's outputs (:func:`gap_scaled`), a metric is
 measured in units of the full-versus-empty gap instead: ``mse`` divides each output's squared
 error by that output's mean squared error under the empty circuit (so an output with half the
 spread of another weighs the same), ``kl`` and ``logit_diff`` divide by the empty circuit's
@@ -107,18 +107,13 @@ def make_metric(
     name: str,
     full_outputs: torch.Tensor,
     labels: torch.Tensor | None = None,
-    empty_outputs: torch.Tensor | None = None,
 ) -> CircuitMetric:
     """Bind metric ``name`` to the full model's outputs (B, n_out); check it fits them.
 
-    Args:
-        empty_outputs: the empty circuit's (B, n_out) outputs: when given, the metric is measured
-            in units of the full-versus-empty gap (see the module docstring).
     Raises:
         ValueError: unknown ``name``; ``full_outputs`` not a finite (B, n_out) matrix; a
             classification metric on fewer than 2 outputs; ``labels`` not (B,) classes in
-            0..n_out − 1; 'mse' on outputs that do not vary; with ``empty_outputs``, an empty
-            circuit as faithful as the full model (no gap to measure in).
+            0..n_out − 1; 'mse' on outputs that do not vary.
     """
     if name not in METRICS:
         raise ValueError(f"metric={name!r} is not supported; allowed: {list(METRICS)}")
@@ -139,9 +134,16 @@ def make_metric(
             raise ValueError(f"labels must be integer classes in 0..{n_out - 1}")
     if name == "mse" and float(full_outputs.var(dim=0, unbiased=False).mean()) == 0.0:
         raise ValueError("metric='mse' needs full-model outputs that vary over the examples")
-    metric = CircuitMetric(name=name, full_outputs=full_outputs.detach(), labels=labels)  # type: ignore[arg-type]
-    if empty_outputs is None:
-        return metric
+    return CircuitMetric(name=name, full_outputs=full_outputs.detach(), labels=labels)  # type: ignore[arg-type]
+
+
+def gap_scaled(metric: CircuitMetric, empty_outputs: torch.Tensor) -> CircuitMetric:
+    """``metric`` measured in units of the full-versus-empty gap (see the module docstring), given
+    the empty circuit's (B, n_out) outputs.
+
+    Raises:
+        ValueError: the empty circuit is as faithful as the full model (no gap to measure in).
+    """
     return replace(metric, gap=_gap(metric, empty_outputs.detach()))
 
 

@@ -3,7 +3,12 @@ import math
 import pytest
 import torch
 
-from subnetlab.methods.circuit.metrics import make_metric, recovered_fraction, task_performance
+from subnetlab.methods.circuit.metrics import (
+    gap_scaled,
+    make_metric,
+    recovered_fraction,
+    task_performance,
+)
 
 
 def test_kl_matches_hand_value_and_is_zero_at_the_full_model():
@@ -86,7 +91,7 @@ def test_gap_scaled_mse_weighs_outputs_of_any_spread_alike():
     empty = torch.zeros(2, 2)  # per-output empty-circuit squared errors: 1 and 100
     halves_small = torch.tensor([[0.5, 10.0], [-1.0, -10.0]])  # output 0 loses half on one row
     halves_large = torch.tensor([[1.0, 5.0], [-1.0, -10.0]])  # output 1 loses half on one row
-    gap = make_metric("mse", full, empty_outputs=empty)
+    gap = gap_scaled(make_metric("mse", full), empty)
     assert gap.gap is not None and gap.gap.tolist() == [1.0, 100.0]
     # (0.25 / 2) / 1 / 2 outputs and (25 / 2) / 100 / 2 outputs
     assert float(gap(halves_small)) == pytest.approx(0.0625)
@@ -102,7 +107,7 @@ def test_gap_scaled_kl_is_the_fraction_of_the_empty_circuits_kl():
     full = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
     empty = torch.zeros(2, 2)
     absolute = make_metric("kl", full)
-    gap = make_metric("kl", full, empty_outputs=empty)
+    gap = gap_scaled(make_metric("kl", full), empty)
     circuit = torch.tensor([[1.0, 0.0], [0.0, 0.5]])
     assert float(gap(circuit)) == pytest.approx(float(absolute(circuit) / absolute(empty)))
     assert float(gap(empty)) == pytest.approx(1.0)
@@ -111,6 +116,6 @@ def test_gap_scaled_kl_is_the_fraction_of_the_empty_circuits_kl():
 def test_no_gap_to_scale_by_is_an_error():
     full = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="no full-versus-empty gap"):
-        make_metric("mse", full, empty_outputs=full.clone())
+        gap_scaled(make_metric("mse", full), full.clone())
     with pytest.raises(ValueError, match="not worse than the full model's 0"):
-        make_metric("kl", full, empty_outputs=full.clone())
+        gap_scaled(make_metric("kl", full), full.clone())
