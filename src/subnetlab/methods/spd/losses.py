@@ -98,20 +98,53 @@ def stochastic_masks(
     }
 
 
+class _JointMaskPairs(torch.autograd.Function):
+    """Inputs: the joint lower-leaky CI g (rows, Σ C), the column sizes, then per matrix its
+    sources r (2, rows, C_i). Outputs per matrix the masks g + (1 − g)·r as r + g·(1 − r),
+    (2, rows, C_i); the gradient reaching g is Σ_pair ∂L/∂m · (1 − r), written into g's
+    columns. A handful of small operations instead of autograd's generic broadcast and
+    reduction over the joint (2, rows, Σ C) block."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, lower: torch.Tensor, sizes: list[int], *sources: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        complements = [torch.rsub(r.to(lower.dtype), 1.0) for r in sources]
+        masks = [
+            torch.addcmul(r.to(lower.dtype), g, complement)
+            for r, g, complement in zip(sources, lower.split(sizes, -1), complements, strict=True)
+        ]
+        ctx.save_for_backward(*complements)
+        ctx.sizes = sizes
+        return tuple(masks)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
+        complements = ctx.saved_tensors
+        rows = complements[0].shape[1]
+        grad_lower = complements[0].new_zeros((rows, sum(ctx.sizes)))
+        for grad, complement, out in zip(
+            grads, complements, grad_lower.split(ctx.sizes, -1), strict=True
+        ):
+            if grad is not None:
+                torch.mul(grad[0], complement[0], out=out)
+                out.addcmul_(grad[1], complement[1])
+        return (grad_lower, None, *(None for _ in complements))
+
+
 def joint_mask_pairs(
     joint: JointCI, full_uniform: dict[str, torch.Tensor], layer_uniform: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
     """The full and layerwise masks m = g + (1 − g)·r of ``stochastic_masks`` for the matrices
-    of ``joint`` (g: its lower-leaky CI side by side), computed in one pass for both: per module
-    a (2, rows..., C) view, [0] the full masks and [1] the layerwise ones."""
-    names, lower = joint.names, joint.lower
-    sources = lower.new_empty((2, *lower.shape))
-    for out, uniform in zip(sources, (full_uniform, layer_uniform), strict=True):
-        torch.cat([uniform[n].flatten(0, -2) for n in names], -1, out=out)
-    masks = torch.addcmul(sources, lower, 1.0 - sources)  # r + g·(1 − r)
-    # split, not slices: its backward joins the pieces' gradients in one pass
-    pieces = masks.split(joint.sizes, dim=-1)
+    of ``joint`` (g: its lower-leaky CI side by side): per module a (2, rows..., C) tensor, [0]
+    the full masks and [1] the layerwise ones."""
+    names = joint.names
+    sources = [
+        torch.stack([full_uniform[n].flatten(0, -2), layer_uniform[n].flatten(0, -2)])
+        for n in names
+    ]
+    masks = _JointMaskPairs.apply(joint.lower, joint.sizes, *sources)
     return {
-        name: piece.view(2, *full_uniform[name].shape[:-1], -1)
-        for name, piece in zip(names, pieces, strict=True)
+        name: mask.view(2, *full_uniform[name].shape[:-1], -1)
+        for name, mask in zip(names, masks, strict=True)
     }
