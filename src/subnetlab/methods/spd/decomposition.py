@@ -28,6 +28,7 @@ from subnetlab.methods.spd.fused_gates import GateWorkspace, JointCI, fused_caus
 from subnetlab.methods.spd.losses import (
     draw_uniform,
     draw_uniform_at_once,
+    full_and_layer_masks,
     importance_minimality_loss,
     joint_mask_pairs,
     stochastic_masks,
@@ -310,21 +311,35 @@ class SPDDecomposition(nn.Module):
         x: torch.Tensor,
         masks: dict[str, torch.Tensor],
         delta_masks: dict[str, torch.Tensor] | None = None,
+        target_inner: dict[str, torch.Tensor] | None = None,
+        target_outputs: dict[str, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Forward with the modules in ``masks`` replaced by their masked subcomponents (masks
         (rows..., C)), plus, where ``delta_masks`` (rows...) are given, the residual
-        W − Σ U V scaled by them."""
+        W − Σ U V scaled by them.
+
+        Until the first masked module runs, every module sees the target's input (the target is
+        deterministic in eval mode), so there ``target_outputs`` (pre-bias, from
+        ``target_forward``) and ``target_inner`` (the CI's a V) stand in for the products when
+        given: the same values, fewer matrix products."""
         weights = self.target.weights()
+        diverged = False
 
         def apply(name: str, a: torch.Tensor) -> torch.Tensor:
+            nonlocal diverged
+            cached_out = (
+                target_outputs.get(name) if target_outputs is not None and not diverged else None
+            )
             if name not in masks:
-                return read_input(a, weights[name].T)
+                return cached_out if cached_out is not None else read_input(a, weights[name].T)
+            cached_inner = target_inner.get(name) if target_inner is not None else None
             V, U = self.vu(name)
-            inner = read_input(a, V)
+            inner = cached_inner if cached_inner is not None and not diverged else read_input(a, V)
+            diverged = True
             out = (inner * masks[name]) @ U
             if delta_masks is not None:
-                residual = read_input(a, weights[name].T) - inner @ U
-                out = out + delta_masks[name].unsqueeze(-1) * residual
+                unmasked = cached_out if cached_out is not None else read_input(a, weights[name].T)
+                out = out + delta_masks[name].unsqueeze(-1) * (unmasked - inner @ U)
             return out
 
         return self.target.forward_with(x, apply)
@@ -576,6 +591,10 @@ class SPDDecomposition(nn.Module):
                 pairs = joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
                 full_masks = {n: pair[0] for n, pair in pairs.items()}
                 layer_masks = {n: pair[1] for n, pair in pairs.items()}
+            elif batched:
+                full_masks, layer_masks = full_and_layer_masks(
+                    ci.lower, full_uniform, layer_uniform
+                )
             else:
                 full_masks = stochastic_masks(ci.lower, full_uniform)
                 layer_masks = stochastic_masks(ci.lower, layer_uniform)
@@ -590,6 +609,7 @@ class SPDDecomposition(nn.Module):
                 weights,
                 recon_loss,
                 concatenated,
+                ci.inner if batched else None,
             )
         if batched:
             faithfulness = self._faithfulness_of_owned()
@@ -625,9 +645,13 @@ class SPDDecomposition(nn.Module):
         weights: torch.Tensor | None,
         recon_loss: Callable[..., torch.Tensor],
         concatenated: bool,
+        target_inner: dict[str, torch.Tensor] | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The stochastic and layerwise reconstruction terms from 1 + L masked passes, run
-        concatenated along the batch in one forward or one after another."""
+        concatenated along the batch in one forward or one after another; one after another, the
+        passes reuse the target's products where they still see its input when ``target_inner``
+        (the CI's a V) is given (the fast path; the plain one recomputes every product)."""
+        reused_outputs = outputs if target_inner is not None else None
         if concatenated:
             outs = self.concatenated_masked_forward(
                 rows, full_masks, layer_masks, outputs, full_delta, layer_delta
@@ -638,7 +662,9 @@ class SPDDecomposition(nn.Module):
             ).mean()
         else:
             stochastic = recon_loss(
-                self.masked_forward(rows, full_masks, full_delta), target_out, weights
+                self.masked_forward(rows, full_masks, full_delta, target_inner, reused_outputs),
+                target_out,
+                weights,
             )
             layerwise = torch.stack(
                 [
@@ -647,6 +673,8 @@ class SPDDecomposition(nn.Module):
                             rows,
                             {n: layer_masks[n]},
                             None if layer_delta is None else {n: layer_delta[n]},
+                            target_inner,
+                            reused_outputs,
                         ),
                         target_out,
                         weights,
@@ -665,8 +693,7 @@ class SPDDecomposition(nn.Module):
         """Per module its full and layerwise masks stacked, (2, rows..., C)."""
         if ci.joint is not None:
             return joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
-        full = stochastic_masks(ci.lower, full_uniform)
-        layer = stochastic_masks(ci.lower, layer_uniform)
+        full, layer = full_and_layer_masks(ci.lower, full_uniform, layer_uniform)
         return {n: torch.stack([full[n], layer[n]]) for n in self.names}
 
     def _draw_sources(

@@ -132,6 +132,15 @@ class _JointMaskPairs(torch.autograd.Function):
         return (grad_lower, None, *(None for _ in complements))
 
 
+def _pair_sources(
+    names: list[str], full_uniform: dict[str, torch.Tensor], layer_uniform: dict[str, torch.Tensor]
+) -> list[torch.Tensor]:
+    return [
+        torch.stack([full_uniform[n].flatten(0, -2), layer_uniform[n].flatten(0, -2)])
+        for n in names
+    ]
+
+
 def joint_mask_pairs(
     joint: JointCI, full_uniform: dict[str, torch.Tensor], layer_uniform: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
@@ -139,12 +148,53 @@ def joint_mask_pairs(
     of ``joint`` (g: its lower-leaky CI side by side): per module a (2, rows..., C) tensor, [0]
     the full masks and [1] the layerwise ones."""
     names = joint.names
-    sources = [
-        torch.stack([full_uniform[n].flatten(0, -2), layer_uniform[n].flatten(0, -2)])
-        for n in names
-    ]
+    sources = _pair_sources(names, full_uniform, layer_uniform)
     masks = _JointMaskPairs.apply(joint.lower, joint.sizes, *sources)
     return {
         name: mask.view(2, *full_uniform[name].shape[:-1], -1)
         for name, mask in zip(names, masks, strict=True)
     }
+
+
+class _MaskPair(torch.autograd.Function):
+    """Inputs: the CI g (rows..., C) and the full and layerwise sources r, r' of its shape.
+    Outputs: the masks r + g·(1 − r) and r' + g·(1 − r'), apart; the gradient reaching g is
+    ∂L/∂m·(1 − r) + ∂L/∂m'·(1 − r')."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, lower: torch.Tensor, full: torch.Tensor, layer: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        complements = [torch.rsub(r.to(lower.dtype), 1.0) for r in (full, layer)]
+        ctx.save_for_backward(*complements)
+        return tuple(  # type: ignore[return-value]
+            torch.addcmul(r.to(lower.dtype), lower, complement)
+            for r, complement in zip((full, layer), complements, strict=True)
+        )
+
+    @staticmethod
+    def backward(
+        ctx: Any, grad_full: torch.Tensor | None, grad_layer: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, None, None]:
+        full_complement, layer_complement = ctx.saved_tensors
+        if grad_full is None and grad_layer is None:
+            return None, None, None
+        if grad_full is None:
+            return grad_layer * layer_complement, None, None
+        grad = grad_full * full_complement
+        if grad_layer is not None:
+            grad.addcmul_(grad_layer, layer_complement)
+        return grad, None, None
+
+
+def full_and_layer_masks(
+    ci_lower: dict[str, torch.Tensor],
+    full_uniform: dict[str, torch.Tensor],
+    layer_uniform: dict[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """``stochastic_masks`` of ``full_uniform`` and of ``layer_uniform`` from one CI, in one
+    autograd step per matrix: the full masks and the layerwise masks, per module."""
+    full, layer = {}, {}
+    for name, lower in ci_lower.items():
+        full[name], layer[name] = _MaskPair.apply(lower, full_uniform[name], layer_uniform[name])
+    return full, layer

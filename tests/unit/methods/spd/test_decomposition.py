@@ -230,10 +230,13 @@ def test_a_language_model_trains_through_embedding_tied_unembedding_and_shared_g
     torch.testing.assert_close(gate(tokens), gate(torch.nn.functional.one_hot(tokens, 7).float()))
 
 
+@pytest.mark.parametrize("concatenate", [True, False])
 @pytest.mark.parametrize("delta_component", [False, True])
-def test_concatenated_passes_equal_separate_passes_on_a_language_model(
-    delta_component: bool,
+def test_the_fast_passes_equal_the_plain_passes_on_a_language_model(
+    delta_component: bool, concatenate: bool
 ) -> None:
+    """Fast: the passes concatenated, or one after another reusing the target's products until
+    the first masked matrix; plain: every product recomputed."""
     from tests.unit.models.test_module_matrices import TinyLM
 
     torch.manual_seed(1)
@@ -252,7 +255,7 @@ def test_concatenated_passes_equal_separate_passes_on_a_language_model(
             torch.Generator().manual_seed(0),
             batched=batched,
             recon="kl",
-            concatenate=batched,
+            concatenate=concatenate and batched,
         )
         results.append((terms, torch.autograd.grad(sum(terms.values()), params)))
     (fast, fast_grads), (plain, plain_grads) = results
