@@ -1,6 +1,6 @@
 """SPD training throughput at the paper settings: steps/s and peak memory, fast vs plain.
 
-    .venv/bin/python benchmarks/spd_throughput.py [--blocks 5] [--block-seconds 0.4] [--threads 1]
+    .venv/bin/python benchmarks/spd_throughput.py [--blocks 9] [--block-seconds 0.5] [--threads 1]
 
 ``fast`` is what `method=spd` runs (masked passes sharing work in one stacked forward, all-zero
 rows merged, the causal-importance MLPs fused, ResidMLP in feature space, the fused AdamW of the
@@ -86,12 +86,12 @@ def argument_parser() -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--blocks", type=int, default=5, help="timed blocks per implementation, taking turns"
+        "--blocks", type=int, default=9, help="timed blocks per implementation, taking turns"
     )
     parser.add_argument(
         "--block-seconds",
         type=float,
-        default=0.4,
+        default=0.5,
         help="CPU seconds per block (its step count set from the warm-up)",
     )
     parser.add_argument(
