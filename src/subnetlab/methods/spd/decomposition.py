@@ -25,11 +25,11 @@ from subnetlab.methods.spd.components import (
     gate_mlps_reference,
 )
 from subnetlab.methods.spd.fused_gates import GateWorkspace, JointCI, fused_causal_importance
-from subnetlab.methods.spd.losses import (
+from subnetlab.methods.spd.losses import importance_minimality_loss
+from subnetlab.methods.spd.masks import (
     draw_uniform,
     draw_uniform_at_once,
     full_and_layer_masks,
-    importance_minimality_loss,
     joint_mask_pairs,
     stochastic_masks,
 )

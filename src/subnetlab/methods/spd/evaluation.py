@@ -14,7 +14,7 @@ from subnetlab.methods.spd.decomposition import (
     SPDDecomposition,
     reconstruction,
 )
-from subnetlab.methods.spd.losses import draw_uniform, stochastic_masks
+from subnetlab.methods.spd.masks import draw_uniform, stochastic_masks
 
 #: the masks each evaluation applies to every decomposed matrix at once
 MASK_KINDS = ("unmasked", "stochastic", "ci_rounded")

@@ -2,15 +2,7 @@ import pytest
 import torch
 
 from subnetlab.methods.decomposition.losses import faithfulness_loss, reconstruction_mse
-from subnetlab.methods.spd.fused_gates import JointCI
-from subnetlab.methods.spd.losses import (
-    draw_uniform,
-    draw_uniform_at_once,
-    importance_minimality_loss,
-    joint_mask_pairs,
-    lp_importance,
-    stochastic_masks,
-)
+from subnetlab.methods.spd.losses import importance_minimality_loss, lp_importance
 from subnetlab.methods.spd.sigmoids import upper_leaky_hard_sigmoid
 
 
@@ -41,51 +33,6 @@ def test_importance_minimality_sums_layers_and_components_means_batch() -> None:
     assert torch.isclose(
         importance_minimality_loss(ci, 1.0, weights), torch.tensor(0.9 * 2.5 + 0.2)
     )
-
-
-def test_stochastic_masks_interpolate_between_ci_and_one() -> None:
-    g = torch.tensor([[0.0, 0.25, 1.0]], requires_grad=True)
-    r = {"m": torch.tensor([[0.5, 0.0, 0.7]])}
-    m = stochastic_masks({"m": g}, r)["m"]
-    assert torch.allclose(m, torch.tensor([[0.5, 0.25, 1.0]]))
-    (grad,) = torch.autograd.grad(m.sum(), g)
-    assert torch.allclose(grad, 1 - r["m"])  # dm/dg = 1 − r: gradients reach the CI function
-
-
-def test_draw_uniform_is_reproducible_and_in_range() -> None:
-    a = draw_uniform({"x": (1000, 3)}, torch.Generator().manual_seed(5))["x"]
-    b = draw_uniform({"x": (1000, 3)}, torch.Generator().manual_seed(5))["x"]
-    assert torch.equal(a, b)
-    assert 0 <= a.min() and a.max() < 1 and abs(float(a.mean()) - 0.5) < 0.03
-
-
-def test_one_draw_gives_the_numbers_of_one_draw_per_tensor() -> None:
-    shapes = {("full", "a"): (7, 3), ("full", "b"): (7, 5), ("delta", "a"): (7,)}
-    apart = {}
-    gen = torch.Generator().manual_seed(4)
-    for key, shape in shapes.items():
-        apart.update(draw_uniform({key: shape}, gen))
-    together = draw_uniform_at_once(shapes, torch.Generator().manual_seed(4))
-    assert list(together) == list(shapes)
-    for key in shapes:
-        assert torch.equal(together[key], apart[key])
-
-
-def test_joint_mask_pairs_equal_the_masks_of_each_matrix() -> None:
-    gen = torch.Generator().manual_seed(0)
-    lower = {"a": torch.rand(6, 3, generator=gen), "b": torch.rand(6, 4, generator=gen) - 0.2}
-    joint_lower = torch.cat(list(lower.values()), -1).requires_grad_()
-    full = {n: torch.rand(6, g.shape[1], generator=gen) for n, g in lower.items()}
-    layer = {n: torch.rand(6, g.shape[1], generator=gen) for n, g in lower.items()}
-    joint = JointCI(["a", "b"], [3, 4], joint_lower, joint_lower)
-    pairs = joint_mask_pairs(joint, full, layer)
-    for name in lower:
-        torch.testing.assert_close(pairs[name][0], stochastic_masks(lower, full)[name])
-        torch.testing.assert_close(pairs[name][1], stochastic_masks(lower, layer)[name])
-    # dm/dg = 1 − r, summed over the two masks of each entry
-    (grad,) = torch.autograd.grad(sum(p.sum() for p in pairs.values()), joint_lower)
-    expected = torch.cat([2 - full[n] - layer[n] for n in lower], -1)
-    torch.testing.assert_close(grad, expected)
 
 
 def test_the_lean_importance_minimality_is_the_same_value() -> None:
