@@ -45,16 +45,23 @@ def leaky_hard_sigmoid_grad(
 ) -> torch.Tensor:
     """The gradient at ``pre`` of the two sigmoids' outputs' gradients, with the slopes autograd
     gives the functions above (1 on the closed [0, 1]): lower [pre ≤ 1] − (1 − leak)[pre < 0],
-    upper [pre ≥ 0] − (1 − leak)[pre > 1], from 0/1 float indicators."""
-    grad_pre = torch.zeros_like(pre)
+    upper [pre ≥ 0] − (1 − leak)[pre > 1], from the 0/1 float indicators [pre < 0] and
+    [pre > 1] ([pre ≤ 1] = 1 − [pre > 1], [pre ≥ 0] = 1 − [pre < 0])."""
+    if grad_lower is None and grad_upper is None:
+        return torch.zeros_like(pre)
+    below = _indicator(torch.lt, pre, 0.0)
+    above = _indicator(torch.gt, pre, 1.0)
+    grad_pre = None
     if grad_lower is not None:
-        lower_slope = _indicator(torch.le, pre, 1.0)
-        lower_slope.sub_(_indicator(torch.lt, pre, 0.0), alpha=1 - LEAK)
+        lower_slope = torch.rsub(above, 1.0).sub_(below, alpha=1 - LEAK)
         grad_pre = lower_slope.mul_(grad_lower)
     if grad_upper is not None:
-        upper_slope = _indicator(torch.ge, pre, 0.0)
-        upper_slope.sub_(_indicator(torch.gt, pre, 1.0), alpha=1 - LEAK)
-        grad_pre = grad_pre.addcmul_(upper_slope, grad_upper)
+        upper_slope = torch.rsub(below, 1.0).sub_(above, alpha=1 - LEAK)
+        if grad_pre is None:
+            grad_pre = upper_slope.mul_(grad_upper)
+        else:
+            grad_pre.addcmul_(upper_slope, grad_upper)
+    assert grad_pre is not None
     return grad_pre
 
 
