@@ -3,7 +3,7 @@ dataset knows them, the matching targets."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -50,8 +50,8 @@ def require_probes(key: str, size: int, available: int, where: str) -> None:
         )
 
 
-def require_dataset_probes(source: object, key: str, size: int, dataset: str) -> None:
-    """``require_probes`` for a datamodule ``source`` of ``dataset=`` (nothing to check for one
-    that draws its probes)."""
+def require_dataset_probes(source: object, key: str, size: int, dataset_cfg: Any) -> None:
+    """``require_probes`` for a datamodule ``source`` of the ``dataset`` option ``dataset_cfg``
+    (nothing to check, nor read of ``dataset_cfg``, for one that draws its probes)."""
     if isinstance(source, FiniteProbes):
-        require_probes(key, size, source.n_probes, f"dataset={dataset}")
+        require_probes(key, size, source.n_probes, f"dataset={dataset_cfg.name}")

@@ -30,19 +30,19 @@ def test_a_tensor_file_holds_its_rows(tmp_path: Path) -> None:
     torch.save(torch.randn(25, 3), tmp_path / "x.pt")
     module = TensorFileDataModule(SimpleNamespace(path=str(tmp_path / "x.pt")), 0, None)
     assert isinstance(module, FiniteProbes) and module.n_probes == 25
-    require_dataset_probes(module, "method.probe_size", 25, "tensors")
+    require_dataset_probes(module, "method.probe_size", 25, SimpleNamespace(name="tensors"))
     with pytest.raises(ConfigError, match=r"probe_size=26: allowed at most 25 \(dataset=tensors"):
-        require_dataset_probes(module, "method.probe_size", 26, "tensors")
+        require_dataset_probes(module, "method.probe_size", 26, SimpleNamespace(name="tensors"))
 
 
 def test_uniform_inputs_hold_dataset_size() -> None:
     module = UniformInputsDataModule(UniformInputsSchema(size=40), 0, SimpleNamespace(widths=[3]))
     assert module.n_probes == 40 == len(module.eval_batch())
     with pytest.raises(ConfigError, match=r"=1000: allowed at most 40 \(dataset=uniform_inputs"):
-        require_dataset_probes(module, "method.probe_size", 1000, "uniform_inputs")
+        require_dataset_probes(module, "method.probe_size", 1000, UniformInputsSchema())
 
 
 def test_a_dataset_that_draws_its_probes_serves_any_number() -> None:
     drawing = SimpleNamespace(eval_batch=lambda size=None: torch.zeros(size or 1, 2))
     assert not isinstance(drawing, FiniteProbes)
-    require_dataset_probes(drawing, "method.probe_size", 10**6, "sparse_features")
+    require_dataset_probes(drawing, "method.probe_size", 10**6, None)  # no name read

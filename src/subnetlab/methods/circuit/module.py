@@ -117,7 +117,7 @@ class CircuitModule(MethodModule):
                         "method.probe_size", None, f"a number (dataset={name} draws its inputs)"
                     )
                 size = datamodule.n_probes
-            require_dataset_probes(datamodule, "method.probe_size", size, name)
+            require_dataset_probes(datamodule, "method.probe_size", size, ctx.dataset_cfg)
             examples = probe_examples(datamodule, cfg.split, size)
         else:
             raise ConfigError("dataset", name, DATASETS)

@@ -94,9 +94,7 @@ class GWModule(MethodModule):
                 ctx.dataset_cfg.name,
                 "a dataset whose datamodule serves held-out probe inputs (eval_batch)",
             )
-        require_dataset_probes(
-            ctx.datamodule, "method.probe_size", cfg.probe_size, ctx.dataset_cfg.name
-        )
+        require_dataset_probes(ctx.datamodule, "method.probe_size", cfg.probe_size, ctx.dataset_cfg)
         self.cfg, self.ctx = cfg, ctx
         self.target = ctx.target
         self.layer_names = select_layers(

@@ -176,7 +176,7 @@ def test_plain_target_mistakes_are_one_line_errors_before_work(tmp_path, overrid
 
 def test_inputs_of_the_wrong_width_are_refused_before_work(tmp_path):
     files = save_planted_files(tmp_path)
-    torch.save(torch.zeros(10, 5), files["inputs"])
+    torch.save(torch.zeros(200, 5), files["inputs"])
     with pytest.raises(ConfigError, match=r"dataset='tensors'.*reads \(B, 6\)"):
         run(_plain(files, tmp_path, []), tmp_path / "circuit")
 
