@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from subnetlab.cli.preflight import check_launcher
+from subnetlab.cli.preflight import check_hydra_flags, check_launcher
 from subnetlab.cli.sweep_signals import stop_sweep_on_signal
 
 check_launcher(sys.argv[1:])
@@ -35,6 +35,7 @@ if __name__ == "__main__":
     from subnetlab.cli.composition_errors import run_reporting_composition_errors
     from subnetlab.cli.output_folders import check_command_line_folders
 
+    check_hydra_flags(sys.argv[1:])  # Hydra's answer to -m --cfg job is a ValueError traceback
     check_command_line_folders(sys.argv[1:])  # Hydra creates them before any of our code runs
     # unknown keys and options: one line with the closest allowed names, not Hydra's "+key"
     run_reporting_composition_errors(main, sys.argv[1:], CONF)

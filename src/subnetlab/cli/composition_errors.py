@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hydra._internal.utils import get_args_parser
 from hydra.errors import (
     CompactHydraException,
     ConfigCompositionException,
@@ -35,6 +36,7 @@ _UNKNOWN_KEY = re.compile(
     r"Could not override '(?P<key>[^']+)'\.\nTo append to your config use \+(?P<line>.+)"
 )
 _UNKNOWN_DELETE = re.compile(r"Could not delete from config\. '(?P<key>[^']+)' does not exist\.")
+_SWEPT_VALUE = re.compile(r"Ambiguous value for argument '(?P<override>[^']+)'")
 
 
 def _key_of(override: str) -> str:
@@ -90,6 +92,12 @@ def _unknown_option_line(err: MissingConfigException) -> str | None:
     )
 
 
+def _prints_config(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` asks Hydra to print the config or its information instead of running."""
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    return args.cfg is not None or args.info is not None
+
+
 def explain(err: Exception, argv: Sequence[str], conf_dir: Path) -> str | None:
     """The one line (without ``error:``) for an unknown key or option, or None for any other
     error."""
@@ -104,6 +112,13 @@ def explain(err: Exception, argv: Sequence[str], conf_dir: Path) -> str | None:
     deleted = _UNKNOWN_DELETE.search(message)
     if deleted is not None:
         return _unknown_key_line(deleted["key"], f"~{deleted['key']}", argv, conf_dir)
+    swept = _SWEPT_VALUE.search(message)
+    if swept is not None and _prints_config(argv):  # Hydra's advice "add --multirun" is refused
+        return (
+            f"{swept['override']}: --cfg and --info compose one run, so each key takes one value "
+            "(a list is written key=[a,b]; a sweep's job configs: run.py -m ... saves each in its "
+            "folder's .hydra/config.yaml)"
+        )
     return None
 
 

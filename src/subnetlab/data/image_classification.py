@@ -66,6 +66,11 @@ class ImageClassificationDataModule(L.LightningDataModule):
         (SPD reconstructs the target's outputs); batch t depends only on (seed, t)."""
         return batches_from_step(self.sample, self.cfg.batch_size, self.seed, self.trainer)
 
+    @property
+    def n_probes(self) -> int:
+        """Held-out and training images together."""
+        return len(self.task.split.x_test) + len(self.task.split.x_train)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """(size, pixels) probe images: the held-out ones first, then training ones (a probe
         needs no labels)."""

@@ -19,5 +19,10 @@ class MnistImagesDataModule(L.LightningDataModule):
         images, self.labels = load_mnist(cfg.data_dir, "test", download=False)
         self.images = images.flatten(1)
 
+    @property
+    def n_probes(self) -> int:
+        """The test images."""
+        return len(self.images)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         return self.images[: size or self.cfg.eval_size]

@@ -55,6 +55,11 @@ class SequenceDataModule(L.LightningDataModule):
         """The text of a token id (its number for tasks without token names)."""
         return self.task.token_text(token_id)
 
+    @property
+    def n_probes(self) -> int:
+        """Held-out and training sequences together."""
+        return len(self.task.split.x_test) + len(self.task.split.x_train)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """A fixed probe batch of token sequences (the same for every call)."""
         return probe_inputs(self.task, size or self.cfg.eval_size)

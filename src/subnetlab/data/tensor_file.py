@@ -70,6 +70,11 @@ class TensorFileDataModule(L.LightningDataModule):
         self.cfg, self.seed = cfg, seed
         self.inputs, self.targets = load_tensor_file(cfg.path)
 
+    @property
+    def n_probes(self) -> int:
+        """The file's rows."""
+        return len(self.inputs)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """The first ``size`` inputs (all of them when None), (size, n_inputs)."""
         return self.inputs[:size]

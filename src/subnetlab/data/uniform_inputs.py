@@ -31,6 +31,11 @@ class UniformInputsDataModule(L.LightningDataModule):
         unit = torch.rand(cfg.size, widths[0], generator=generator)
         self.inputs = cfg.low + (cfg.high - cfg.low) * unit
 
+    @property
+    def n_probes(self) -> int:
+        """``dataset.size``: the inputs drawn."""
+        return len(self.inputs)
+
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """The first ``size`` inputs (all when None), (size, widths[0])."""
         return self.inputs[:size]

@@ -42,8 +42,10 @@ class CircuitSchema:
         "corrupted",
         description="what a removed edge carries: another example's activation, 0, or the mean",
     )
-    probe_size: StrictInt = Field(
-        100, ge=2, description="clean examples, taken from split (the dataset's probe inputs)"
+    probe_size: StrictInt | None = Field(
+        100,
+        ge=2,
+        description="clean examples, taken from split (the dataset's probe inputs); null: all",
     )
     split: Literal["train", "test"] = Field(
         "test",

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from subnetlab.data.probes import require_dataset_probes
 from subnetlab.lifecycle.outputs import figure_footer, save_figures
 from subnetlab.lifecycle.runner import build_datamodule, run_device
 from subnetlab.lifecycle.targets import load_target
@@ -61,6 +62,7 @@ def gw_seed_identification(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -
     datamodule = build_datamodule(raw, cfg)
     if not callable(getattr(datamodule, "eval_batch", None)):
         raise ConfigError("dataset", cfg.dataset.name, "a dataset that serves probe inputs")
+    require_dataset_probes(datamodule, "method.probe_size", gw_cfg.probe_size, cfg.dataset)
     seeds = [study.first_seed + k for k in range(study.n_seeds)]
     stages = [train_stage(raw, run_dir / f"train_seed={seed}", seed) for seed in seeds]
     models = [load_target(str(stage.run_dir), cfg.model).to(device) for stage in stages]

@@ -77,6 +77,17 @@ def test_other_composition_errors_are_left_to_hydra() -> None:
     assert explain(_composition_error(argv), argv, CONF) is None
 
 
+def test_a_swept_value_with_cfg_says_the_config_is_one_runs() -> None:
+    error = _composition_error(["seed=0,1"])  # "Ambiguous value ... add --multirun"
+    assert explain(error, ["--cfg", "job", "seed=0,1"], CONF) == (
+        "seed=0,1: --cfg and --info compose one run, so each key takes one value (a list is "
+        "written key=[a,b]; a sweep's job configs: run.py -m ... saves each in its folder's "
+        ".hydra/config.yaml)"
+    )
+    # a run: Hydra's advice (a list, a quoted string or --multirun) is right there
+    assert explain(error, ["seed=0,1"], CONF) is None
+
+
 def _main_composing(argv: list[str]) -> Callable[[], object]:
     """In place of the ``@hydra.main`` function: composing ``argv`` raises Hydra's error."""
     return lambda: compose_for_help(CONF, argv)

@@ -17,7 +17,12 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.data.probes import ProbeInputs
+from subnetlab.data.probes import (
+    FiniteProbes,
+    ProbeInputs,
+    require_dataset_probes,
+    require_probes,
+)
 from subnetlab.data.tasks import TaskSpec, build_task_data
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
@@ -94,13 +99,26 @@ class CircuitModule(MethodModule):
         cfg, ctx = self.cfg, self.ctx
         name, datamodule = ctx.dataset_cfg.name, ctx.datamodule
         if datamodule is None:  # the task datasets: train and test tensors with targets
-            examples = task_examples(self._task_spec(), cfg.split, cfg.probe_size)
+            spec = self._task_spec()
+            rows = spec.data.x_train if cfg.split == "train" else spec.data.x_test
+            where = f"the {cfg.split} split of dataset={name}"
+            n_rows = len(rows) if cfg.probe_size is None else cfg.probe_size
+            require_probes("method.probe_size", n_rows, len(rows), where)
+            examples = task_examples(spec, cfg.split, n_rows)
         elif isinstance(datamodule, ProbeInputs):
             if cfg.split != "test":
                 raise ConfigError(
                     "method.split", cfg.split, f"test (dataset={name} serves held-out inputs only)"
                 )
-            examples = probe_examples(datamodule, cfg.split, cfg.probe_size)
+            size = cfg.probe_size
+            if size is None:  # all of them
+                if not isinstance(datamodule, FiniteProbes):
+                    raise ConfigError(
+                        "method.probe_size", None, f"a number (dataset={name} draws its inputs)"
+                    )
+                size = datamodule.n_probes
+            require_dataset_probes(datamodule, "method.probe_size", size, ctx.dataset_cfg)
+            examples = probe_examples(datamodule, cfg.split, size)
         else:
             raise ConfigError("dataset", name, DATASETS)
         try:

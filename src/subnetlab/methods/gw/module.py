@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
+from subnetlab.data.probes import require_dataset_probes
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.gw.analysis import (
@@ -93,6 +94,7 @@ class GWModule(MethodModule):
                 ctx.dataset_cfg.name,
                 "a dataset whose datamodule serves held-out probe inputs (eval_batch)",
             )
+        require_dataset_probes(ctx.datamodule, "method.probe_size", cfg.probe_size, ctx.dataset_cfg)
         self.cfg, self.ctx = cfg, ctx
         self.target = ctx.target
         self.layer_names = select_layers(

@@ -176,9 +176,48 @@ def test_plain_target_mistakes_are_one_line_errors_before_work(tmp_path, overrid
 
 def test_inputs_of_the_wrong_width_are_refused_before_work(tmp_path):
     files = save_planted_files(tmp_path)
-    torch.save(torch.zeros(10, 5), files["inputs"])
+    torch.save(torch.zeros(200, 5), files["inputs"])
     with pytest.raises(ConfigError, match=r"dataset='tensors'.*reads \(B, 6\)"):
         run(_plain(files, tmp_path, []), tmp_path / "circuit")
+
+
+def test_more_examples_than_the_tensor_file_holds_stop_before_work(tmp_path):
+    files = save_planted_files(tmp_path)  # 200 input rows
+    with pytest.raises(ConfigError) as caught:
+        run(_plain(files, tmp_path, ["method.probe_size=201"]), tmp_path / "circuit")
+    assert str(caught.value) == (
+        "invalid config value method.probe_size=201: allowed at most 200 "
+        "(dataset=tensors holds 200 probe inputs)"
+    )
+    assert not (tmp_path / "circuit" / MASK_FILE).exists()
+
+
+def test_probe_size_null_takes_every_row_of_the_tensor_file(tmp_path):
+    files = save_planted_files(tmp_path)
+    magnitude = ["method.algorithm=magnitude", "method.tau=0.2", "method.tau_sweep=[]"]
+    every = run(_plain(files, tmp_path, [*magnitude, "method.probe_size=null"]), tmp_path / "a")
+    counted = run(_plain(files, tmp_path, [*magnitude, "method.probe_size=200"]), tmp_path / "b")
+    assert every.status == counted.status == "ok", (every.error, counted.error)
+    timed = {k for k in every.metrics if k.endswith("_s")}
+    assert {k: v for k, v in every.metrics.items() if k not in timed} == {
+        k: v for k, v in counted.metrics.items() if k not in timed
+    }
+
+
+def test_more_examples_than_a_task_split_holds_name_the_split(bimt_target, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        run(_circuit(bimt_target, tmp_path, ["method.probe_size=100000"]), tmp_path / "circuit")
+    assert str(caught.value).startswith("invalid config value method.probe_size=100000: allowed ")
+    assert "(the test split of dataset=symbolic_independence holds " in str(caught.value)
+
+
+def test_more_examples_than_uniform_inputs_draws_stop_before_work(tmp_path):
+    raw = compose_raw(
+        ["experiment=circuit_planted", "dataset.size=50", "method.probe_size=60", *QUICK],
+        tmp_path,
+    )
+    with pytest.raises(ConfigError, match=r"probe_size=60: allowed at most 50 \(dataset=unif"):
+        run(raw, tmp_path / "circuit")
 
 
 def test_an_image_dataset_gives_probe_images_with_their_labels(tmp_path):
