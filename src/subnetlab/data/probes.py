@@ -3,7 +3,7 @@ dataset knows them, the matching targets."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import torch
 
@@ -40,18 +40,32 @@ class FiniteProbes(Protocol):
         ...
 
 
-def require_probes(key: str, size: int, available: int, where: str) -> None:
-    """Raise a ConfigError when ``size`` examples (the config value ``key``) are asked of
-    ``where`` (``dataset=tensors``), which holds only ``available``: taking fewer than asked for
-    would change the analysis without a word."""
-    if size > available:
-        raise ConfigError(
-            key, size, f"at most {available} ({where} holds {available} probe inputs)"
-        )
+def available_probes(source: object) -> int | None:
+    """How many probe inputs a datamodule ``source`` holds; None for one that draws as many as
+    asked for."""
+    return source.n_probes if isinstance(source, FiniteProbes) else None
 
 
-def require_dataset_probes(source: object, key: str, size: int, dataset_cfg: Any) -> None:
-    """``require_probes`` for a datamodule ``source`` of the ``dataset`` option ``dataset_cfg``
-    (nothing to check, nor read of ``dataset_cfg``, for one that draws its probes)."""
-    if isinstance(source, FiniteProbes):
-        require_probes(key, size, source.n_probes, f"dataset={dataset_cfg.name}")
+def probe_count(
+    key: str, requested: int | None, default: int | None, available: int | None, where: str
+) -> int:
+    """How many probe inputs to take when the config value ``key`` asks for ``requested``
+    (None: all) of ``where`` (``dataset=tensors``), which holds ``available`` (None: draws any
+    number). The schema's ``default`` takes at most what there is; a value given above it is an
+    error, not a silent cut.
+
+    Raises:
+        ConfigError: ``requested`` exceeds ``available`` and is not the default, or is None
+            for a dataset that draws its inputs.
+    """
+    if requested is None:
+        if available is None:
+            raise ConfigError(key, None, f"a number ({where} draws its inputs)")
+        return available
+    if available is None or requested <= available:
+        return requested
+    if requested == default:
+        return available
+    raise ConfigError(
+        key, requested, f"at most {available} ({where} holds {available} probe inputs)"
+    )

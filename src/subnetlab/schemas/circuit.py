@@ -45,7 +45,8 @@ class CircuitSchema:
     probe_size: StrictInt | None = Field(
         100,
         ge=2,
-        description="clean examples, taken from split (the dataset's probe inputs); null: all",
+        description="clean examples from split (null: all; the default takes at most what "
+        "there is)",
     )
     split: Literal["train", "test"] = Field(
         "test",

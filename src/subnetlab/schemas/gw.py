@@ -25,7 +25,10 @@ class GWSchema:
         "else submodules)",
     )
     probe_size: StrictInt = Field(
-        1000, ge=4, description="N probe inputs from the dataset's held-out batch"
+        1000,
+        ge=4,
+        description="N probe inputs from the dataset's held-out batch (the default takes at most "
+        "what there is)",
     )
     pooling: Literal["last", "mean"] = Field(
         "last", description="sequences: the last token or the mean over tokens"

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from subnetlab.data.probes import require_dataset_probes
+from subnetlab.data.probes import available_probes, probe_count
 from subnetlab.lifecycle.outputs import figure_footer, save_figures
 from subnetlab.lifecycle.runner import build_datamodule, run_device
 from subnetlab.lifecycle.targets import load_target
@@ -23,7 +23,7 @@ from subnetlab.methods.gw.distances import layer_distances
 from subnetlab.methods.gw.module import candidate_layers, select_layers, submodule_names
 from subnetlab.methods.gw.pairwise import LayerGW, similarity_layer_matrices
 from subnetlab.methods.gw.seed_identification import LAYER_ID_MEASURES, layer_id_accuracy
-from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.base import ConfigError, defaults_of
 from subnetlab.schemas.gw import GWSchema
 from subnetlab.schemas.gw_studies import GWSeedIdentificationSchema
 from subnetlab.schemas.run import RunConfig
@@ -62,12 +62,18 @@ def gw_seed_identification(raw: dict[str, Any], cfg: RunConfig, run_dir: Path) -
     datamodule = build_datamodule(raw, cfg)
     if not callable(getattr(datamodule, "eval_batch", None)):
         raise ConfigError("dataset", cfg.dataset.name, "a dataset that serves probe inputs")
-    require_dataset_probes(datamodule, "method.probe_size", gw_cfg.probe_size, cfg.dataset)
+    n_probes = probe_count(
+        "method.probe_size",
+        gw_cfg.probe_size,
+        defaults_of(GWSchema)["probe_size"],
+        available_probes(datamodule),
+        f"dataset={cfg.dataset.name}",
+    )
     seeds = [study.first_seed + k for k in range(study.n_seeds)]
     stages = [train_stage(raw, run_dir / f"train_seed={seed}", seed) for seed in seeds]
     models = [load_target(str(stage.run_dir), cfg.model).to(device) for stage in stages]
     layers = select_layers(candidate_layers(models[0]), gw_cfg.modules, submodule_names(models[0]))
-    probe = datamodule.eval_batch(gw_cfg.probe_size)  # type: ignore[union-attr]
+    probe = datamodule.eval_batch(n_probes)  # type: ignore[union-attr]
     stacked: list[torch.Tensor] = []
     for model in models:
         stacked.extend(layer_representations(model, layers, probe, gw_cfg.pooling).values())

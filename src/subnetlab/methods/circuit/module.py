@@ -17,17 +17,12 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.data.probes import (
-    FiniteProbes,
-    ProbeInputs,
-    require_dataset_probes,
-    require_probes,
-)
+from subnetlab.data.probes import ProbeInputs, available_probes, probe_count
 from subnetlab.data.tasks import TaskSpec, build_task_data
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.models.planted_circuit import PlantedCircuitNet
-from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.base import ConfigError, defaults_of, flatten, to_dict
 from subnetlab.schemas.circuit import CircuitSchema
 from subnetlab.utils.atomic_files import save_torch_atomic, write_text_atomic
 
@@ -82,6 +77,12 @@ class CircuitModule(MethodModule):
         except TargetCapabilityError as err:
             raise ConfigError("target", type(self.network).__name__, str(err)) from None
 
+    def _probe_count(self, available: int | None, where: str) -> int:
+        """``method.probe_size`` examples of ``where`` (holding ``available``; None: drawn),
+        null for all of them; the default takes at most what there is."""
+        default = defaults_of(CircuitSchema)["probe_size"]
+        return probe_count("method.probe_size", self.cfg.probe_size, default, available, where)
+
     def _task_spec(self) -> TaskSpec:
         dataset_cfg = self.ctx.dataset_cfg
         try:
@@ -101,23 +102,14 @@ class CircuitModule(MethodModule):
         if datamodule is None:  # the task datasets: train and test tensors with targets
             spec = self._task_spec()
             rows = spec.data.x_train if cfg.split == "train" else spec.data.x_test
-            where = f"the {cfg.split} split of dataset={name}"
-            n_rows = len(rows) if cfg.probe_size is None else cfg.probe_size
-            require_probes("method.probe_size", n_rows, len(rows), where)
-            examples = task_examples(spec, cfg.split, n_rows)
+            size = self._probe_count(len(rows), f"the {cfg.split} split of dataset={name}")
+            examples = task_examples(spec, cfg.split, size)
         elif isinstance(datamodule, ProbeInputs):
             if cfg.split != "test":
                 raise ConfigError(
                     "method.split", cfg.split, f"test (dataset={name} serves held-out inputs only)"
                 )
-            size = cfg.probe_size
-            if size is None:  # all of them
-                if not isinstance(datamodule, FiniteProbes):
-                    raise ConfigError(
-                        "method.probe_size", None, f"a number (dataset={name} draws its inputs)"
-                    )
-                size = datamodule.n_probes
-            require_dataset_probes(datamodule, "method.probe_size", size, ctx.dataset_cfg)
+            size = self._probe_count(available_probes(datamodule), f"dataset={name}")
             examples = probe_examples(datamodule, cfg.split, size)
         else:
             raise ConfigError("dataset", name, DATASETS)

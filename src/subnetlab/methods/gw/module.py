@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from subnetlab.data.probes import require_dataset_probes
+from subnetlab.data.probes import available_probes, probe_count
 from subnetlab.methods.base import MethodModule, RunContext
 from subnetlab.methods.errors import TargetCapabilityError
 from subnetlab.methods.gw.analysis import (
@@ -19,7 +19,7 @@ from subnetlab.methods.gw.analysis import (
     layer_representations,
 )
 from subnetlab.methods.gw.seed_identification import LAYER_ID_MEASURES
-from subnetlab.schemas.base import ConfigError, flatten, to_dict
+from subnetlab.schemas.base import ConfigError, defaults_of, flatten, to_dict
 from subnetlab.schemas.gw import GWSchema
 
 
@@ -94,7 +94,13 @@ class GWModule(MethodModule):
                 ctx.dataset_cfg.name,
                 "a dataset whose datamodule serves held-out probe inputs (eval_batch)",
             )
-        require_dataset_probes(ctx.datamodule, "method.probe_size", cfg.probe_size, ctx.dataset_cfg)
+        self.n_probes = probe_count(
+            "method.probe_size",
+            cfg.probe_size,
+            defaults_of(GWSchema)["probe_size"],
+            available_probes(ctx.datamodule),
+            "the datamodule" if ctx.dataset_cfg is None else f"dataset={ctx.dataset_cfg.name}",
+        )
         self.cfg, self.ctx = cfg, ctx
         self.target = ctx.target
         self.layer_names = select_layers(
@@ -107,7 +113,7 @@ class GWModule(MethodModule):
 
     def probe_inputs(self) -> torch.Tensor:
         """(N, ...) probe inputs shared by every layer."""
-        return self.ctx.datamodule.eval_batch(self.cfg.probe_size)  # type: ignore[union-attr]
+        return self.ctx.datamodule.eval_batch(self.n_probes)  # type: ignore[union-attr]
 
     def run_analysis(self) -> None:
         cfg = self.cfg

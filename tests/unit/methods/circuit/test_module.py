@@ -204,6 +204,20 @@ def test_probe_size_null_takes_every_row_of_the_tensor_file(tmp_path):
     }
 
 
+def test_the_default_probe_size_takes_every_row_of_a_smaller_file(tmp_path):
+    files = save_planted_files(tmp_path)
+    inputs = torch.load(files["inputs"])
+    torch.save(inputs[:60], files["inputs"])  # fewer rows than the default's 100
+    magnitude = ["method.algorithm=magnitude", "method.tau=0.2", "method.tau_sweep=[]"]
+    default = run(_plain(files, tmp_path, magnitude), tmp_path / "a")
+    every = run(_plain(files, tmp_path, [*magnitude, "method.probe_size=60"]), tmp_path / "b")
+    assert default.status == every.status == "ok", (default.error, every.error)
+    timed = {k for k in every.metrics if k.endswith("_s")}
+    assert {k: v for k, v in default.metrics.items() if k not in timed} == {
+        k: v for k, v in every.metrics.items() if k not in timed
+    }
+
+
 def test_more_examples_than_a_task_split_holds_name_the_split(bimt_target, tmp_path):
     with pytest.raises(ConfigError) as caught:
         run(_circuit(bimt_target, tmp_path, ["method.probe_size=100000"]), tmp_path / "circuit")
