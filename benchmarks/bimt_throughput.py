@@ -30,6 +30,7 @@ from subnetlab.lifecycle.runner import run
 from subnetlab.methods.bimt.connection_cost import CostSettings
 from subnetlab.methods.bimt.swaps import relocate
 from subnetlab.models.mlp import MLP
+from subnetlab.utils.arguments import integer_at_least
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 BARE = [
@@ -90,10 +91,10 @@ def relocation_seconds(repeats: int) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="trainer.threads")
-    parser.add_argument("--small-steps", type=int, default=4000)
-    parser.add_argument("--mnist-steps", type=int, default=1000)
-    parser.add_argument("--relocations", type=int, default=5)
+    parser.add_argument("--threads", type=integer_at_least(1), default=1, help="trainer.threads")
+    parser.add_argument("--small-steps", type=integer_at_least(1), default=4000)
+    parser.add_argument("--mnist-steps", type=integer_at_least(1), default=1000)
+    parser.add_argument("--relocations", type=integer_at_least(1), default=5)
     args = parser.parse_args()
     register_resolvers()
     torch.set_num_threads(args.threads)

@@ -35,6 +35,7 @@ from subnetlab.methods.circuit.patching import PatchingCache, build_cache, shuff
 from subnetlab.methods.circuit.planted import planted_circuit
 from subnetlab.methods.circuit.result import DiscoveryResult
 from subnetlab.models.layered import LayeredNet
+from subnetlab.utils.arguments import integer_at_least, positive_number
 
 INDEPENDENCE_DEPENDENCIES = torch.tensor([[1, 0, 1, 0], [0, 1, 0, 1]], dtype=torch.bool)
 
@@ -246,10 +247,12 @@ def planted(generator: torch.Generator) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--tau-independence", type=float, default=0.01)
-    parser.add_argument("--tau-mnist", type=float, default=1e-4)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=integer_at_least(1), default=1, help="torch CPU threads (default 1)"
+    )
+    parser.add_argument("--tau-independence", type=positive_number, default=0.01)
+    parser.add_argument("--tau-mnist", type=positive_number, default=1e-4)
+    parser.add_argument("--seed", type=integer_at_least(0), default=0)
     parser.add_argument(
         "--write-blob-idx", type=Path, default=None, help="write blob IDX files there and exit"
     )

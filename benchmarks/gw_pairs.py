@@ -53,6 +53,7 @@ from subnetlab.methods.gw.representations import collect_representations  # noqa
 from subnetlab.methods.gw.solver_batched import batched_gromov_wasserstein  # noqa: E402
 from subnetlab.methods.gw.solver_pot import Init, pot_exact_gw  # noqa: E402
 from subnetlab.methods.gw.synthetic import PlantedGroupsNet  # noqa: E402
+from subnetlab.utils.arguments import integer_at_least  # noqa: E402
 
 STARTS: tuple[Init, ...] = ("identity", "product")
 Result = TypeVar("Result")
@@ -125,9 +126,9 @@ def gaps(values: np.ndarray, reference: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000])
-    parser.add_argument("--pot-pairs", type=int, default=None)
-    parser.add_argument("--pot-batch-pairs", type=int, default=3)
+    parser.add_argument("--n", type=integer_at_least(2), nargs="+", default=[1000, 2000])
+    parser.add_argument("--pot-pairs", type=integer_at_least(1), default=None)
+    parser.add_argument("--pot-batch-pairs", type=integer_at_least(1), default=3)
     args = parser.parse_args()
     print(
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), POT {ot.__version__} "

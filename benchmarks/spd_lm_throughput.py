@@ -26,6 +26,8 @@ import os
 import resource
 import time
 
+from subnetlab.utils.arguments import integer_at_least
+
 
 def measure(
     implementation: str,
@@ -85,9 +87,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--steps", type=int, default=20, help="timed steps (after 3 warm-up)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--batch", type=int, default=32, help="sequences of 32 tokens per step")
+    parser.add_argument(
+        "--steps", type=integer_at_least(1), default=20, help="timed steps (after 3 warm-up)"
+    )
+    parser.add_argument(
+        "--threads", type=integer_at_least(1), default=1, help="torch CPU threads (default 1)"
+    )
+    parser.add_argument(
+        "--batch", type=integer_at_least(1), default=32, help="sequences of 32 tokens per step"
+    )
     parser.add_argument(
         "--ci-fn",
         choices=["shared_mlp", "mlp"],

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from subnetlab.utils.arguments import integer_at_least, parallel_jobs
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -45,9 +47,11 @@ def _statuses(output_dir: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=4, help="jobs in the sweep (seeds)")
-    parser.add_argument("--steps", type=int, default=2500, help="SPD steps per job")
-    parser.add_argument("--n-jobs", type=int, default=2, help="joblib worker processes")
+    parser.add_argument(
+        "--jobs", type=integer_at_least(1), default=4, help="jobs in the sweep (seeds)"
+    )
+    parser.add_argument("--steps", type=integer_at_least(1), default=2500, help="SPD steps per job")
+    parser.add_argument("--n-jobs", type=parallel_jobs, default=2, help="joblib worker processes")
     opts = parser.parse_args()
 
     seeds = ",".join(str(s) for s in range(opts.jobs))

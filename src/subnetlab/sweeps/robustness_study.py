@@ -25,6 +25,7 @@ from subnetlab.sweeps.jobs import find_jobs
 from subnetlab.sweeps.progress import SWEEP_LOGGER, summary_lines
 from subnetlab.sweeps.spd_criterion import MECHANISMS_RECOVERED, TMS_RECOVERY
 from subnetlab.sweeps.summarize import summarize
+from subnetlab.utils.arguments import parallel_jobs, seed_list
 
 REPO = Path(__file__).resolve().parents[3]
 #: the coefficient each method's sweep varies (β3 for SPD, batch top-k for APD)
@@ -60,8 +61,12 @@ def main(argv: list[str] | None = None) -> None:
         description="Reduced SPD-vs-APD robustness study on TMS 5-2 (sweeps + summary).",
     )
     parser.add_argument("--out", type=Path, default=REPO / "outputs/multiruns/robustness_tms_5_2")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    parser.add_argument(
+        "--seeds", type=seed_list, default="0,1,2", help="comma-separated seeds (default 0,1,2)"
+    )
+    parser.add_argument(
+        "--n-jobs", type=parallel_jobs, default=-1, help="parallel jobs (-1: one per core)"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     # both sweeps at once: the shorter APD jobs fill the cores the SPD sweep's last round leaves

@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from subnetlab.utils.arguments import parallel_jobs
+
 from .progress import summary_lines
 from .robustness_study import launch_sweep
 
@@ -27,7 +29,9 @@ def study_parser(
     parser.add_argument(
         "--only", default=",".join(names), help=f"comma-separated settings among {list(names)}"
     )
-    parser.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    parser.add_argument(
+        "--n-jobs", type=parallel_jobs, default=-1, help="parallel jobs (-1: one per core)"
+    )
     parser.add_argument(
         "--summarize-only", action="store_true", help="write the table of what has finished"
     )
