@@ -35,14 +35,8 @@ from subnetlab.schemas.planted_families import PlantedFamiliesSchema
 class _PlantedLayer(nn.Module):
     """One layer: reads its family's representation (the first ``clean_in`` features of its input),
     opens a new family from it when ``spacing`` is given, rotates it and appends its own
-    perturbation."""
-
-    # buffers registered in __init__ (declared so that they read as tensors, not as Modules)
-    open_weight: torch.Tensor
-    open_bias: torch.Tensor
-    rotation: torch.Tensor
-    perturb_weight: torch.Tensor
-    perturb_bias: torch.Tensor
+    perturbation. Its weights are parameters (drawn, never trained); a layer that opens no family
+    has empty ``open_weight`` / ``open_bias``."""
 
     def __init__(
         self,
@@ -62,20 +56,20 @@ class _PlantedLayer(nn.Module):
         )
         if spacing is None:
             self.clean_out = clean_in
-            self.register_buffer("open_weight", torch.empty(0))
-            self.register_buffer("open_bias", torch.empty(0))
+            self.open_weight = nn.Parameter(torch.empty(0))
+            self.open_bias = nn.Parameter(torch.empty(0))
         else:
             self.clean_out = width if spacing == 1.0 else clean_in + width
             weight = torch.randn(width, clean_in, generator=generator) * gain / clean_in**0.5
-            self.register_buffer("open_weight", weight)
-            self.register_buffer("open_bias", torch.randn(width, generator=generator) * 0.5)
+            self.open_weight = nn.Parameter(weight)
+            self.open_bias = nn.Parameter(torch.randn(width, generator=generator) * 0.5)
         rotation, _ = torch.linalg.qr(
             torch.randn(self.clean_out, self.clean_out, generator=generator)
         )
-        self.register_buffer("rotation", rotation)
+        self.rotation = nn.Parameter(rotation)
         perturb = torch.randn(width, self.clean_out, generator=generator) / self.clean_out**0.5
-        self.register_buffer("perturb_weight", perturb)
-        self.register_buffer("perturb_bias", torch.randn(width, generator=generator) * 0.5)
+        self.perturb_weight = nn.Parameter(perturb)
+        self.perturb_bias = nn.Parameter(torch.randn(width, generator=generator) * 0.5)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """(B, ≥ clean_in) → (B, clean_out + width)."""

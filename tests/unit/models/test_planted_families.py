@@ -135,12 +135,13 @@ def test_bad_settings_are_one_line_config_errors_naming_the_key(
 
 
 def _digest(net: torch.nn.Module) -> str:
-    """sha256 of the net's weight buffers (names and bytes), the family labels left out."""
+    """sha256 of the net's weights (names and bytes, state-dict order), the family labels left
+    out."""
     digest = hashlib.sha256()
     for name, tensor in net.state_dict().items():
         if name != "family_labels":
             digest.update(name.encode())
-            digest.update(tensor.contiguous().numpy().tobytes())
+            digest.update(tensor.detach().contiguous().numpy().tobytes())
     return digest.hexdigest()
 
 
