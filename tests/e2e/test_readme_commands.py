@@ -145,7 +145,8 @@ PLAN: dict[str, Check] = {
     "run.py method=gw model=mlp_digits": Run((*STEPS, *PROBES)),
     "run.py experiment=gw_hf target.hf_path=/path/to/hf_folder": Run((*PROBES, *NO_TOKENIZER)),
     "run.py experiment=gw_planted": Run(),
-    "run.py experiment=gw_planted study.n_families=4 seed=1": Run(),
+    "run.py experiment=gw_planted model.n_families=4 seed=1": Run(),
+    "run.py method=gw model=planted_families model.family_sizes=[3,3,2]": Run(PROBES),
     "run.py method=gw model=mlp model.widths=[784,100,100,10] dataset=mnist_images "
     "method.modules=[linears.*] target.ckpt=<an MNIST MLP run>": Validate(
         "needs MNIST files and a model trained on them"

@@ -26,12 +26,21 @@ from subnetlab.training.recipe import TrainingRecipe
 def test_every_model_option_has_a_family_with_its_schema_and_a_registered_recipe() -> None:
     families = model_families()
     options = schemas("model")
-    expected = {"tms", "resid_mlp", "mlp", "transformer", "convnet", "attn_only", "planted_circuit"}
+    expected = {
+        "tms",
+        "resid_mlp",
+        "mlp",
+        "transformer",
+        "convnet",
+        "attn_only",
+        "planted_circuit",
+        "planted_families",
+    }
     assert set(families) == set(options) == expected
     for name, family in families.items():
         assert family.name == name and family.schema is options[name]
         if family.weights_from_config:  # built whole from its config: nothing to train
-            assert family.recipe is None and name == "planted_circuit"
+            assert family.recipe is None and name in {"planted_circuit", "planted_families"}
             continue
         assert family.recipe is not None
         assert issubclass(recipe_class(family.recipe), TrainingRecipe)
@@ -67,7 +76,8 @@ def test_unknown_names_are_one_line_config_errors_naming_the_registered_ones() -
     assert isinstance(err.value, ConfigError) and "\n" not in message
     assert message == (
         "invalid config value model.name='resnet': allowed a registered model family: "
-        "['attn_only', 'convnet', 'mlp', 'planted_circuit', 'resid_mlp', 'tms', 'transformer']"
+        "['attn_only', 'convnet', 'mlp', 'planted_circuit', 'planted_families', 'resid_mlp', "
+        "'tms', 'transformer']"
     )
     with pytest.raises(UnknownEntryError, match="recipe='nope'.*'image_classifier', 'resid_mlp'"):
         recipe_class("nope")

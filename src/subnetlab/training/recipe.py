@@ -90,7 +90,7 @@ def recipe_with_overrides(model_cfg: Any, overrides: dict[str, Any]) -> Any:
             "model",
             model_cfg.name,
             "a model that is trained: this one is built whole from its config (planted "
-            "weights), so analyse it directly (e.g. method=circuit)",
+            "weights), so analyse it directly (e.g. method=circuit, method=gw)",
         )
     if getattr(model_cfg, "recipe", None) is None:
         raise ConfigError(

@@ -18,7 +18,9 @@ from subnetlab.methods.gw.analysis import (
     is_decomposable,
     layer_representations,
 )
+from subnetlab.methods.gw.planted_recovery import PlantedRecovery
 from subnetlab.methods.gw.seed_identification import LAYER_ID_MEASURES
+from subnetlab.models.planted_families import PlantedFamiliesNet
 from subnetlab.schemas.base import ConfigError, defaults_of, flatten, to_dict
 from subnetlab.schemas.gw import GWSchema
 
@@ -58,11 +60,13 @@ def select_layers(
 
 class GWModule(MethodModule):
     """GW layer clustering of ``ctx.target`` on a probe batch from ``ctx.datamodule``, computed on
-    ``ctx.device`` (``trainer.accelerator``)."""
+    ``ctx.device`` (``trainer.accelerator``). A target with planted layer families
+    (``model=planted_families``) is also scored against them (``ari`` and the other
+    ``PlantedRecovery.metrics``, ``planted.json``)."""
 
     default_optimized_metric = "n_groups"
     higher_is_better = False
-    # final metrics of study=gw_seed_identification (accuracies) and study=gw_planted (adjusted
+    # final metrics of study=gw_seed_identification (accuracies) and of planted families (adjusted
     # Rand indices) that a sweep maximises
     maximized_metrics = frozenset(
         {*(f"layer_id_accuracy/{m}" for m in LAYER_ID_MEASURES), "ari", "segments_ari"}
@@ -107,6 +111,7 @@ class GWModule(MethodModule):
             candidate_layers(ctx.target), cfg.modules, submodule_names(ctx.target)
         )
         self.groups: LayerGroups | None = None
+        self.planted = ctx.target if isinstance(ctx.target, PlantedFamiliesNet) else None
 
     def hparams_for_logging(self) -> dict[str, Any]:
         return flatten({"method": to_dict(self.cfg)})
@@ -124,12 +129,25 @@ class GWModule(MethodModule):
         cache = self.ctx.run_dir / "distances.pt" if cfg.cache_distances else None
         self.groups = analyse_layers(reps, cfg, self.ctx.device, cache)
 
+    def recovery(self) -> PlantedRecovery | None:
+        """The groups scored against the target's planted families; None for a target without
+        them, or before the analysis."""
+        if self.groups is None or self.planted is None:
+            return None
+        return PlantedRecovery(self.groups, self.planted)
+
     def final_metrics(self) -> dict[str, float]:
+        recovery = self.recovery()
+        if recovery is not None:
+            return recovery.metrics()
         return {} if self.groups is None else self.groups.metrics()
 
     def figures(self) -> dict[str, Figure]:
         return {} if self.groups is None else self.groups.figures()
 
     def save_artifacts(self, run_dir: Path) -> None:
-        if self.groups is not None:
+        recovery = self.recovery()
+        if recovery is not None:
+            recovery.save(run_dir)
+        elif self.groups is not None:
             self.groups.save(run_dir)

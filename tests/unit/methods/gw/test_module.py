@@ -14,11 +14,13 @@ from subnetlab.methods.gw.module import (
     select_layers,
     submodule_names,
 )
+from subnetlab.methods.gw.planted_recovery import PLANTED_GW
 from subnetlab.methods.gw.synthetic import PlantedGroupsNet
 from subnetlab.models.tms import TMS
 from subnetlab.models.transformer import Transformer
 from subnetlab.schemas.base import ConfigError
 from subnetlab.schemas.models import TMSSchema
+from subnetlab.schemas.run import validate_run_config
 from tests.conftest import QUIET_RUN, tiny_transformer
 
 QUICK = [
@@ -137,3 +139,70 @@ def test_module_on_a_planted_network_finds_its_groups(tmp_path: Path) -> None:
     module.save_artifacts(tmp_path)
     groups = json.loads((tmp_path / "groups.json").read_text())
     assert groups["clusters"] == [0, 0, 0, 1, 1, 1] and groups["segments"] == [0, 0, 0, 1, 1, 1]
+
+
+def test_a_planted_families_target_is_scored_against_its_families(composed, tmp_path: Path) -> None:
+    overrides = ["method=gw", "model=planted_families", "model.n_families=2", *QUIET_RUN]
+    result = run(composed([*overrides, "method.probe_size=100", "seed=3"]), tmp_path)
+    assert result.status == "ok", result.error
+    m = result.metrics
+    assert m["ari"] == 1.0 and m["n_groups"] == m["planted_groups"] == 2.0
+    assert m["gw_between_min"] > m["gw_within_max"] > 0.0
+    planted = json.loads((tmp_path / "planted.json").read_text())
+    assert planted["families"] == [0] * 4 + [1] * 4 and planted["spacing"] == [0.2]
+    assert planted["clusters"] == planted["families"]
+    assert json.loads((tmp_path / "target.json").read_text())["source"] == "config"
+    assert json.loads((tmp_path / "metrics.json").read_text())["model"] == "planted_families"
+
+
+def test_the_planted_experiment_reports_the_ari_and_both_numbers_of_groups(
+    composed, tmp_path: Path
+) -> None:
+    result = run(composed(["experiment=gw_planted", "model.n_families=4", *QUIET_RUN]), tmp_path)
+    assert result.status == "ok", result.error
+    m = result.metrics
+    assert m["ari"] == 1.0 and m["n_groups"] == m["planted_groups"] == 4.0
+    assert result.objective == 1.0  # optimized_metric: ari
+    planted = json.loads((tmp_path / "planted.json").read_text())
+    assert planted["spacing"] == [0.2, 1.0, 0.2] and planted["family_sizes"] == [4, 4, 4, 4]
+    assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == {
+        "layer_matrices",
+        "dendrogram",
+    }
+
+
+def test_the_planted_experiment_uses_the_gw_settings_of_planted_family_recovery(composed) -> None:
+    cfg = validate_run_config(composed(["experiment=gw_planted"]))
+    assert cfg.method == PLANTED_GW and cfg.model.name == "planted_families"
+    assert cfg.dataset.size == PLANTED_GW.probe_size  # the probes: one draw of that size
+    assert cfg.model.seed == cfg.seed
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("model.family_sizes=[4,4]", "model.family_sizes"),
+        ("model.n_families=0", "model.n_families"),
+        ("model.near_spacing=0", "model.near_spacing"),
+        ("model.spacing=[0.5,-1.0]", "model.spacing[1]"),
+    ],
+)
+def test_planted_settings_are_checked_before_any_work(
+    composed, tmp_path: Path, override: str, key: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        run(composed(["experiment=gw_planted", override, *QUIET_RUN]), tmp_path / "run")
+    assert info.value.key == key
+    assert not (tmp_path / "run").exists()
+
+
+def test_training_a_planted_families_net_is_refused_before_any_work(
+    composed, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="built whole from its config") as info:
+        run(composed(["method=train", "model=planted_families", *QUIET_RUN]), tmp_path / "run")
+    assert info.value.key == "model" and "\n" not in str(info.value)
+    # the run folder records the refusal, and nothing else
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["metrics.json"]
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["status"] == "failed" and record["model"] == "planted_families"

@@ -3,19 +3,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
+from subnetlab.data.gaussian_inputs import gaussian_probes
+from subnetlab.methods.gw.analysis import analyse_layers, layer_representations
 from subnetlab.methods.gw.planted_recovery import (
     PLANTED_GW,
+    PlantedRecovery,
     planted_family_recovery,
-    probe_inputs,
-    recover_planted_families,
 )
+from subnetlab.models.planted_families import build_planted_families
 from subnetlab.schemas.base import ConfigError, from_dict
 from subnetlab.schemas.gw import GWSchema
-from subnetlab.schemas.gw_studies import GWPlantedSchema
+from subnetlab.schemas.planted_families import PlantedFamiliesSchema
 
 
 def _gw(**changes: Any) -> GWSchema:
@@ -43,28 +44,41 @@ def test_one_family_is_one_group() -> None:
     assert metrics["n_groups"] == metrics["planted_groups"] == 1.0 and metrics["ari"] == 1.0
 
 
+def _recovery(settings: dict[str, Any], layers: list[str] | None = None) -> PlantedRecovery:
+    """GW groups of the planted net's ``layers`` (all when None) on 40 Gaussian probes."""
+    net = build_planted_families(from_dict(PlantedFamiliesSchema, settings, "model"))
+    probe = gaussian_probes(40, net.d_in, 0)
+    reps = layer_representations(net, layers or net.layer_names, probe, "last")
+    return PlantedRecovery(analyse_layers(reps, _gw(probe_size=40), torch.device("cpu")), net)
+
+
 def test_recovery_writes_the_families_beside_the_groups(tmp_path: Path) -> None:
     settings = {"n_families": 2, "family_sizes": [2, 3], "spacing": [0.5], "within_noise": 0.0}
-    planted = from_dict(GWPlantedSchema, settings, "study")
-    recovery = recover_planted_families(planted, 0, _gw(probe_size=40), torch.device("cpu"))
+    recovery = _recovery(settings)
     recovery.save(tmp_path)
     record = json.loads((tmp_path / "planted.json").read_text())
     assert record["families"] == [0, 0, 1, 1, 1] and record["spacing"] == [0.5]
+    assert record["family_sizes"] == [2, 3] and record["within_noise"] == 0.0
     assert record["clusters"] == [0, 0, 1, 1, 1] and record["ari"] == 1.0
     assert json.loads((tmp_path / "groups.json").read_text())["n_groups"] == 2
 
 
-def test_probes_are_seeded_apart_from_the_weights() -> None:
-    assert torch.equal(probe_inputs(5, 3, seed=2), probe_inputs(5, 3, seed=2))
-    first = probe_inputs(4, 4, seed=0).flatten()
-    weights = torch.randn(16, generator=torch.Generator().manual_seed(0))
-    assert not np.allclose(first.numpy(), weights.numpy())
+def test_a_subset_of_layers_is_scored_against_its_own_families() -> None:
+    # families 0 and 2 of three (1 unrelated to both): the grouped layers hold two of them
+    settings = {"n_families": 3, "layers_per_family": 2, "spacing": [1.0, 1.0], "within_noise": 0.0}
+    layers = ["layers.0", "layers.1", "layers.4", "layers.5"]
+    recovery = _recovery(settings, layers)
+    assert recovery.families.tolist() == [0, 0, 2, 2]
+    metrics = recovery.metrics()
+    assert metrics["planted_groups"] == 2.0 and metrics["ari"] == 1.0
+    gw = recovery.groups.result.gw
+    assert metrics["gw_between_min"] == pytest.approx(float(gw[:2, 2:].mean()))
 
 
 def test_unknown_or_bad_settings_name_the_key() -> None:
     with pytest.raises(ConfigError) as info:
         planted_family_recovery(3, seed=0, near=0.1)
-    assert info.value.key == "study.near"
+    assert info.value.key == "model.near"
     with pytest.raises(ConfigError) as info:
         planted_family_recovery(3, seed=0, spacing=[0.5])
-    assert info.value.key == "study.spacing" and "2 values" in info.value.allowed
+    assert info.value.key == "model.spacing" and "2 values" in info.value.allowed

@@ -1,5 +1,6 @@
 """A feed-forward network whose layers form planted families at chosen spacings: the known answer
-that GW layer grouping is scored against (``study=gw_planted``).
+that GW layer grouping is scored against (``model=planted_families``; ``method=gw`` reports the
+adjusted Rand index of its groups against the families).
 
 What GW compares is each layer's N×N distance matrix on the probe set, up to isometry, so a family
 is a set of layers with the same distance matrix up to a small perturbation, and the spacing of two
@@ -7,8 +8,8 @@ families is how far their distance matrices are apart. Every layer's output is i
 representation c (through a fresh orthogonal map, which leaves the distances unchanged) next to a
 perturbation of its own: ``[Q_t c, ν · tanh(g · P_t c + b_t)]``, so squared distances are
 ``D_t² = D_c² + ν² D_{e_t}²``. The next layer reads only the ``Q_t c`` part, so perturbations do not
-add up along a family (unlike ``synthetic.PlantedGroupsNet``, whose noise drifts): a family is a
-tight set however long it is.
+add up along a family (unlike ``methods/gw/synthetic.PlantedGroupsNet``, whose noise drifts): a
+family is a tight set however long it is.
 
 Family f + 1 opens from family f's representation with spacing s ∈ (0, 1]:
 ``c' = [√(1 − s) · c, √s · tanh(W c + b)]``, so ``D'² = (1 − s) D_c² + s D_new²``: the share s of
@@ -27,18 +28,15 @@ import math
 import torch
 from torch import nn
 
+from subnetlab.registry import register_model
+from subnetlab.schemas.planted_families import PlantedFamiliesSchema
+
 
 class _PlantedLayer(nn.Module):
     """One layer: reads its family's representation (the first ``clean_in`` features of its input),
     opens a new family from it when ``spacing`` is given, rotates it and appends its own
-    perturbation."""
-
-    # buffers registered in __init__ (declared so that they read as tensors, not as Modules)
-    open_weight: torch.Tensor
-    open_bias: torch.Tensor
-    rotation: torch.Tensor
-    perturb_weight: torch.Tensor
-    perturb_bias: torch.Tensor
+    perturbation. Its weights are parameters (drawn, never trained); a layer that opens no family
+    has empty ``open_weight`` / ``open_bias``."""
 
     def __init__(
         self,
@@ -58,20 +56,20 @@ class _PlantedLayer(nn.Module):
         )
         if spacing is None:
             self.clean_out = clean_in
-            self.register_buffer("open_weight", torch.empty(0))
-            self.register_buffer("open_bias", torch.empty(0))
+            self.open_weight = nn.Parameter(torch.empty(0))
+            self.open_bias = nn.Parameter(torch.empty(0))
         else:
             self.clean_out = width if spacing == 1.0 else clean_in + width
             weight = torch.randn(width, clean_in, generator=generator) * gain / clean_in**0.5
-            self.register_buffer("open_weight", weight)
-            self.register_buffer("open_bias", torch.randn(width, generator=generator) * 0.5)
+            self.open_weight = nn.Parameter(weight)
+            self.open_bias = nn.Parameter(torch.randn(width, generator=generator) * 0.5)
         rotation, _ = torch.linalg.qr(
             torch.randn(self.clean_out, self.clean_out, generator=generator)
         )
-        self.register_buffer("rotation", rotation)
+        self.rotation = nn.Parameter(rotation)
         perturb = torch.randn(width, self.clean_out, generator=generator) / self.clean_out**0.5
-        self.register_buffer("perturb_weight", perturb)
-        self.register_buffer("perturb_bias", torch.randn(width, generator=generator) * 0.5)
+        self.perturb_weight = nn.Parameter(perturb)
+        self.perturb_bias = nn.Parameter(torch.randn(width, generator=generator) * 0.5)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """(B, ≥ clean_in) → (B, clean_out + width)."""
@@ -89,7 +87,8 @@ class _PlantedLayer(nn.Module):
 
 
 class PlantedFamiliesNet(nn.Module):
-    """``layers.0 … layers.{L−1}``: family f covers ``family_sizes[f]`` consecutive layers.
+    """``layers.0 … layers.{L−1}``: family f covers ``family_sizes[f]`` consecutive layers. The
+    family of each layer is the buffer ``family_labels`` ((L,) int64), saved with the state dict.
 
     Args:
         family_sizes: layers per family, e.g. [4, 4, 4].
@@ -104,8 +103,11 @@ class PlantedFamiliesNet(nn.Module):
 
     Raises:
         ValueError: an empty or non-positive ``family_sizes``, a ``spacing`` of the wrong length or
-            outside (0, 1], a negative ``within_noise``.
+            outside (0, 1], a negative ``within_noise``. (``model=planted_families`` checks the
+            same in its schema, before any work.)
     """
+
+    family_labels: torch.Tensor  # buffer registered in __init__
 
     def __init__(
         self,
@@ -113,9 +115,10 @@ class PlantedFamiliesNet(nn.Module):
         spacing: list[float],
         within_noise: float,
         seed: int,
-        d_in: int = 16,
-        width: int = 64,
-        gain: float = 3.0,
+        *,
+        d_in: int,
+        width: int,
+        gain: float,
     ) -> None:
         super().__init__()
         if not family_sizes or min(family_sizes) < 1:
@@ -146,13 +149,43 @@ class PlantedFamiliesNet(nn.Module):
                 layers.append(layer)
                 clean = layer.clean_out
         self.layers = nn.Sequential(*layers)
-        self.family_labels = [f for f, size in enumerate(family_sizes) for _ in range(size)]
-        self.d_in = d_in
+        labels = [f for f, size in enumerate(family_sizes) for _ in range(size)]
+        self.register_buffer("family_labels", torch.tensor(labels, dtype=torch.int64))
+        self.family_sizes, self.spacing = list(family_sizes), list(spacing)
+        self.within_noise, self.d_in = within_noise, d_in
 
     @property
     def layer_names(self) -> list[str]:
+        """``layers.0 … layers.{L−1}``, in depth order."""
         return [f"layers.{i}" for i in range(len(self.layers))]
+
+    def block_names(self) -> list[str]:
+        """The layers whose outputs GW compares (``layer_names``)."""
+        return self.layer_names
+
+    def families_of(self, names: list[str]) -> list[int]:
+        """The planted family of each named layer. Raises ValueError for a name that is not one
+        of ``layer_names``."""
+        family = dict(zip(self.layer_names, self.family_labels.tolist(), strict=True))
+        unknown = [name for name in names if name not in family]
+        if unknown:
+            raise ValueError(f"{unknown} are not planted layers; they are {self.layer_names}")
+        return [family[name] for name in names]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, d_in) → (B, the last layer's width)."""
         return self.layers(x)
+
+
+@register_model("planted_families", PlantedFamiliesSchema, recipe=None, weights_from_config=True)
+def build_planted_families(cfg: PlantedFamiliesSchema) -> PlantedFamiliesNet:
+    """The planted net a ``model=planted_families`` config describes."""
+    return PlantedFamiliesNet(
+        cfg.sizes(),
+        cfg.spacings(),
+        cfg.within_noise,
+        cfg.seed,
+        d_in=cfg.d_in,
+        width=cfg.width,
+        gain=cfg.gain,
+    )
