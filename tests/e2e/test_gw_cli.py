@@ -7,6 +7,14 @@ from pathlib import Path
 from tests.conftest import run_cli, tiny_transformer
 
 
+def _one_run(overrides: list[str], tmp_path: Path) -> tuple[Path, dict]:
+    """Run the CLI into ``tmp_path``; the one run folder and its metrics."""
+    proc = run_cli([*overrides, f"paths.output_dir={tmp_path}"], tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    return run_dir, json.loads((run_dir / "metrics.json").read_text())
+
+
 def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
     overrides = [
         "method=gw",
@@ -14,12 +22,8 @@ def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
         *tiny_transformer(n_layers=4, train_steps=30),
         "method.probe_size=40",
         "trainer.progress_bar=false",
-        f"paths.output_dir={tmp_path}",
     ]
-    proc = run_cli(overrides, tmp_path)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    run_dir, metrics = _one_run(overrides, tmp_path)
     groups = json.loads((run_dir / "groups.json").read_text())
     assert metrics["status"] == "ok" and metrics["model"] == "transformer"
     assert metrics["n_layers"] == 4.0 and metrics["n_groups"] == groups["n_groups"] >= 1
@@ -30,11 +34,7 @@ def test_cli_gw_on_a_tiny_transformer(tmp_path: Path) -> None:
 
 
 def test_cli_gw_planted_recovers_the_planted_families(tmp_path: Path) -> None:
-    overrides = ["experiment=gw_planted", "logger=none", f"paths.output_dir={tmp_path}"]
-    proc = run_cli(overrides, tmp_path)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    run_dir, metrics = _one_run(["experiment=gw_planted", "logger=none"], tmp_path)
     assert metrics["status"] == "ok" and metrics["model"] == "planted_families"
     assert metrics["ari"] == 1.0 and metrics["n_groups"] == metrics["planted_groups"] == 3.0
     # the numbers study=gw_planted measured on seed 0 before the model family existed
@@ -50,12 +50,8 @@ def test_cli_gw_on_planted_families_scores_the_ari(tmp_path: Path) -> None:
         "model.family_sizes=[3,3,2]",
         "method.probe_size=100",
         "logger=none",
-        f"paths.output_dir={tmp_path}",
     ]
-    proc = run_cli(overrides, tmp_path)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    run_dir, metrics = _one_run(overrides, tmp_path)
     assert metrics["status"] == "ok" and metrics["model"] == "planted_families"
     assert metrics["ari"] == 1.0 and metrics["n_groups"] == metrics["planted_groups"] == 3.0
     planted = json.loads((run_dir / "planted.json").read_text())
