@@ -1,43 +1,45 @@
 """SPD training throughput on the char-LM target of ``experiment=spd_char_lm``: tokens/s and peak
 memory of one optimisation step, fast vs plain, on the CPU (and on a GPU when one is present).
 
-    .venv/bin/python benchmarks/spd_lm_throughput.py [--steps 20] [--threads 1] [--batch 32]
+    .venv/bin/python benchmarks/spd_lm_throughput.py [--blocks 5] [--block-seconds 2] [--threads 1]
+        [--batch 32] [--ci-fn shared_mlp|mlp]
 
 ``fast``: what ``method=spd`` runs on that device — on an accelerator the 1 + L masked passes of
 a step concatenated along the batch in one forward, each decomposed matrix reusing the target's
 cached output where a copy still sees the target's input; on a CPU (where the concatenation
-measured no faster) one forward per masked pass; either way the fused scalar CI MLPs (with
-``--ci-fn mlp``), both masks of all matrices drawn and formed at once, and the runs' fused AdamW.
-``plain``: one forward per masked pass with the plain CI MLPs and torch's default AdamW.
-Both compute the same loss and gradients (tests/unit/methods/spd/test_decomposition.py). The
+measured no faster) one forward per masked pass, each reusing the target's products until its
+first masked matrix; either way the fused scalar CI MLPs (with ``--ci-fn mlp``), both masks of
+all matrices drawn and formed at once, and the runs' fused AdamW. ``plain``: one forward per
+masked pass with every product recomputed, the plain CI MLPs and torch's default AdamW. Both
+compute the same loss and gradients (tests/unit/methods/spd/test_decomposition.py).
+
+Side by side: plain and fast run in two processes (each process's peak memory is its own) that
+take turns block after block (``subnetlab.utils.turns``), so that both see the same load; tokens
+per CPU-second and per wall second over all blocks, with the range of the blocks' ratios. The
 settings are the experiment's: 2 blocks (d_model 64, MLP 256, context 32, vocabulary 96), the 4
 MLP matrices with C = 256, the shared-MLP CI function (128 hidden units; ``--ci-fn mlp``: the
-paper's scalar MLP per subcomponent, 16 hidden units), KL reconstruction. Each case runs in its
-own process so that its peak memory is its own; the target is randomly initialised (a step's cost
-does not depend on its values). The machine's load is printed: on a loaded machine compare the
-ratio, not the absolute rates.
+paper's scalar MLP per subcomponent, 16 hidden units), KL reconstruction. The target is randomly
+initialised (a step's cost does not depend on its values). The machine's load is printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import resource
-import time
+from multiprocessing.connection import Connection
 
-from subnetlab.utils.arguments import integer_at_least
+from subnetlab.utils.arguments import integer_at_least, positive_number
+from subnetlab.utils.turns import serve_blocks, take_turns
+
+#: untimed steps first: allocator, kernels built per shape, optimiser state
+WARM_UP = 3
 
 
-def measure(
-    implementation: str,
-    device: str,
-    steps: int,
-    threads: int,
-    batch: int,
-    ci_fn: str,
-    queue: mp.Queue,
+def worker(
+    implementation: str, device: str, threads: int, batch: int, ci_fn: str, conn: Connection
 ) -> None:
+    """Build the char-LM decomposition and serve blocks of its steps on ``conn``
+    (``serve_blocks``); on a GPU the peak is torch's allocated memory."""
     import torch
 
     from subnetlab.methods.decomposition.optimizer import decomposition_optimizer
@@ -65,22 +67,14 @@ def measure(
         sum(terms.values()).backward()
         opt.step()
 
-    for _ in range(3):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start_wall, start_cpu = time.perf_counter(), time.process_time()
-    for _ in range(steps):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
-    tokens = steps * batch * 32
-    queue.put((tokens / wall, tokens / cpu, peak_mb))
+    on_gpu = device == "cuda"
+    serve_blocks(
+        conn,
+        step,
+        WARM_UP,
+        synchronize=torch.cuda.synchronize if on_gpu else lambda: None,
+        report=(lambda: {"peak_mb": torch.cuda.max_memory_allocated() / 2**20}) if on_gpu else None,
+    )
 
 
 def main() -> None:
@@ -88,7 +82,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--steps", type=integer_at_least(1), default=20, help="timed steps (after 3 warm-up)"
+        "--blocks",
+        type=integer_at_least(1),
+        default=5,
+        help="timed blocks per implementation, taking turns (default 5)",
+    )
+    parser.add_argument(
+        "--block-seconds",
+        type=positive_number,
+        default=2.0,
+        help="CPU seconds per block (its step count set from the warm-up; default 2)",
     )
     parser.add_argument(
         "--threads", type=integer_at_least(1), default=1, help="torch CPU threads (default 1)"
@@ -111,34 +114,27 @@ def main() -> None:
         f"CI function {args.ci_fn}"
     )
     print(f"{'device':<8}{'implementation':<16}{'tokens/s':>10}{'tokens/CPU-s':>14}{'peak MB':>10}")
-    ctx = mp.get_context("spawn")
+    tokens_per_step = args.batch * 32
     for device in devices:
-        rates = {}
-        for implementation in ("plain", "fast"):
-            queue: mp.Queue = ctx.Queue()
-            proc = ctx.Process(
-                target=measure,
-                args=(
-                    implementation,
-                    device,
-                    args.steps,
-                    args.threads,
-                    args.batch,
-                    args.ci_fn,
-                    queue,
-                ),
-            )
-            proc.start()
-            wall_rate, cpu_rate, peak = queue.get()
-            proc.join()
-            rates[implementation] = (wall_rate, cpu_rate)
+        measured = take_turns(
+            worker,
+            {i: (i, device, args.threads, args.batch, args.ci_fn) for i in ("plain", "fast")},
+            args.blocks,
+            args.block_seconds,
+        )
+        for implementation, m in measured.items():
             print(
-                f"{device:<8}{implementation:<16}{wall_rate:>10.0f}{cpu_rate:>14.0f}{peak:>10.0f}",
+                f"{device:<8}{implementation:<16}{m.rate_wall * tokens_per_step:>10.0f}"
+                f"{m.rate_cpu * tokens_per_step:>14.0f}{m.report['peak_mb']:>10.0f}",
                 flush=True,
             )
-        wall_ratio = rates["fast"][0] / rates["plain"][0]
-        cpu_ratio = rates["fast"][1] / rates["plain"][1]
-        print(f"{device:<8}{'fast ÷ plain':<16}{wall_ratio:>9.2f}x{cpu_ratio:>13.2f}x")
+        fast, plain = measured["fast"], measured["plain"]
+        ratios = [f / p for f, p in zip(fast.block_rates, plain.block_rates, strict=True)]
+        print(
+            f"{device:<8}{'fast ÷ plain':<16}{fast.rate_wall / plain.rate_wall:>9.2f}x"
+            f"{fast.rate_cpu / plain.rate_cpu:>13.2f}x   (blocks {min(ratios):.2f}–"
+            f"{max(ratios):.2f}x per CPU-s)"
+        )
 
 
 if __name__ == "__main__":

@@ -24,19 +24,18 @@ plain one (0.19x on 2 cores), which says nothing about either implementation.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import resource
-import time
 from multiprocessing.connection import Connection
+
+from subnetlab.utils.turns import peak_rss_mb, serve_blocks, take_turns
 
 #: untimed steps first: allocator, kernels built per shape, optimiser state
 WARM_UP = 10
 
 
 def worker(case: str, implementation: str, threads: int, conn: Connection) -> None:
-    """Build one case, warm up, then run blocks of steps on request: ``conn`` receives a step
-    count (0: stop) and answers (CPU seconds, wall seconds); at the end (peak RSS MB, threads)."""
+    """Build one case, then serve blocks of its steps on ``conn`` (``serve_blocks``); the final
+    report adds torch's thread count."""
     import torch
 
     from subnetlab.data.sparse_features import sample_sparse_features
@@ -69,16 +68,12 @@ def worker(case: str, implementation: str, threads: int, conn: Connection) -> No
         sum(terms.values()).backward()
         opt.step()
 
-    start_cpu = time.process_time()
-    for _ in range(WARM_UP):
-        step()
-    conn.send((time.process_time() - start_cpu) / WARM_UP)
-    while steps := conn.recv():
-        start, start_cpu = time.perf_counter(), time.process_time()
-        for _ in range(steps):
-            step()
-        conn.send((time.process_time() - start_cpu, time.perf_counter() - start))
-    conn.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, torch.get_num_threads()))
+    serve_blocks(
+        conn,
+        step,
+        WARM_UP,
+        report=lambda: {"peak_mb": peak_rss_mb(), "threads": torch.get_num_threads()},
+    )
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -115,51 +110,29 @@ def main() -> None:
             f"--blocks={args.blocks} --block-seconds={args.block_seconds}: allowed a positive "
             "count and a positive number of seconds"
         )
-    ctx = mp.get_context("spawn")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average (1, 5, 15 min) {load}")
     print(
         f"{'case':<24}{'implementation':<16}{'steps/s CPU':>12}{'steps/s wall':>13}"
         f"{'peak RSS MB':>13}{'threads':>9}"
     )
-    implementations = ("plain", "fast")
     for case, label in [("tms_5_2", "TMS 5-2 B4096 C20"), ("resid_mlp1", "ResidMLP-1L B2048 C100")]:
-        conns, procs, block_steps = {}, {}, {}
-        for implementation in implementations:
-            conns[implementation], child = ctx.Pipe()
-            procs[implementation] = ctx.Process(
-                target=worker, args=(case, implementation, args.threads, child)
-            )
-            procs[implementation].start()
-        for implementation in implementations:
-            seconds_per_step = conns[implementation].recv()
-            block_steps[implementation] = max(1, round(args.block_seconds / seconds_per_step))
-        totals = {i: [0, 0.0, 0.0] for i in implementations}  # steps, CPU s, wall s
-        block_rates: dict[str, list[float]] = {i: [] for i in implementations}
-        for _ in range(args.blocks):
-            for implementation in implementations:
-                conns[implementation].send(block_steps[implementation])
-                cpu, wall = conns[implementation].recv()
-                total = totals[implementation]
-                total[0] += block_steps[implementation]
-                total[1] += cpu
-                total[2] += wall
-                block_rates[implementation].append(block_steps[implementation] / cpu)
-        rates = {}
-        for implementation in implementations:
-            conns[implementation].send(0)
-            peak, threads = conns[implementation].recv()
-            procs[implementation].join()
-            steps, cpu, wall = totals[implementation]
-            rates[implementation] = steps / cpu
+        measured = take_turns(
+            worker,
+            {i: (case, i, args.threads) for i in ("plain", "fast")},
+            args.blocks,
+            args.block_seconds,
+        )
+        for implementation, m in measured.items():
             print(
-                f"{label:<24}{implementation:<16}{steps / cpu:>12.1f}{steps / wall:>13.1f}"
-                f"{peak:>13.0f}{threads:>9}",
+                f"{label:<24}{implementation:<16}{m.rate_cpu:>12.1f}{m.rate_wall:>13.1f}"
+                f"{m.report['peak_mb']:>13.0f}{m.report['threads']:>9}",
                 flush=True,
             )
-        ratios = [f / p for f, p in zip(block_rates["fast"], block_rates["plain"], strict=True)]
+        fast, plain = measured["fast"], measured["plain"]
+        ratios = [f / p for f, p in zip(fast.block_rates, plain.block_rates, strict=True)]
         print(
-            f"{label:<24}{'speed-up':<16}{rates['fast'] / rates['plain']:>11.2f}x"
+            f"{label:<24}{'speed-up':<16}{fast.rate_cpu / plain.rate_cpu:>11.2f}x"
             f"   (blocks {min(ratios):.2f}–{max(ratios):.2f}x)"
         )
 

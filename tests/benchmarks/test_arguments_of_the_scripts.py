@@ -17,8 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
     [
         (
             "benchmarks/spd_lm_throughput.py",
-            ["--steps", "0"],
-            "--steps: 0: allowed an integer >= 1",
+            ["--blocks", "0"],
+            "--blocks: 0: allowed an integer >= 1",
+        ),
+        (
+            "benchmarks/spd_lm_throughput.py",
+            ["--block-seconds", "-1"],
+            "--block-seconds: '-1': allowed a finite number > 0",
         ),
         ("benchmarks/spd_lm_throughput.py", ["--batch", "-4"], "--batch: -4: allowed an integer"),
         ("benchmarks/gw_pairs.py", ["--n", "1000", "1"], "--n: 1: allowed an integer >= 2"),
