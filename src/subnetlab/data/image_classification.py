@@ -10,6 +10,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.digits import load_digits
+from subnetlab.data.probes import eval_count
 from subnetlab.data.split import Split
 from subnetlab.data.step_batches import StepBatches, batches_from_step, uniform_rows
 from subnetlab.registry import build_dataset, register_dataset
@@ -56,6 +57,7 @@ class ImageClassificationDataModule(L.LightningDataModule):
         super().__init__()
         self.cfg, self.seed = cfg, seed
         self.task = build_dataset(cfg, ImageTask)
+        self.eval_size = eval_count(cfg, self.n_probes)
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """``batch_size`` training images drawn uniformly with replacement, (batch_size, pixels)."""
@@ -75,9 +77,9 @@ class ImageClassificationDataModule(L.LightningDataModule):
         """(size, pixels) probe images: the held-out ones first, then training ones (a probe
         needs no labels)."""
         split = self.task.split
-        return torch.cat([split.x_test, split.x_train])[: size or self.cfg.eval_size]
+        return torch.cat([split.x_test, split.x_train])[: size or self.eval_size]
 
     def eval_targets(self, size: int | None = None) -> torch.Tensor:
         """(size,) class labels of ``eval_batch(size)``, row by row."""
         split = self.task.split
-        return torch.cat([split.y_test, split.y_train])[: size or self.cfg.eval_size]
+        return torch.cat([split.y_test, split.y_train])[: size or self.eval_size]

@@ -8,6 +8,7 @@ import lightning as L
 import torch
 
 from subnetlab.data.mnist_idx import load_mnist
+from subnetlab.data.probes import eval_count
 
 
 class MnistImagesDataModule(L.LightningDataModule):
@@ -18,6 +19,7 @@ class MnistImagesDataModule(L.LightningDataModule):
         self.cfg, self.seed = cfg, seed
         images, self.labels = load_mnist(cfg.data_dir, "test", download=False)
         self.images = images.flatten(1)
+        self.eval_size = eval_count(cfg, self.n_probes)
 
     @property
     def n_probes(self) -> int:
@@ -25,4 +27,4 @@ class MnistImagesDataModule(L.LightningDataModule):
         return len(self.images)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
-        return self.images[: size or self.cfg.eval_size]
+        return self.images[: size or self.eval_size]

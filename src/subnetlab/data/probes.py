@@ -3,11 +3,12 @@ dataset knows them, the matching targets."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-from subnetlab.schemas.base import ConfigError
+from subnetlab.schemas.base import ConfigError, defaults_of
+from subnetlab.schemas.describe import is_schema
 
 
 @runtime_checkable
@@ -69,3 +70,15 @@ def probe_count(
     raise ConfigError(
         key, requested, f"at most {available} ({where} holds {available} probe inputs)"
     )
+
+
+def eval_count(cfg: Any, available: int) -> int:
+    """How many probe inputs ``eval_batch()`` serves when a method asks for none: the dataset
+    option ``cfg``'s ``eval_size`` (its schema's default taking at most ``available``).
+
+    Raises:
+        ConfigError: a given ``dataset.eval_size`` above ``available``.
+    """
+    default = defaults_of(type(cfg))["eval_size"] if is_schema(type(cfg)) else None
+    where = f"dataset={cfg.name}"
+    return probe_count("dataset.eval_size", cfg.eval_size, default, available, where)

@@ -7,6 +7,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from subnetlab.data.probes import eval_count
 from subnetlab.data.sequence_task import SequenceTask
 from subnetlab.data.step_batches import StepBatches, batches_from_step, uniform_rows
 from subnetlab.registry import build_dataset
@@ -40,6 +41,7 @@ class SequenceDataModule(L.LightningDataModule):
                 f"model.n_ctx={n_ctx} is below dataset={cfg.name}'s sequence length "
                 f"{self.task.seq_len}; set model.n_ctx to at least that"
             )
+        self.eval_size = eval_count(cfg, self.n_probes)
 
     def sample(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """``batch_size`` training sequences drawn uniformly with replacement, (batch_size, T)."""
@@ -62,4 +64,4 @@ class SequenceDataModule(L.LightningDataModule):
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """A fixed probe batch of token sequences (the same for every call)."""
-        return probe_inputs(self.task, size or self.cfg.eval_size)
+        return probe_inputs(self.task, size or self.eval_size)

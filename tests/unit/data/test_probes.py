@@ -54,3 +54,27 @@ def test_a_dataset_that_draws_its_probes_serves_any_number() -> None:
     drawing = SimpleNamespace(eval_batch=lambda size=None: torch.zeros(size or 1, 2))
     assert not isinstance(drawing, FiniteProbes) and available_probes(drawing) is None
     assert probe_count(KEY, 10**6, 100, None, "dataset=sparse_features") == 10**6
+
+
+def test_the_evaluation_set_size_follows_the_same_rule() -> None:
+    from subnetlab.data.probes import eval_count
+    from subnetlab.schemas.datasets import DigitsSchema
+
+    assert eval_count(DigitsSchema(), 200) == 200  # the default (500) takes what there is
+    assert eval_count(DigitsSchema(eval_size=50), 200) == 50
+    with pytest.raises(ConfigError) as caught:
+        eval_count(DigitsSchema(eval_size=300), 200)
+    assert str(caught.value) == (
+        "invalid config value dataset.eval_size=300: allowed at most 200 "
+        "(dataset=digits holds 200 probe inputs)"
+    )
+
+
+def test_an_image_dataset_refuses_an_evaluation_set_above_its_images_when_built() -> None:
+    from subnetlab.data.image_classification import ImageClassificationDataModule
+    from subnetlab.schemas.datasets import DigitsSchema
+
+    module = ImageClassificationDataModule(DigitsSchema(eval_size=1797), 0, None)
+    assert len(module.eval_batch()) == 1797 == module.n_probes  # all the shipped digits
+    with pytest.raises(ConfigError, match=r"dataset.eval_size=1798: allowed at most 1797"):
+        ImageClassificationDataModule(DigitsSchema(eval_size=1798), 0, None)
