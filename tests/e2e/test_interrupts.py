@@ -14,13 +14,16 @@ import pytest
 from subnetlab.lifecycle.runner import run
 from tests.conftest import REPO, compose_raw
 
-# long enough to be stopped mid-training; the target trains briefly first
+#: long enough to be stopped mid-training (≈ 2 ms a step: the signal, sent once the first
+#: checkpoint exists, must arrive before the end even on a loaded machine); the target trains
+#: briefly first
+STEPS = 2000
 LONG_TMS = [
     "model.recipe.steps=300",
     "model.recipe.n_candidates=2",
     "dataset.batch_size=256",
     "dataset.eval_size=512",
-    "method.steps=400",
+    f"method.steps={STEPS}",
     "method.eval_every=1000",
     "trainer.progress_bar=false",
     "callbacks.checkpoint_every_n_steps=50",
@@ -73,7 +76,7 @@ def test_a_signal_checkpoints_records_and_a_resume_finishes_the_run(
     assert record["status"] == "interrupted"
     assert record["error"].startswith(f"{signal.Signals(signum).name} received at step ")
     step = int(record["error"].split("at step ")[1].split(";")[0])
-    assert 50 <= step < 400  # stopped after the first checkpoint, before the end
+    assert 50 <= step < STEPS  # stopped after the first checkpoint, before the end
     assert f"interrupted: {signal.Signals(signum).name}" in stdout
 
     resumed = _start([*args, "resume=true"], tmp_path)
