@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 
+from subnetlab.data.probe_set import ProbeInputSet, model_input_width
 from subnetlab.schemas.base import ConfigError
 
 
@@ -22,30 +22,16 @@ def gaussian_probes(n_probes: int, d_in: int, seed: int) -> torch.Tensor:
     return torch.randn(n_probes, d_in, generator=generator)
 
 
-class GaussianInputsDataModule(L.LightningDataModule):
+class GaussianInputsDataModule(ProbeInputSet):
     """Serves ``cfg.size`` probe inputs of width ``model.d_in`` (``gaussian_probes`` of the run's
-    seed); no targets and no training batches.
+    seed).
 
     Raises:
         ConfigError: the model has no input width ``d_in``.
     """
 
     def __init__(self, cfg: Any, seed: int, model_cfg: Any) -> None:
-        super().__init__()
-        d_in = getattr(model_cfg, "d_in", None)
-        if not d_in:
-            raise ConfigError(
-                "dataset",
-                cfg.name,
-                f"a model with an input width (model.d_in); model={model_cfg.name} has none",
-            )
-        self.size = cfg.size
-        self.inputs = gaussian_probes(cfg.size, d_in, seed)
-
-    @property
-    def n_probes(self) -> int:
-        """``dataset.size``: the inputs drawn."""
-        return self.size
+        super().__init__(gaussian_probes(cfg.size, model_input_width(cfg, model_cfg, "d_in"), seed))
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:
         """The first ``size`` inputs (all when None), (size, d_in).
@@ -53,12 +39,8 @@ class GaussianInputsDataModule(L.LightningDataModule):
         Raises:
             ConfigError: ``size`` is above ``dataset.size``.
         """
-        if size is not None and size > self.size:
+        if size is not None and size > self.n_probes:
             raise ConfigError(
-                "dataset.size", self.size, f">= the {size} probe inputs asked for (probe_size)"
+                "dataset.size", self.n_probes, f">= the {size} probe inputs asked for (probe_size)"
             )
-        return self.inputs[:size]
-
-    def eval_targets(self, size: int | None = None) -> torch.Tensor | None:
-        """None: the inputs have no targets."""
-        return None
+        return super().eval_batch(size)

@@ -89,6 +89,7 @@ def take_turns(
         conns[name], child = ctx.Pipe()
         procs[name] = ctx.Process(target=worker, args=(*args, child))
         procs[name].start()
+        child.close()  # the worker's end lives in the worker: its exit ends our reads (EOFError)
     block_steps = {name: max(1, round(block_seconds / conn.recv())) for name, conn in conns.items()}
     measured = {name: Measured() for name in arguments}
     for _ in range(blocks):

@@ -31,6 +31,7 @@ from subnetlab.methods.spd.masks import (
     draw_uniform_at_once,
     full_and_layer_masks,
     joint_mask_pairs,
+    mask_pairs,
     stochastic_masks,
 )
 from subnetlab.methods.spd.sigmoids import (
@@ -325,16 +326,17 @@ class SPDDecomposition(nn.Module):
         weights = self.target.weights()
         diverged = False
 
+        def cached(found: dict[str, torch.Tensor] | None, name: str) -> torch.Tensor | None:
+            return None if diverged or found is None else found.get(name)
+
         def apply(name: str, a: torch.Tensor) -> torch.Tensor:
             nonlocal diverged
-            cached_out = (
-                target_outputs.get(name) if target_outputs is not None and not diverged else None
-            )
+            cached_out = cached(target_outputs, name)
             if name not in masks:
                 return cached_out if cached_out is not None else read_input(a, weights[name].T)
-            cached_inner = target_inner.get(name) if target_inner is not None else None
+            cached_inner = cached(target_inner, name)
             V, U = self.vu(name)
-            inner = cached_inner if cached_inner is not None and not diverged else read_input(a, V)
+            inner = cached_inner if cached_inner is not None else read_input(a, V)
             diverged = True
             out = (inner * masks[name]) @ U
             if delta_masks is not None:
@@ -693,8 +695,7 @@ class SPDDecomposition(nn.Module):
         """Per module its full and layerwise masks stacked, (2, rows..., C)."""
         if ci.joint is not None:
             return joint_mask_pairs(ci.joint, full_uniform, layer_uniform)
-        full, layer = full_and_layer_masks(ci.lower, full_uniform, layer_uniform)
-        return {n: torch.stack([full[n], layer[n]]) for n in self.names}
+        return mask_pairs(ci.lower, full_uniform, layer_uniform)
 
     def _draw_sources(
         self, lead: dict[str, tuple[int, ...]], generator: torch.Generator, device: torch.device

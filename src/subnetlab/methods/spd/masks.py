@@ -121,6 +121,21 @@ def joint_mask_pairs(
     }
 
 
+def _per_matrix(
+    ci_lower: dict[str, torch.Tensor],
+    full_uniform: dict[str, torch.Tensor],
+    layer_uniform: dict[str, torch.Tensor],
+    paired: bool,
+) -> dict[str, tuple[torch.Tensor, ...]]:
+    """``_FullAndLayerMasks`` for each matrix of ``ci_lower`` on its own (rows flattened)."""
+    out = {}
+    for name, lower in ci_lower.items():
+        flat = lower.flatten(0, -2)
+        sources = _sources([name], full_uniform) + _sources([name], layer_uniform)
+        out[name] = _FullAndLayerMasks.apply(flat, [flat.shape[-1]], paired, *sources)
+    return out
+
+
 def full_and_layer_masks(
     ci_lower: dict[str, torch.Tensor],
     full_uniform: dict[str, torch.Tensor],
@@ -129,10 +144,18 @@ def full_and_layer_masks(
     """``stochastic_masks`` of ``full_uniform`` and of ``layer_uniform`` for matrices whose CI
     was computed apart (``ci_lower[name]`` (rows..., C)), one autograd step per matrix: the full
     masks and the layerwise masks, per module, each of the CI's shape."""
-    full, layer = {}, {}
-    for name, lower in ci_lower.items():
-        flat = lower.flatten(0, -2)
-        sources = _sources([name], full_uniform) + _sources([name], layer_uniform)
-        masks = _FullAndLayerMasks.apply(flat, [flat.shape[-1]], False, *sources)
-        full[name], layer[name] = (m.view(lower.shape) for m in masks)
+    masks = _per_matrix(ci_lower, full_uniform, layer_uniform, paired=False)
+    full = {n: m[0].view(ci_lower[n].shape) for n, m in masks.items()}
+    layer = {n: m[1].view(ci_lower[n].shape) for n, m in masks.items()}
     return full, layer
+
+
+def mask_pairs(
+    ci_lower: dict[str, torch.Tensor],
+    full_uniform: dict[str, torch.Tensor],
+    layer_uniform: dict[str, torch.Tensor],
+) -> dict[str, torch.Tensor]:
+    """``full_and_layer_masks`` as one (2, rows..., C) pair per module ([0] full, [1] layerwise),
+    for the stacked passes."""
+    masks = _per_matrix(ci_lower, full_uniform, layer_uniform, paired=True)
+    return {n: pair.view(2, *ci_lower[n].shape) for n, (pair,) in masks.items()}

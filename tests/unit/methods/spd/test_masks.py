@@ -84,3 +84,16 @@ def test_full_and_layer_masks_equal_the_plain_masks_in_value_and_gradient() -> N
         torch.testing.assert_close(fast_grad, plain_grad)
     # by hand for "b": ∂/∂g of Σ w·(r + g(1 − r)) = w·(1 − r)
     torch.testing.assert_close(fast_grads[1], weights_full["b"] * (1 - full["b"]))
+
+
+def test_mask_pairs_are_the_full_and_layer_masks_stacked() -> None:
+    from subnetlab.methods.spd.masks import mask_pairs
+
+    gen = torch.Generator().manual_seed(2)
+    lower = {"a": torch.rand(2, 3, 4, generator=gen) - 0.1}
+    full = {"a": torch.rand(2, 3, 4, generator=gen)}
+    layer = {"a": torch.rand(2, 3, 4, generator=gen)}
+    pair = mask_pairs(lower, full, layer)["a"]
+    assert pair.shape == (2, 2, 3, 4)
+    torch.testing.assert_close(pair[0], stochastic_masks(lower, full)["a"])
+    torch.testing.assert_close(pair[1], stochastic_masks(lower, layer)["a"])
