@@ -1,6 +1,6 @@
-"""A fixed set of probe inputs drawn when the datamodule is built, for targets whose input
-distribution is part of their definition (``dataset=uniform_inputs``, ``gaussian_inputs``): no
-targets and no training batches."""
+"""A fixed set of probe inputs held by the datamodule (``dataset=tensors``' file, or inputs drawn
+when it is built for targets whose input distribution is part of their definition:
+``dataset=uniform_inputs``, ``gaussian_inputs``); no training batches."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class ProbeInputSet(L.LightningDataModule):
 
     @property
     def n_probes(self) -> int:
-        """``dataset.size``: the inputs drawn."""
+        """How many inputs it holds."""
         return len(self.inputs)
 
     def eval_batch(self, size: int | None = None) -> torch.Tensor:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 
+from subnetlab.data.probe_set import ProbeInputSet
 from subnetlab.schemas.base import ConfigError
 
 FILE_FORMAT = (
@@ -61,23 +61,14 @@ def load_tensor_file(path: str | None) -> tuple[torch.Tensor, torch.Tensor | Non
     return inputs, targets
 
 
-class TensorFileDataModule(L.LightningDataModule):
+class TensorFileDataModule(ProbeInputSet):
     """Serves the file's rows in order as probe inputs (``eval_batch``) with their targets
     (``eval_targets``); it has no training batches."""
 
     def __init__(self, cfg: Any, seed: int, model_cfg: Any) -> None:
-        super().__init__()
+        inputs, self.targets = load_tensor_file(cfg.path)
+        super().__init__(inputs)
         self.cfg, self.seed = cfg, seed
-        self.inputs, self.targets = load_tensor_file(cfg.path)
-
-    @property
-    def n_probes(self) -> int:
-        """The file's rows."""
-        return len(self.inputs)
-
-    def eval_batch(self, size: int | None = None) -> torch.Tensor:
-        """The first ``size`` inputs (all of them when None), (size, n_inputs)."""
-        return self.inputs[:size]
 
     def eval_targets(self, size: int | None = None) -> torch.Tensor | None:
         """Targets of ``eval_batch(size)``, None when the file has none."""
